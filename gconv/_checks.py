@@ -1,0 +1,118 @@
+"""Argument and input checks shared by the public API.
+
+Every message names the caller, the argument, what was expected and what came, so that
+``GridConv2d: kernel_size must be odd (got 4)`` is what a user reads instead of an
+``IndexError`` from deep inside a scatter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, Tensor):
+        return f"Tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    return repr(value)
+
+
+def check_positive_int(owner: str, name: str, value: object, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{owner}: {name} must be an int (got {_describe(value)})")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum} (got {value})")
+    return value
+
+
+def check_odd_kernel(owner: str, kernel_size: object) -> int:
+    k = check_positive_int(owner, "kernel_size", kernel_size)
+    if k % 2 == 0:
+        raise ValueError(f"{owner}: kernel_size must be odd (got {k})")
+    return k
+
+
+def check_choice(owner: str, name: str, value: object, choices: Sequence[object]) -> None:
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{owner}: {name} must be one of {allowed} (got {value!r})")
+
+
+def check_tensor(owner: str, name: str, value: object) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{owner}: {name} must be a torch.Tensor (got {type(value).__name__})")
+    return value
+
+
+def check_features(
+    owner: str, x: object, *, channels: int | None = None, num_nodes: int | None = None
+) -> Tensor:
+    """``x`` must be a floating ``[num_nodes, channels]`` node feature matrix."""
+    x = check_tensor(owner, "x", x)
+    if x.dim() != 2:
+        raise ValueError(
+            f"{owner}: x must be 2-D [num_nodes, channels] (got shape {tuple(x.shape)})"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{owner}: x must be a floating point tensor (got dtype {x.dtype})")
+    if channels is not None and x.size(1) != channels:
+        raise ValueError(
+            f"{owner}: x must have {channels} columns (in_channels) (got shape {tuple(x.shape)})"
+        )
+    if num_nodes is not None and x.size(0) != num_nodes:
+        raise ValueError(
+            f"{owner}: x must have one row per node, {num_nodes} rows (got {x.size(0)})"
+        )
+    return x
+
+
+def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> Tensor:
+    """``edge_index`` must be an integer ``[2, num_edges]`` tensor with ids in range."""
+    edge_index = check_tensor(owner, "edge_index", edge_index)
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(
+            f"{owner}: edge_index must have shape [2, num_edges] (got {tuple(edge_index.shape)})"
+        )
+    if edge_index.dtype not in (torch.long, torch.int32):
+        raise TypeError(
+            f"{owner}: edge_index must be an integer tensor (torch.long) (got {edge_index.dtype})"
+        )
+    if edge_index.numel() > 0:
+        lo, hi = int(edge_index.min()), int(edge_index.max())
+        if lo < 0:
+            raise ValueError(f"{owner}: edge_index must hold node ids >= 0 (got {lo})")
+        if num_nodes is not None and hi >= num_nodes:
+            raise ValueError(
+                f"{owner}: edge_index holds node id {hi}, out of range for {num_nodes} nodes"
+            )
+    return edge_index
+
+
+def check_edge_weight(owner: str, edge_weight: Tensor | None, num_edges: int) -> Tensor | None:
+    if edge_weight is None:
+        return None
+    edge_weight = check_tensor(owner, "edge_weight", edge_weight)
+    if edge_weight.dim() != 1 or edge_weight.numel() != num_edges:
+        raise ValueError(
+            f"{owner}: edge_weight must have shape [{num_edges}] (one weight per edge) "
+            f"(got {tuple(edge_weight.shape)})"
+        )
+    if not edge_weight.is_floating_point():
+        raise TypeError(f"{owner}: edge_weight must be floating point (got {edge_weight.dtype})")
+    return edge_weight
+
+
+def check_images(owner: str, images: object, *, channels: int | None = None) -> Tensor:
+    """``images`` must be a floating ``[B, C, H, W]`` tensor."""
+    images = check_tensor(owner, "images", images)
+    if images.dim() != 4:
+        raise ValueError(
+            f"{owner}: images must be 4-D [B, C, H, W] (got shape {tuple(images.shape)})"
+        )
+    if channels is not None and images.size(1) != channels:
+        raise ValueError(
+            f"{owner}: images must have {channels} channels (got shape {tuple(images.shape)})"
+        )
+    return images

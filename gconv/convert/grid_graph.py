@@ -1,0 +1,203 @@
+r"""Images as grid graphs: the bridge between the CNN and the GNN side.
+
+A pixel is a node, numbered ``row * width + col`` (the order in which an image flattens),
+and each pixel receives an edge from every in-bounds pixel under a k x k kernel centred on
+it. The edge's ``edge_type`` is the kernel tap it stands for, so a layer whose weight
+depends on the edge type (:class:`gconv.nn.GridConv2d`) computes a convolution.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+
+from gconv._checks import check_choice, check_images, check_odd_kernel, check_positive_int
+
+
+def grid_offsets(
+    kernel_size: int = 3, connectivity: int = 8, self_loops: bool = True
+) -> list[tuple[int, int, int]]:
+    """The ``(edge_type, dy, dx)`` taps of a grid graph, in edge-type order.
+
+    ``edge_type = (dy + r) * k + (dx + r)`` with ``r = k // 2``, which is the index of the
+    tap in a flattened ``nn.Conv2d`` kernel.
+    """
+    k = check_odd_kernel("grid_offsets", kernel_size)
+    check_choice("grid_offsets", "connectivity", connectivity, (4, 8))
+    r = k // 2
+    taps = []
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if connectivity == 4 and abs(dy) + abs(dx) > 1:
+                continue
+            if not self_loops and dy == 0 and dx == 0:
+                continue
+            taps.append(((dy + r) * k + (dx + r), dy, dx))
+    return taps
+
+
+@lru_cache(maxsize=32)
+def _template(
+    height: int, width: int, kernel_size: int, connectivity: int, self_loops: bool
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(edge_index, edge_type, pos)`` of one grid; cached, so never modified in place."""
+    rows = torch.arange(height).view(-1, 1).expand(height, width)
+    cols = torch.arange(width).view(1, -1).expand(height, width)
+    sources, targets, types = [], [], []
+    for edge_type, dy, dx in grid_offsets(kernel_size, connectivity, self_loops):
+        src_r, src_c = rows + dy, cols + dx
+        valid = (src_r >= 0) & (src_r < height) & (src_c >= 0) & (src_c < width)
+        targets.append((rows * width + cols)[valid])
+        sources.append((src_r * width + src_c)[valid])
+        types.append(torch.full((int(valid.sum()),), edge_type, dtype=torch.long))
+    edge_index = torch.stack([torch.cat(sources), torch.cat(targets)])
+    pos = torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1).float()
+    return edge_index, torch.cat(types), pos
+
+
+def grid_graph(
+    height: int,
+    width: int,
+    *,
+    kernel_size: int = 3,
+    connectivity: int = 8,
+    self_loops: bool = True,
+) -> Data:
+    r"""The pixel grid of an image as a PyG graph.
+
+    Each target pixel :math:`(r, c)` receives an edge from every in-bounds source pixel
+    :math:`(r + dy, c + dx)` with :math:`dy, dx \in [-\lfloor k/2 \rfloor,
+    \lfloor k/2 \rfloor]`, typed by the kernel tap:
+
+    .. math::
+        \text{edge\_type} = (dy + r) k + (dx + r), \quad r = \lfloor k / 2 \rfloor
+
+    ``connectivity=4`` keeps the taps with :math:`|dy| + |dx| \le 1`. For ``k = 3`` and
+    8-connectivity the edge set equals ``torch_geometric.utils.grid(height, width)``.
+
+    Args:
+        height: image height :math:`H`.
+        width: image width :math:`W`.
+        kernel_size: odd kernel size :math:`k`.
+        connectivity: 8 (all taps) or 4 (no diagonals).
+        self_loops: keep the centre tap (each pixel's edge to itself).
+
+    Returns:
+        ``Data`` with ``edge_index`` :math:`(2, E)` (source -> target), ``edge_type``
+        :math:`(E)`, ``pos`` :math:`(HW, 2)` as (row, col), and ``num_nodes = HW``.
+
+    Example:
+        >>> g = grid_graph(28, 28)
+        >>> g.num_nodes, g.edge_index.shape
+        (784, torch.Size([2, 6940]))
+    """
+    owner = "grid_graph"
+    check_positive_int(owner, "height", height)
+    check_positive_int(owner, "width", width)
+    check_odd_kernel(owner, kernel_size)
+    check_choice(owner, "connectivity", connectivity, (4, 8))
+    edge_index, edge_type, pos = _template(height, width, kernel_size, connectivity, self_loops)
+    return Data(
+        edge_index=edge_index.clone(),
+        edge_type=edge_type.clone(),
+        pos=pos.clone(),
+        num_nodes=height * width,
+    )
+
+
+def images_to_graphs(
+    images: Tensor,
+    labels: Tensor | None = None,
+    *,
+    kernel_size: int = 3,
+    connectivity: int = 8,
+) -> Batch:
+    r"""Turns a batch of images into one PyG ``Batch`` of grid graphs.
+
+    One grid template is built (and cached) per image size and offset by
+    :math:`b \cdot HW` for image :math:`b`, instead of building :math:`B` graphs and
+    collating them. The batch carries ``grid_shape = (B, H, W)``, which lets
+    :class:`gconv.nn.GridConv2d` take its dense path.
+
+    Args:
+        images: ``[B, C, H, W]`` floating tensor.
+        labels: optional ``[B]`` labels, stored as ``y``.
+        kernel_size: odd kernel size of the grid's taps.
+        connectivity: 8 or 4.
+
+    Returns:
+        ``Batch`` with ``x`` :math:`(BHW, C)`, ``edge_index``, ``edge_type``, ``batch``,
+        ``ptr``, ``pos``, ``y`` and ``grid_shape``. ``to_data_list()`` gives the single
+        graphs back.
+
+    Example:
+        >>> batch = images_to_graphs(torch.rand(64, 1, 28, 28), torch.arange(64) % 10)
+        >>> batch.x.shape, batch.num_graphs
+        (torch.Size([50176, 1]), 64)
+    """
+    owner = "images_to_graphs"
+    images = check_images(owner, images)
+    check_odd_kernel(owner, kernel_size)
+    check_choice(owner, "connectivity", connectivity, (4, 8))
+    b, c, h, w = images.shape
+    if labels is not None and (
+        not isinstance(labels, Tensor) or labels.dim() != 1 or labels.numel() != b
+    ):
+        got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
+        raise ValueError(f"{owner}: labels must be a [{b}] tensor, one per image (got {got})")
+    device = images.device
+    edge_index, edge_type, pos = _template(h, w, kernel_size, connectivity, True)
+    edge_index, edge_type, pos = edge_index.to(device), edge_type.to(device), pos.to(device)
+    n, e = h * w, edge_type.numel()
+    offsets = torch.arange(b, device=device) * n
+    batch = Batch(
+        x=images.permute(0, 2, 3, 1).reshape(b * n, c),
+        edge_index=(edge_index.unsqueeze(1) + offsets.view(1, b, 1)).view(2, b * e),
+        edge_type=edge_type.repeat(b),
+        pos=pos.repeat(b, 1),
+        batch=torch.arange(b, device=device).repeat_interleave(n),
+        ptr=torch.arange(b + 1, device=device) * n,
+    )
+    # what Batch.from_data_list would record, so that to_data_list() works
+    node_slices, edge_slices = torch.arange(b + 1) * n, torch.arange(b + 1) * e
+    zeros = torch.zeros(b, dtype=torch.long)
+    slice_dict = {"x": node_slices, "pos": node_slices}
+    slice_dict.update(edge_index=edge_slices, edge_type=edge_slices)
+    inc_dict = {"x": zeros, "pos": zeros, "edge_index": node_slices[:-1], "edge_type": zeros}
+    if labels is not None:
+        batch.y = labels.to(device)
+        slice_dict["y"] = torch.arange(b + 1)
+        inc_dict["y"] = zeros
+    batch.grid_shape = (b, h, w)
+    batch._num_graphs = b
+    batch._slice_dict = slice_dict
+    batch._inc_dict = inc_dict
+    return batch
+
+
+def graphs_to_images(x: Tensor, batch_size: int, height: int, width: int) -> Tensor:
+    r"""Inverse of :func:`images_to_graphs`: node features back to ``[B, C, H, W]``.
+
+    Shapes:
+        - input: :math:`(BHW, C)`
+        - output: :math:`(B, C, H, W)`
+
+    Example:
+        >>> graphs_to_images(torch.rand(2 * 28 * 28, 3), 2, 28, 28).shape
+        torch.Size([2, 3, 28, 28])
+    """
+    owner = "graphs_to_images"
+    for name, value in (("batch_size", batch_size), ("height", height), ("width", width)):
+        check_positive_int(owner, name, value)
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{owner}: x must be a 2-D [B*H*W, C] tensor (got {got})")
+    n = batch_size * height * width
+    if x.size(0) != n:
+        raise ValueError(
+            f"{owner}: x must have batch_size*height*width = {n} rows (got {x.size(0)})"
+        )
+    return x.view(batch_size, height, width, x.size(1)).permute(0, 3, 1, 2)

@@ -1,0 +1,25 @@
+"""Where gconv looks for data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ENV = "GCONV_DATA"
+
+
+def data_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """Resolves the data root: ``root`` if given, else ``$GCONV_DATA``, else ``./datasets``.
+
+    Example:
+        >>> data_root("/data")
+        PosixPath('/data')
+    """
+    if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"data_root: root must be a path (got {type(root).__name__})")
+        return Path(root).expanduser()
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path("datasets")

@@ -1,0 +1,298 @@
+r"""Convolution as message passing: a graph layer whose weight depends on the edge type."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn import Parameter
+from torch_geometric.nn import MessagePassing
+
+from gconv._checks import (
+    check_choice,
+    check_edge_index,
+    check_features,
+    check_odd_kernel,
+    check_positive_int,
+    check_tensor,
+)
+from gconv.graph._cache import GraphCache
+from gconv.graph._gather import GatherRows, reverse_table
+
+PATHS = ("auto", "dense", "table", "scatter")
+
+
+@dataclass
+class _Plan:
+    """What was learned about one graph: validated, and how it can be computed."""
+
+    table: Tensor | None = None  # [N, T] source of each (target, tap), N where absent
+    taps: Tensor | None = None  # [T] the edge types that occur: the table's columns
+    reverse: Tensor | None = None  # [N, T] table slot reading each (source, tap), if unique
+    unique: bool | None = None  # at most one edge per (target, edge type)?
+    grid_masks: dict[tuple[int, int, int], Tensor] = field(default_factory=dict)
+
+
+class GridConv2d(MessagePassing):
+    r"""A k x k convolution written as message passing over typed edges.
+
+    Each edge :math:`j \to i` carries a type :math:`t_{ji}`, the kernel tap it stands for,
+    and the message is transformed by that tap's weight:
+
+    .. math::
+        x'_i = b + \sum_{j \in \mathcal N(i)} W_{t_{ji}} \, x_j,
+        \quad W_t \in \mathbb R^{C_{out} \times C_{in}}
+
+    On a grid graph from :func:`gconv.grid_graph` (``edge_type = (dy + r) k + (dx + r)``)
+    this is exactly ``F.conv2d(images, weight, bias, padding=k // 2)``: a CNN is a graph
+    network whose weights depend on the neighbour's offset. The weight has the layout of
+    ``nn.Conv2d``, ``[C_out, C_in, k, k]``, and the same initialization.
+
+    Three paths compute the same function:
+
+    - ``dense``: with ``grid_shape=(B, H, W)`` (set by :func:`gconv.images_to_graphs`),
+      the graph is checked once to be that grid and ``F.conv2d`` runs on the image view;
+      taps missing from the graph (4-connectivity) get zero weight.
+    - ``table``: when each node receives at most one edge of each type, a per-node table
+      of neighbours by tap is built once per graph (an im2col over the graph), and the
+      layer is one gather and one matrix product.
+    - ``scatter``: any graph with ``edge_type``: per-edge messages through PyG's
+      ``propagate``.
+
+    ``path="auto"`` takes the first that applies.
+
+    Args:
+        in_channels: input channels :math:`C_{in}`.
+        out_channels: output channels :math:`C_{out}`.
+        kernel_size: odd kernel size :math:`k`; edge types lie in :math:`[0, k^2)`.
+        bias: learn an additive bias.
+
+    Shapes:
+        - input: ``x`` :math:`(N, C_{in})`, ``edge_index`` :math:`(2, E)`,
+          ``edge_type`` :math:`(E)`
+        - output: :math:`(N, C_{out})`
+
+    Example:
+        >>> batch = images_to_graphs(torch.rand(8, 3, 28, 28))
+        >>> conv = GridConv2d(3, 16)
+        >>> conv(batch.x, batch.edge_index, batch.edge_type).shape
+        torch.Size([6272, 16])
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int = 3, *, bias: bool = True
+    ) -> None:
+        super().__init__(aggr="add")
+        owner = type(self).__name__
+        check_positive_int(owner, "in_channels", in_channels)
+        check_positive_int(owner, "out_channels", out_channels)
+        check_odd_kernel(owner, kernel_size)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.weight = Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        if bias:
+            self.bias: Parameter | None = Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self._cache: GraphCache[_Plan] = GraphCache()
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        # the initialization of nn.Conv2d, so that both start from the same distribution
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size**2)
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    @classmethod
+    def from_conv2d(cls, conv: nn.Conv2d) -> GridConv2d:
+        """A ``GridConv2d`` with the weights of a 'same'-padded, stride-1 ``nn.Conv2d``."""
+        owner = f"{cls.__name__}.from_conv2d"
+        if not isinstance(conv, nn.Conv2d):
+            raise TypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
+        k = conv.kernel_size[0]
+        expected = {
+            "kernel_size": ((k, k), conv.kernel_size),
+            "stride": ((1, 1), conv.stride),
+            "dilation": ((1, 1), conv.dilation),
+            "groups": (1, conv.groups),
+            "padding": ((k // 2, k // 2), conv.padding),
+            "padding_mode": ("zeros", conv.padding_mode),
+        }
+        for name, (want, got) in expected.items():
+            if want != got and not (name == "padding" and got == "same"):
+                raise ValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
+        check_odd_kernel(owner, k)
+        layer = cls(conv.in_channels, conv.out_channels, k, bias=conv.bias is not None)
+        with torch.no_grad():
+            layer.weight.copy_(conv.weight)
+            if conv.bias is not None and layer.bias is not None:
+                layer.bias.copy_(conv.bias)
+        return layer.to(conv.weight.device)
+
+    def to_conv2d(self) -> nn.Conv2d:
+        """The equivalent ``nn.Conv2d`` (stride 1, zero padding ``k // 2``), weights copied."""
+        k = self.kernel_size
+        conv = nn.Conv2d(
+            self.in_channels, self.out_channels, k, padding=k // 2, bias=self.bias is not None
+        )
+        conv = conv.to(device=self.weight.device, dtype=self.weight.dtype)
+        with torch.no_grad():
+            conv.weight.copy_(self.weight)
+            if self.bias is not None and conv.bias is not None:
+                conv.bias.copy_(self.bias)
+        return conv
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor,
+        *,
+        grid_shape: tuple[int, int, int] | None = None,
+        path: str = "auto",
+    ) -> Tensor:
+        owner = type(self).__name__
+        x = check_features(owner, x, channels=self.in_channels)
+        check_choice(owner, "path", path, PATHS)
+        plan = self._plan(x.size(0), edge_index, edge_type)
+        if path == "dense" and grid_shape is None:
+            raise ValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
+        if grid_shape is not None and path in ("auto", "dense"):
+            mask = self._grid_mask(plan, grid_shape, x.size(0), edge_index, edge_type)
+            return self._dense(x, grid_shape, mask)
+        if path in ("auto", "table"):
+            if self._build_table(plan, x.size(0), edge_index, edge_type):
+                return self._table(x, plan)
+            if path == "table":
+                raise ValueError(
+                    f"{owner}: path 'table' needs at most one edge of each edge_type into a "
+                    "node (got repeated (target, edge_type) pairs); use path='scatter'"
+                )
+        return self._scatter(x, edge_index, edge_type)
+
+    def _plan(self, num_nodes: int, edge_index: Tensor, edge_type: Tensor) -> _Plan:
+        plan = self._cache.get(edge_index, edge_type, num_nodes)
+        if plan is not None:
+            return plan
+        owner = type(self).__name__
+        check_edge_index(owner, edge_index, num_nodes)
+        edge_type = check_tensor(owner, "edge_type", edge_type)
+        e = edge_index.size(1)
+        if edge_type.dim() != 1 or edge_type.numel() != e:
+            raise ValueError(
+                f"{owner}: edge_type must have shape [{e}], one type per edge "
+                f"(got {tuple(edge_type.shape)})"
+            )
+        if edge_type.dtype not in (torch.long, torch.int32):
+            raise TypeError(f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})")
+        taps = self.kernel_size**2
+        if e > 0 and (int(edge_type.min()) < 0 or int(edge_type.max()) >= taps):
+            raise ValueError(
+                f"{owner}: edge_type values must lie in [0, {taps}) for kernel_size "
+                f"{self.kernel_size} (got [{int(edge_type.min())}, {int(edge_type.max())}])"
+            )
+        plan = _Plan()
+        self._cache.put(edge_index, edge_type, num_nodes, plan)
+        return plan
+
+    def _build_table(
+        self, plan: _Plan, num_nodes: int, edge_index: Tensor, edge_type: Tensor
+    ) -> bool:
+        if plan.unique is not None:
+            return plan.unique
+        k2 = self.kernel_size**2
+        key = edge_index[1].long() * k2 + edge_type.long()
+        counts = torch.bincount(key, minlength=num_nodes * k2)
+        plan.unique = key.numel() == 0 or int(counts.max()) <= 1
+        if plan.unique:
+            table = torch.full((num_nodes * k2,), num_nodes, device=key.device)
+            table[key] = edge_index[0].long()
+            # only the taps that occur become columns (4-connectivity keeps 5 of 9)
+            taps = counts.view(num_nodes, k2).sum(0).nonzero().view(-1)
+            plan.table = table.view(num_nodes, k2)[:, taps].contiguous()
+            plan.taps = taps
+            plan.reverse = reverse_table(plan.table, num_nodes)
+        return plan.unique
+
+    def _grid_mask(
+        self,
+        plan: _Plan,
+        grid_shape: tuple[int, int, int],
+        num_nodes: int,
+        edge_index: Tensor,
+        edge_type: Tensor,
+    ) -> Tensor:
+        """Checks that the graph is the grid ``grid_shape``; returns the taps it has."""
+        owner = type(self).__name__
+        shape = tuple(int(s) for s in grid_shape)
+        if shape in plan.grid_masks:
+            return plan.grid_masks[shape]
+        if len(shape) != 3 or min(shape) < 1 or shape[0] * shape[1] * shape[2] != num_nodes:
+            raise ValueError(
+                f"{owner}: grid_shape must be (B, H, W) with B*H*W = {num_nodes} rows of x "
+                f"(got {grid_shape})"
+            )
+        b, h, w = shape
+        k = self.kernel_size
+        r = k // 2
+        source, target = edge_index[0].long(), edge_index[1].long()
+        t = edge_type.long()
+        dy, dx = t // k - r, t % k - r
+        pixel = target % (h * w)
+        row, col = pixel // w + dy, pixel % w + dx
+        on_grid = (source == target + dy * w + dx) & (row >= 0) & (row < h) & (col >= 0)
+        on_grid &= col < w
+        offsets = torch.arange(-r, r + 1, device=t.device).abs()
+        full = b * (h - offsets).clamp(min=0).view(-1, 1) * (w - offsets).clamp(min=0)
+        hist = torch.bincount(t, minlength=k * k).view(k, k)
+        complete = bool(((hist == 0) | (hist == full)).all()) and bool(on_grid.all())
+        if complete and not self._build_table(plan, num_nodes, edge_index, edge_type):
+            complete = False
+        if not complete:
+            raise ValueError(
+                f"{owner}: grid_shape={shape} was given, but the graph is not the full "
+                f"{k}x{k} grid of that shape; pass grid_shape=None for a general graph"
+            )
+        mask = (hist > 0).to(self.weight.dtype)
+        plan.grid_masks[shape] = mask
+        return mask
+
+    def _dense(self, x: Tensor, grid_shape: tuple[int, int, int], mask: Tensor) -> Tensor:
+        b, h, w = (int(s) for s in grid_shape)
+        weight = self.weight if bool(mask.all()) else self.weight * mask.to(self.weight)
+        images = x.view(b, h, w, self.in_channels).permute(0, 3, 1, 2)
+        out = F.conv2d(images, weight, self.bias, padding=self.kernel_size // 2)
+        return out.permute(0, 2, 3, 1).reshape(b * h * w, self.out_channels)
+
+    def _table(self, x: Tensor, plan: _Plan) -> Tensor:
+        assert plan.table is not None and plan.taps is not None
+        n, t = plan.table.shape
+        columns = GatherRows.apply(x, plan.table, plan.reverse).view(n, t * self.in_channels)
+        weight = self.weight.flatten(2)[:, :, plan.taps].permute(2, 1, 0)
+        weight = weight.reshape(t * self.in_channels, self.out_channels)
+        if self.bias is None:
+            return columns @ weight
+        return torch.addmm(self.bias, columns, weight)
+
+    def _scatter(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
+        n, k2 = x.size(0), self.kernel_size**2
+        # every node transformed by every tap: h[j, t] = W_t x_j, picked per edge below
+        weight = self.weight.flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
+        h = (x @ weight).view(n * k2, self.out_channels)
+        out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n))
+        return out if self.bias is None else out + self.bias
+
+    def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor) -> Tensor:
+        return h[edge_index_j * self.kernel_size**2 + edge_type]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size})"
+        )

@@ -1,0 +1,24 @@
+"""All gconv layers in one namespace: ``from gconv.nn import GCNLayer, GridConv2d``."""
+
+from gconv.graph.gcn import GCNLayer
+from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.readout import Readout
+from gconv.grid.conv import ConvNormAct, DepthwiseSeparableConv2d, PointwiseConv2d
+from gconv.grid.filters import FixedFilter2d
+from gconv.grid.inception import InceptionBlock
+from gconv.grid.residual import BasicBlock, Bottleneck
+from gconv.grid.squeeze_excite import SqueezeExcite
+
+__all__ = [
+    "BasicBlock",
+    "Bottleneck",
+    "ConvNormAct",
+    "DepthwiseSeparableConv2d",
+    "FixedFilter2d",
+    "GCNLayer",
+    "GridConv2d",
+    "InceptionBlock",
+    "PointwiseConv2d",
+    "Readout",
+    "SqueezeExcite",
+]

@@ -1,0 +1,128 @@
+import pytest
+import torch
+from torch.testing import assert_close
+from torch_geometric.nn import GCNConv
+from torch_geometric.utils import to_undirected
+
+from gconv import adjacency_matrix, normalized_adjacency
+from gconv.nn import GCNLayer
+
+
+def _graph(n: int = 10, e: int = 30) -> torch.Tensor:
+    edge_index = torch.randint(0, n, (2, e))
+    return to_undirected(edge_index[:, edge_index[0] != edge_index[1]], num_nodes=n)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_equals_pyg_gcnconv(bias: bool, weighted: bool) -> None:
+    edge_index = _graph()
+    weight = torch.rand(edge_index.size(1)) if weighted else None
+    ours = GCNLayer(16, 32, bias=bias)
+    reference = GCNConv(16, 32, bias=bias)
+    torch.nn.init.normal_(ours.bias) if bias else None
+    reference.load_state_dict(ours.state_dict())
+    x = torch.randn(10, 16)
+    assert_close(ours(x, edge_index, weight), reference(x, edge_index, weight))
+
+
+def test_equals_dense_lecture_formula() -> None:
+    edge_index = _graph()
+    layer = GCNLayer(8, 4).double()
+    torch.nn.init.normal_(layer.bias)
+    x = torch.randn(10, 8, dtype=torch.float64)
+    a = adjacency_matrix(edge_index, 10).double()
+    d = torch.diag((a + torch.eye(10, dtype=torch.float64)).sum(1).pow(-0.5))
+    expected = d @ (a + torch.eye(10, dtype=torch.float64)) @ d @ x @ layer.lin.weight.t()
+    assert_close(layer(x, edge_index), expected + layer.bias)
+
+
+@pytest.mark.parametrize("mode", ["rw", "none"])
+def test_other_normalizations_equal_dense(mode: str) -> None:
+    edge_index = torch.randint(0, 6, (2, 14))
+    layer = GCNLayer(3, 2, normalize=mode, bias=False)
+    x = torch.randn(6, 3)
+    a = normalized_adjacency(adjacency_matrix(edge_index, 6), mode=mode)
+    assert_close(layer(x, edge_index), a @ x @ layer.lin.weight.t())
+
+
+def test_gradients_flow() -> None:
+    layer = GCNLayer(4, 3)
+    x = torch.randn(10, 4, requires_grad=True)
+    layer(x, _graph()).sum().backward()
+    assert x.grad is not None and layer.lin.weight.grad is not None
+    assert torch.isfinite(x.grad).all()
+
+
+def test_cached_layer_recomputes_for_a_different_graph() -> None:
+    x = torch.randn(10, 4)
+    cached, fresh = GCNLayer(4, 3, cached=True), GCNLayer(4, 3)
+    fresh.load_state_dict(cached.state_dict())
+    first, second = _graph(), _graph()
+    assert_close(cached(x, first), fresh(x, first))
+    # PyG's GCNConv(cached=True) would reuse the first graph's normalization here
+    stale = GCNConv(4, 3, cached=True)
+    stale.load_state_dict(cached.state_dict())
+    stale(x, first)
+    assert not torch.allclose(stale(x, second), fresh(x, second))
+    assert_close(cached(x, second), fresh(x, second))
+
+
+def test_cached_layer_sees_in_place_changes_and_equal_copies() -> None:
+    x = torch.randn(10, 4)
+    layer = GCNLayer(4, 3, cached=True)
+    edge_index = _graph()
+    layer(x, edge_index)
+    hit = layer._cache.value
+    layer(x, edge_index.clone())  # an equal graph is a hit
+    assert layer._cache.value is hit
+    edge_index[1, 0] = (edge_index[1, 0] + 1) % 10  # modified in place: a new graph
+    reference = GCNLayer(4, 3)
+    reference.load_state_dict(layer.state_dict())
+    assert_close(layer(x, edge_index), reference(x, edge_index))
+    assert layer._cache.value is not hit
+
+
+def test_cached_layer_sees_changed_weights() -> None:
+    x, edge_index = torch.randn(10, 4), _graph()
+    layer, reference = GCNLayer(4, 3, cached=True), GCNLayer(4, 3)
+    reference.load_state_dict(layer.state_dict())
+    w = torch.rand(edge_index.size(1))
+    layer(x, edge_index, w)
+    w2 = torch.rand(edge_index.size(1))
+    assert_close(layer(x, edge_index, w2), reference(x, edge_index, w2))
+
+
+def test_repr_is_api() -> None:
+    assert repr(GCNLayer(16, 32)) == "GCNLayer(16, 32)"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda layer: layer(torch.randn(10, 5), _graph()),
+            ValueError,
+            r"GCNLayer: x must have 4 columns",
+        ),
+        (lambda layer: layer(torch.randn(10), _graph()), ValueError, "x must be 2-D"),
+        (lambda layer: layer(torch.randn(5, 4), _graph()), ValueError, "out of range for 5 nodes"),
+        (
+            lambda layer: layer(torch.randn(10, 4), _graph()[0]),
+            ValueError,
+            "edge_index must have shape",
+        ),
+        (lambda layer: layer(torch.randn(10, 4), _graph().float()), TypeError, "integer tensor"),
+        (lambda layer: layer(torch.ones(10, 4, dtype=torch.long), _graph()), TypeError, "floating"),
+    ],
+)
+def test_bad_input(call, error, message: str) -> None:
+    with pytest.raises(error, match=message):
+        call(GCNLayer(4, 3))
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="GCNLayer: normalize must be one of"):
+        GCNLayer(4, 3, normalize="left")
+    with pytest.raises(ValueError, match="GCNLayer: in_channels must be >= 1"):
+        GCNLayer(0, 3)
