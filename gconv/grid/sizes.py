@@ -8,6 +8,7 @@ dimension) or as tuples (one entry per dimension, ints broadcast), and returns w
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import overload
 
 IntOrTuple = int | tuple[int, ...]
 
@@ -35,6 +36,18 @@ def _per_dim(owner: str, fn: Callable[..., int], args: dict[str, tuple[object, i
     return tuple(out)
 
 
+@overload
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int: ...
+@overload
+def conv_output_size(
+    size: IntOrTuple,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+) -> IntOrTuple: ...
 def conv_output_size(
     size: IntOrTuple,
     kernel_size: IntOrTuple,
@@ -88,6 +101,24 @@ def conv_output_size(
     )
 
 
+@overload
+def pool_output_size(
+    size: int,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int: ...
+@overload
+def pool_output_size(
+    size: IntOrTuple,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+) -> IntOrTuple: ...
 def pool_output_size(
     size: IntOrTuple,
     kernel_size: IntOrTuple,
@@ -156,6 +187,24 @@ def pool_output_size(
     )
 
 
+@overload
+def conv_transpose_output_size(
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    dilation: int = 1,
+) -> int: ...
+@overload
+def conv_transpose_output_size(
+    size: IntOrTuple,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+) -> IntOrTuple: ...
 def conv_transpose_output_size(
     size: IntOrTuple,
     kernel_size: IntOrTuple,

@@ -1,0 +1,281 @@
+"""The datasets gconv trains on, by name: ``load_dataset("cora")``.
+
+Each loader uses the standard one (torchvision's ``MNIST``, PyG's ``Planetoid`` and
+``TUDataset``) under the data root, so files that are there are used as they are and
+missing ones are downloaded when the machine is online. When they are missing and cannot
+be downloaded, :class:`DatasetNotFoundError` says which files were expected, where, and
+how to point ``GCONV_DATA`` at them.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, TensorDataset
+
+from gconv.data.root import DATA_ENV, data_root
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+RAW_FILES = {
+    "mnist": (
+        "MNIST/raw",
+        [
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ],
+    ),
+    "cora": (
+        "Cora/raw",
+        [f"ind.cora.{s}" for s in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")],
+    ),
+    "mutag": (
+        "MUTAG/raw",
+        [f"MUTAG_{s}.txt" for s in ("A", "graph_indicator", "graph_labels", "node_labels")],
+    ),
+}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The dataset's files are not under the data root and could not be downloaded."""
+
+
+@dataclass
+class LoadedDataset:
+    """A dataset with its splits and what a model needs to know about it.
+
+    Attributes:
+        name: the registry name.
+        task: ``"image"``, ``"node"`` or ``"graph"``.
+        train, val, test: the splits. For ``node`` all three are the one graph, whose
+            ``train_mask``/``val_mask``/``test_mask`` say which nodes count.
+        in_channels: input channels (images) or node feature size (graphs).
+        num_classes: number of classes.
+        input_shape: ``(C, H, W)`` of images, ``None`` for graphs.
+        dataset: the whole underlying dataset (e.g. all 188 MUTAG graphs).
+        folds: stratified ``(train_index, test_index)`` pairs for cross-validation.
+        loader: wraps a split into an iterable of batches, for datasets that batch in a
+            special way (``mnist_grid``); ``None`` means a plain ``DataLoader``.
+    """
+
+    name: str
+    task: str
+    train: Any
+    val: Any
+    test: Any
+    in_channels: int
+    num_classes: int
+    input_shape: tuple[int, int, int] | None = None
+    dataset: Any = None
+    folds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    loader: Callable[..., Any] | None = None
+
+
+_LOADERS: dict[str, Callable[..., LoadedDataset]] = {}
+
+
+def _register(name: str) -> Callable[[Callable[..., LoadedDataset]], Callable[..., LoadedDataset]]:
+    def wrap(fn: Callable[..., LoadedDataset]) -> Callable[..., LoadedDataset]:
+        _LOADERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def list_datasets() -> list[str]:
+    """Names that :func:`load_dataset` accepts."""
+    return sorted(_LOADERS)
+
+
+def load_dataset(
+    name: str, *, root: str | os.PathLike[str] | None = None, **kwargs: Any
+) -> LoadedDataset:
+    """Loads a dataset by name, with its standard splits.
+
+    Args:
+        name: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cora``, ``mutag``,
+            ``digits``).
+        root: data root; else ``$GCONV_DATA``; else ``./datasets``.
+        **kwargs: options of that dataset (``val_size``, ``seed``, ``folds``, ``limit``).
+
+    Example:
+        >>> cora = load_dataset("cora")
+        >>> cora.task, cora.in_channels, cora.num_classes
+        ('node', 1433, 7)
+    """
+    if name not in _LOADERS:
+        raise ValueError(
+            f"load_dataset: name must be one of {', '.join(list_datasets())} (got {name!r})"
+        )
+    return _LOADERS[name](data_root(root), **kwargs)
+
+
+def _fetch(name: str, root: Path, build: Callable[[], Any]) -> Any:
+    """Runs a standard loader; turns a failed download into a clear error."""
+    folder, files = RAW_FILES[name]
+    missing = [f for f in files if not (root / folder / f).exists()]
+    try:
+        return build()
+    except (urllib.error.URLError, OSError, RuntimeError) as err:
+        if not missing:
+            raise
+        raise DatasetNotFoundError(
+            f"load_dataset: the {name} files are not under {root / folder} and could not be "
+            f"downloaded ({type(err).__name__}: {err}).\n"
+            f"Expected: {', '.join(missing)}.\n"
+            f"Copy them there, or set {DATA_ENV} to a data root that holds {folder}/."
+        ) from None
+
+
+def _split_indices(
+    labels: np.ndarray, sizes: tuple[int, int], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(labels))
+    first, second = train_test_split(
+        index, test_size=sizes[1], train_size=sizes[0], stratify=labels, random_state=seed
+    )
+    return np.sort(first), np.sort(second)
+
+
+def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
+    from torchvision.datasets import MNIST
+
+    mnist = _fetch("mnist", root, lambda: MNIST(str(root), train=train, download=True))
+    images, labels = mnist.data, mnist.targets
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    x = (images.unsqueeze(1).float() / 255.0 - MNIST_MEAN) / MNIST_STD
+    return TensorDataset(x, labels.long())
+
+
+@_register("mnist")
+def _mnist(
+    root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
+) -> LoadedDataset:
+    """MNIST, normalized; a stratified validation split of ``val_size`` carved from train."""
+    full = _mnist_tensors(root, True, limit)
+    test = _mnist_tensors(root, False, None if limit is None else max(limit // 6, 100))
+    x, y = full.tensors
+    val_size = min(val_size, len(y) // 5)
+    train_idx, val_idx = _split_indices(y.numpy(), (len(y) - val_size, val_size), seed)
+    train = TensorDataset(x[train_idx], y[train_idx])
+    val = TensorDataset(x[val_idx], y[val_idx])
+    return LoadedDataset("mnist", "image", train, val, test, 1, 10, (1, 28, 28))
+
+
+class GridGraphLoader:
+    """Batches images and turns each batch into pixel grid graphs on the fly.
+
+    One grid template serves every batch (see :func:`gconv.images_to_graphs`), so MNIST
+    as graphs costs a reshape per batch instead of 70,000 stored graphs.
+    """
+
+    def __init__(
+        self, dataset: Dataset[Any], batch_size: int = 64, shuffle: bool = False, **kwargs: Any
+    ) -> None:
+        from torch.utils.data import DataLoader
+
+        self.loader: DataLoader[Any] = DataLoader(
+            dataset, batch_size=batch_size, shuffle=shuffle, **kwargs
+        )
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Any:
+        from gconv.convert import images_to_graphs
+
+        for images, labels in self.loader:
+            yield images_to_graphs(images, labels)
+
+
+@_register("mnist_grid")
+def _mnist_grid(root: Path, **kwargs: Any) -> LoadedDataset:
+    """MNIST whose batches are pixel grid graphs (``x`` of shape ``[B*784, 1]``)."""
+    mnist = _mnist(root, **kwargs)
+    mnist.name, mnist.task, mnist.loader = "mnist_grid", "graph", GridGraphLoader
+    return mnist
+
+
+@_register("digits")
+def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDataset:
+    """scikit-learn's bundled 8x8 digits (1797 images), for quick offline runs."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(digits.target, dtype=torch.long)
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    n = len(y)
+    rest, test_idx = _split_indices(y.numpy(), (n - n // 5, n // 5), seed)
+    train_idx, val_idx = _split_indices(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
+    train_idx, val_idx = rest[train_idx], rest[val_idx]
+    train, val, test = (TensorDataset(x[i], y[i]) for i in (train_idx, val_idx, test_idx))
+    return LoadedDataset("digits", "image", train, val, test, 1, 10, (1, 8, 8))
+
+
+@_register("cora")
+def _cora(root: Path) -> LoadedDataset:
+    """Cora with the public Planetoid split (140/500/1000) and row-normalized features."""
+    import torch_geometric.transforms as T
+    from torch_geometric.datasets import Planetoid
+
+    dataset = _fetch(
+        "cora", root, lambda: Planetoid(str(root), "Cora", transform=T.NormalizeFeatures())
+    )
+    data = dataset[0]
+    return LoadedDataset(
+        "cora", "node", data, data, data, dataset.num_features, dataset.num_classes, None, dataset
+    )
+
+
+@_register("mutag")
+def _mutag(root: Path, *, folds: int = 10, seed: int = 0) -> LoadedDataset:
+    """MUTAG's 188 graphs with stratified ``folds``-fold splits (scikit-learn)."""
+    from sklearn.model_selection import StratifiedKFold
+    from torch_geometric.datasets import TUDataset
+
+    dataset = _fetch("mutag", root, lambda: TUDataset(str(root), "MUTAG"))
+    labels = dataset.y.numpy()
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(labels)), labels))
+    train_idx, test_idx = splits[0]
+    tr, va = _split_indices(
+        labels[train_idx], (len(train_idx) - len(train_idx) // 10, len(train_idx) // 10), seed
+    )
+    return LoadedDataset(
+        "mutag",
+        "graph",
+        dataset[torch.as_tensor(train_idx[tr])],
+        dataset[torch.as_tensor(train_idx[va])],
+        dataset[torch.as_tensor(test_idx)],
+        dataset.num_features,
+        dataset.num_classes,
+        None,
+        dataset,
+        splits,
+    )
+
+
+def labels_of(dataset: Any) -> Tensor:
+    """The class label of every example of an image or graph dataset."""
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[1]
+    y = getattr(dataset, "y", None)
+    if isinstance(y, Tensor):
+        return y
+    return torch.as_tensor([int(example.y) for example in dataset])

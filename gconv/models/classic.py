@@ -1,0 +1,120 @@
+"""Models without graph structure: an MLP and LeNet-5."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from torch import Tensor, nn
+
+from gconv._checks import check_positive_int
+from gconv.grid.sizes import conv_output_size, pool_output_size
+from gconv.models._base import Classifier
+from gconv.models._inputs import image_input
+from gconv.models._registry import register_model
+
+
+class MLP(Classifier):
+    """Fully connected layers on flattened images or on node features.
+
+    Args:
+        in_features: input width (``C * H * W`` for images).
+        num_classes: classes.
+        hidden_channels: widths of the hidden layers.
+        dropout: dropout before each hidden layer's output.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        hidden_channels: tuple[int, ...] = (256, 128),
+        dropout: float = 0.2,
+    ) -> None:
+        super().__init__()
+        check_positive_int("MLP", "in_features", in_features)
+        check_positive_int("MLP", "num_classes", num_classes)
+        layers: list[nn.Module] = []
+        width = in_features
+        for hidden in hidden_channels:
+            layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+            width = hidden
+        self.in_features = in_features
+        self.features = nn.Sequential(*layers)
+        self.num_features = width
+        self.head = nn.Linear(width, num_classes)
+
+    def forward_features(self, data: Any) -> Tensor:
+        x = data.x if hasattr(data, "x") and hasattr(data, "edge_index") else data
+        if not isinstance(x, Tensor):
+            raise TypeError(f"MLP: expected a tensor or a PyG Data (got {type(data).__name__})")
+        x = x.flatten(1) if x.dim() > 2 else x
+        if x.size(-1) != self.in_features:
+            raise ValueError(
+                f"MLP: input must have {self.in_features} features (got shape {tuple(x.shape)})"
+            )
+        return self.features(x)
+
+
+@register_model(inputs=("image", "graph"))
+def mlp(
+    in_channels: int,
+    num_classes: int,
+    *,
+    input_shape: tuple[int, int, int] | None = None,
+    hidden_channels: tuple[int, ...] = (256, 128),
+    dropout: float = 0.2,
+) -> MLP:
+    """MLP on pixels (give ``input_shape``) or on node features (``in_channels`` wide)."""
+    in_features = in_channels if input_shape is None else math.prod(input_shape)
+    return MLP(in_features, num_classes, hidden_channels, dropout)
+
+
+class LeNet5(Classifier):
+    r"""LeNet-5 (LeCun et al., 1998) with ReLU and max pooling.
+
+    conv 5x5 (6, padding 2) -> pool -> conv 5x5 (16) -> pool -> fc 120 -> fc 84 -> head.
+    The flattened width comes from :func:`gconv.conv_output_size` and
+    :func:`gconv.pool_output_size`, so 28x28 and 32x32 inputs both work.
+
+    Paper: `Gradient-based learning applied to document recognition
+    <http://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf>`_.
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size: int = 28) -> None:
+        super().__init__()
+        check_positive_int("LeNet5", "in_channels", in_channels)
+        check_positive_int("LeNet5", "num_classes", num_classes)
+        self.in_channels = in_channels
+        self.input_size = input_size
+        side = input_size
+        for padding in (2, 0):
+            side = pool_output_size(conv_output_size(side, 5, padding=padding), 2)
+        self.conv = nn.Sequential(
+            nn.Conv2d(in_channels, 6, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.fc = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU()
+        )
+        self.num_features = 84
+        self.head = nn.Linear(84, num_classes)
+
+    def forward_features(self, data: Any) -> Tensor:
+        return self.fc(self.conv(image_input("LeNet5", data)))
+
+
+@register_model(inputs=("image",))
+def lenet5(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    *,
+    input_shape: tuple[int, int, int] | None = None,
+) -> LeNet5:
+    """LeNet-5 for ``input_shape`` (default 1x28x28)."""
+    size = 28 if input_shape is None else input_shape[-1]
+    return LeNet5(in_channels, num_classes, size)

@@ -1,0 +1,163 @@
+"""Graph networks: Kipf and Welling's GCN and Xu et al.'s GIN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GINConv
+
+from gconv._checks import check_positive_int
+from gconv.graph.gcn import GCNLayer
+from gconv.graph.readout import Readout
+from gconv.models._base import Classifier
+from gconv.models._inputs import graph_inputs
+from gconv.models._registry import register_model
+
+
+class GCN(Classifier):
+    r"""Two-layer GCN (Kipf and Welling, 2017), for nodes or, with a readout, graphs.
+
+    Node level: dropout -> GCN -> ReLU -> dropout -> GCN (to classes), the Cora model.
+    Graph level (``readout`` given): dropout -> GCN -> ReLU -> dropout -> GCN -> ReLU ->
+    readout -> linear head.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        hidden_channels: int = 16,
+        dropout: float = 0.5,
+        readout: str | None = None,
+        cached: bool = False,
+    ) -> None:
+        super().__init__()
+        check_positive_int("GCN", "num_classes", num_classes)
+        self.dropout = dropout
+        self.conv1 = GCNLayer(in_channels, hidden_channels, cached=cached)
+        self.readout = Readout(readout, hidden_channels) if readout else None
+        if self.readout is None:
+            # node level: the second layer is the classifier, as in the paper
+            self.conv2 = GCNLayer(hidden_channels, num_classes, cached=cached)
+            self.num_features = hidden_channels
+            self.head = nn.Identity()
+        else:
+            self.conv2 = GCNLayer(hidden_channels, hidden_channels, cached=cached)
+            self.num_features = self.readout.out_channels or hidden_channels
+            self.head = nn.Linear(self.num_features, num_classes)
+
+    def forward(self, data: Any) -> Tensor:
+        x, edge_index, batch, num_graphs = graph_inputs("GCN", data)
+        weight = getattr(data, "edge_weight", None)
+        x = F.dropout(x, self.dropout, self.training)
+        x = F.relu(self.conv1(x, edge_index, weight))
+        x = F.dropout(x, self.dropout, self.training)
+        x = self.conv2(x, edge_index, weight)
+        if self.readout is None:
+            return x
+        return self.head(self.readout(F.relu(x), batch, num_graphs))
+
+    def forward_features(self, data: Any) -> Tensor:
+        x, edge_index, _, _ = graph_inputs("GCN", data)
+        weight = getattr(data, "edge_weight", None)
+        return F.relu(self.conv1(x, edge_index, weight))
+
+    def reset_classifier(self, num_classes: int) -> None:
+        if self.readout is None:
+            self.conv2 = GCNLayer(self.conv2.in_channels, num_classes).to(
+                self.conv1.lin.weight.device
+            )
+        else:
+            super().reset_classifier(num_classes)
+
+
+@register_model(inputs=("graph",))
+def gcn(
+    in_channels: int,
+    num_classes: int,
+    *,
+    hidden_channels: int = 16,
+    dropout: float = 0.5,
+    readout: str | None = None,
+) -> GCN:
+    """Kipf and Welling's GCN; ``readout="mean"`` makes it a graph classifier."""
+    return GCN(in_channels, num_classes, hidden_channels, dropout, readout)
+
+
+class GIN(Classifier):
+    r"""Graph Isomorphism Network (Xu et al., 2019) for graph classification.
+
+    ``num_layers`` GIN layers, each an MLP (linear, batch norm, ReLU, linear) on
+    :math:`(1 + \epsilon) x_i + \sum_{j} x_j`, followed by batch norm and ReLU. The
+    readout of every layer (input included) is concatenated, as in the paper's
+    jumping-knowledge readout, and a two-layer head with dropout classifies.
+
+    Paper: `How Powerful are Graph Neural Networks? <https://arxiv.org/abs/1810.00826>`_.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        hidden_channels: int = 32,
+        num_layers: int = 4,
+        dropout: float = 0.5,
+        readout: str = "sum",
+        train_eps: bool = False,
+    ) -> None:
+        super().__init__()
+        check_positive_int("GIN", "in_channels", in_channels)
+        check_positive_int("GIN", "num_layers", num_layers)
+        self.dropout = dropout
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        width = in_channels
+        for _ in range(num_layers):
+            mlp = nn.Sequential(
+                nn.Linear(width, hidden_channels),
+                nn.BatchNorm1d(hidden_channels),
+                nn.ReLU(),
+                nn.Linear(hidden_channels, hidden_channels),
+            )
+            self.convs.append(GINConv(mlp, train_eps=train_eps))
+            self.norms.append(nn.BatchNorm1d(hidden_channels))
+            width = hidden_channels
+        self.readout = Readout(readout)
+        per_layer = 2 if readout == "mean_max" else 1
+        self.num_features = per_layer * (in_channels + num_layers * hidden_channels)
+        self.head = nn.Sequential(
+            nn.Linear(self.num_features, hidden_channels),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_channels, num_classes),
+        )
+
+    def forward_features(self, data: Any) -> Tensor:
+        x, edge_index, batch, num_graphs = graph_inputs("GIN", data)
+        pooled = [self.readout(x, batch, num_graphs)]
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            x = F.relu(norm(conv(x, edge_index)))
+            pooled.append(self.readout(x, batch, num_graphs))
+        return torch.cat(pooled, dim=-1)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        head = self.head
+        assert isinstance(head, nn.Sequential) and isinstance(head[-1], nn.Linear)
+        head[-1] = nn.Linear(head[-1].in_features, num_classes).to(head[-1].weight.device)
+
+
+@register_model(inputs=("graph", "grid_graph"))
+def gin(
+    in_channels: int,
+    num_classes: int,
+    *,
+    hidden_channels: int = 32,
+    num_layers: int = 4,
+    dropout: float = 0.5,
+    readout: str = "sum",
+) -> GIN:
+    """GIN with a sum readout over every layer, for graph classification."""
+    return GIN(in_channels, num_classes, hidden_channels, num_layers, dropout, readout)

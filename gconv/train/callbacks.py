@@ -1,0 +1,201 @@
+"""Callbacks: early stopping, checkpoints and a CSV log, in the manner of Keras.
+
+A callback sees the trainer at the start and end of ``fit`` and after every epoch, with
+that epoch's logs. ``trainer.should_stop = True`` is the one way a callback ends
+training. Callbacks with state (``state_dict``/``load_state_dict``) are saved in
+checkpoints, so a resumed run continues with the same patience and best value.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from torch import nn
+
+from gconv._checks import check_choice
+from gconv.train.checkpoint import save_atomic
+
+if TYPE_CHECKING:
+    from gconv.train.trainer import Trainer
+
+
+class Callback:
+    """Base class: override the hooks you need."""
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        """Called once before the first epoch (also when resuming)."""
+
+    def on_epoch_end(
+        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        """Called after each epoch with its logs (``loss``, ``val_accuracy``, ...)."""
+
+    def on_fit_end(self, trainer: Trainer, model: nn.Module) -> None:
+        """Called once after the last epoch."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`state_dict` returned."""
+
+
+class _Monitor:
+    """Tracks the best value of a logged metric."""
+
+    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float) -> None:
+        check_choice(owner, "mode", mode, ("auto", "min", "max"))
+        if mode == "auto":
+            mode = "max" if "acc" in monitor or "f1" in monitor else "min"
+        self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(min_delta)
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def value(self, logs: dict[str, float]) -> float:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"{self.owner}: monitor {self.monitor!r} is not logged; logged are "
+                f"{', '.join(sorted(logs))} (validation metrics need val data)"
+            )
+        return float(logs[self.monitor])
+
+    def improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stops training when ``monitor`` has not improved for ``patience`` epochs.
+
+    Args:
+        monitor: a logged metric, e.g. ``"val_loss"`` or ``"val_accuracy"``.
+        patience: epochs without improvement before stopping.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies and F1).
+        min_delta: the least change that counts as an improvement.
+        restore_best_weights: load the best epoch's weights at the end of training.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0 (got {patience!r})")
+        self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.monitor, self.mode, self.patience = monitor, self._monitor.mode, patience
+        self.restore_best_weights = restore_best_weights
+        self.wait = 0
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.best_weights: dict[str, Any] | None = None
+
+    @property
+    def best(self) -> float:
+        return self._monitor.best
+
+    def on_epoch_end(
+        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        value = self._monitor.value(logs)
+        if self._monitor.improved(value):
+            self._monitor.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = copy.deepcopy(model.state_dict())
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            trainer.should_stop = True
+
+    def on_fit_end(self, trainer: Trainer, model: nn.Module) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            model.load_state_dict(self.best_weights)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self._monitor.best,
+            "wait": self.wait,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._monitor.best, self.wait = state["best"], state["wait"]
+        self.best_epoch, self.best_weights = state["best_epoch"], state["best_weights"]
+
+
+class ModelCheckpoint(Callback):
+    """Writes ``best.pt`` when ``monitor`` improves and ``last.pt`` after every epoch.
+
+    Files are written atomically (a temporary file, then a rename), so a run killed while
+    saving leaves the previous checkpoint intact. Each holds what ``fit(resume=...)``
+    needs: model, optimizer, epoch, history, random state and callback state.
+    """
+
+    def __init__(
+        self,
+        dirpath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_last: bool = True,
+    ) -> None:
+        self.dirpath = Path(dirpath)
+        self._monitor = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
+        self.monitor, self.save_last = monitor, save_last
+        self.best_path = self.dirpath / "best.pt"
+        self.last_path = self.dirpath / "last.pt"
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+
+    def on_epoch_end(
+        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        value = self._monitor.value(logs)
+        improved = self._monitor.improved(value)
+        if improved:
+            self._monitor.best = value
+        # the state is taken after updating best, so that a resume sees it
+        state = trainer.checkpoint_state(model, epoch)
+        if improved:
+            save_atomic(state, self.best_path)
+        if self.save_last:
+            save_atomic(state, self.last_path)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self._monitor.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._monitor.best = state["best"]
+
+
+class CSVLogger(Callback):
+    """Appends each epoch's logs to a CSV file (``epoch`` first)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if trainer.start_epoch == 0 and self.path.exists():
+            self.path.unlink()
+
+    def on_epoch_end(
+        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        row = {"epoch": epoch, **logs}
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)

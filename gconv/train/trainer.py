@@ -1,0 +1,308 @@
+"""One trainer for image, node and graph classification."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from gconv._checks import check_choice, check_positive_int
+from gconv.train import tasks
+from gconv.train.callbacks import Callback
+from gconv.train.checkpoint import (
+    load_checkpoint,
+    random_state,
+    seed_everything,
+    set_random_state,
+)
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+@dataclass
+class History:
+    """Per-epoch logs, as Keras' ``History``: ``history["val_accuracy"][-1]``."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epochs: list[int] = field(default_factory=list)
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA, else MPS, else CPU; anything else is passed to ``torch.device``."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"Trainer: device must be 'auto' or a torch device (got {device!r})"
+        ) from err
+
+
+class Trainer:
+    """Trains and evaluates a classifier on images, nodes or graphs.
+
+    The task is inferred from the data (see :mod:`gconv.train.tasks`) or forced with
+    ``task``. Metrics are weighted by the number of examples (or nodes) of each batch.
+
+    Args:
+        max_epochs: epochs to train.
+        optimizer: ``"adam"``, ``"adamw"``, ``"sgd"`` (momentum 0.9), or a callable that
+            takes the parameters and returns an optimizer.
+        lr: learning rate.
+        weight_decay: L2 penalty (decoupled for ``adamw``).
+        batch_size: batch size when a dataset rather than a loader is given.
+        device: ``"auto"`` (CUDA, MPS, CPU) or a device.
+        callbacks: e.g. ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``.
+        seed: seeds Python, NumPy and torch at the start of ``fit``; a CPU run repeats.
+        progress: a tqdm bar per epoch (only when output is a terminal).
+        amp: mixed precision (autocast and a gradient scaler) on CUDA.
+        grad_clip: clip the gradient norm to this value.
+        task: ``"image"``, ``"node"`` or ``"graph"`` to override the inference.
+
+    Example:
+        >>> trainer = Trainer(max_epochs=200, lr=0.01, weight_decay=5e-4, seed=0)
+        >>> history = trainer.fit(model, cora.train)
+        >>> trainer.evaluate(model, cora.test)["accuracy"]
+    """
+
+    def __init__(
+        self,
+        *,
+        max_epochs: int,
+        optimizer: str | OptimizerFactory = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 64,
+        device: str | torch.device = "auto",
+        callbacks: Sequence[Callback] = (),
+        seed: int | None = None,
+        progress: bool = True,
+        amp: bool = False,
+        grad_clip: float | None = None,
+        task: str | None = None,
+    ) -> None:
+        check_positive_int("Trainer", "max_epochs", max_epochs)
+        check_positive_int("Trainer", "batch_size", batch_size)
+        if isinstance(optimizer, str):
+            check_choice("Trainer", "optimizer", optimizer, OPTIMIZERS)
+        if not lr > 0:
+            raise ValueError(f"Trainer: lr must be > 0 (got {lr!r})")
+        if task is not None:
+            check_choice("Trainer", "task", task, tasks.TASKS)
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"Trainer: callbacks must be Callback objects (got {callback!r})")
+        self.max_epochs, self.optimizer, self.lr = max_epochs, optimizer, lr
+        self.weight_decay, self.batch_size = weight_decay, batch_size
+        self.device = resolve_device(device)
+        self.callbacks = list(callbacks)
+        self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
+        self.amp = amp and self.device.type == "cuda"
+        self.should_stop = False
+        self.start_epoch = 0
+        self.history = History()
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+
+    def _make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        params = [p for p in model.parameters() if p.requires_grad]
+        if callable(self.optimizer):
+            return self.optimizer(params)
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, self.lr, momentum=0.9, weight_decay=self.weight_decay)
+        cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
+        return cls(params, self.lr, weight_decay=self.weight_decay)
+
+    def fit(
+        self,
+        model: nn.Module,
+        train: Any,
+        val: Any = None,
+        *,
+        resume: str | os.PathLike[str] | None = None,
+    ) -> History:
+        """Trains ``model``; validates on ``val`` after every epoch.
+
+        For a node task, ``val=None`` validates on the ``val_mask`` of the training graph.
+        ``resume`` continues from a checkpoint written by ``ModelCheckpoint``: model,
+        optimizer, epoch, history, random state and callback state are restored, so the
+        run ends as if it had never been interrupted.
+        """
+        task = self.task or tasks.infer_task(train)
+        if val is None and task == "node" and getattr(train, "val_mask", None) is not None:
+            val = train
+        if self.seed is not None:
+            seed_everything(self.seed)
+        model.to(self.device)
+        self._optimizer = self._make_optimizer(model)
+        self.history, self.start_epoch, self.should_stop = History(), 0, False
+        if resume is not None:
+            self._restore(model, resume)
+        if task == "node":  # one graph: move it once, not every epoch
+            train = train.to(self.device)
+            val = val.to(self.device) if val is not None else None
+        for callback in self.callbacks:
+            callback.on_fit_start(self, model)
+        for epoch in range(self.start_epoch, self.max_epochs):
+            start = time.perf_counter()
+            logs = self._train_epoch(model, task, train, epoch)
+            if val is not None:
+                scores = self._evaluate(model, task, val, "val")
+                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+            logs["seconds"] = time.perf_counter() - start
+            self.history.append(epoch, logs)
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, model, epoch, logs)
+            if self.should_stop:
+                break
+        for callback in self.callbacks:
+            callback.on_fit_end(self, model)
+        return self.history
+
+    def _train_epoch(self, model: nn.Module, task: str, data: Any, epoch: int) -> dict[str, float]:
+        model.train()
+        optimizer = self._optimizer
+        assert optimizer is not None
+        loader = tasks.batches(task, data, batch_size=self.batch_size, shuffle=True)
+        bar = tqdm(
+            loader,
+            desc=f"epoch {epoch + 1}/{self.max_epochs}",
+            total=tasks.count(loader),
+            leave=False,
+            disable=not self.progress or not sys.stderr.isatty(),
+        )
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = 0
+        for step, batch in enumerate(bar):
+            batch = tasks.to_device(task, batch, self.device)
+            with self._autocast():
+                logits, target = tasks.forward(task, model, batch, "train")
+                loss = F.cross_entropy(logits, target)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"Trainer: the loss became {loss.item()} at epoch {epoch + 1}, step "
+                    f"{step + 1}; lower the learning rate or set grad_clip"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            self._scaler.scale(loss).backward()
+            if self.grad_clip is not None:
+                self._scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip)
+            self._scaler.step(optimizer)
+            self._scaler.update()
+            n = target.numel()
+            loss_sum += loss.detach() * n
+            correct += (logits.detach().argmax(-1) == target).sum()
+            seen += n
+        if seen == 0:
+            raise ValueError(f"Trainer: the training data of epoch {epoch + 1} had no examples")
+        return {"loss": loss_sum.item() / seen, "accuracy": correct.item() / seen}
+
+    def _autocast(self) -> Any:
+        if not self.amp:
+            return nullcontext()
+        return torch.autocast(self.device.type)
+
+    @torch.no_grad()
+    def _outputs(self, model: nn.Module, task: str, data: Any, phase: str) -> tuple[Tensor, Tensor]:
+        model.eval()
+        if task == "node":
+            data = data.to(self.device)
+        logits, targets = [], []
+        for batch in tasks.batches(task, data, batch_size=self.batch_size, shuffle=False):
+            with self._autocast():
+                out, target = tasks.forward(
+                    task, model, tasks.to_device(task, batch, self.device), phase
+                )
+            logits.append(out.float())
+            targets.append(target)
+        return torch.cat(logits), torch.cat(targets)
+
+    def _evaluate(
+        self, model: nn.Module, task: str, data: Any, phase: str, *, f1: bool = False
+    ) -> dict[str, float]:
+        logits, target = self._outputs(model, task, data, phase)
+        if target.numel() == 0:
+            raise ValueError(f"Trainer: the {phase} data has no examples")
+        predicted = logits.argmax(-1)
+        scores = {
+            "loss": F.cross_entropy(logits, target).item(),
+            "accuracy": (predicted == target).float().mean().item(),
+        }
+        if f1:  # scikit-learn's, on the CPU: only where it is reported, not every epoch
+            from sklearn.metrics import f1_score
+
+            y_true, y_pred = target.cpu().numpy(), predicted.cpu().numpy()
+            scores["macro_f1"] = float(f1_score(y_true, y_pred, average="macro"))
+        return scores
+
+    def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:
+        """``loss``, ``accuracy`` and ``macro_f1`` on ``data`` (a node task scores
+        ``test_mask``)."""
+        model.to(self.device)
+        return self._evaluate(model, self.task or tasks.infer_task(data), data, "test", f1=True)
+
+    def predict(self, model: nn.Module, data: Any) -> Tensor:
+        """Logits for every example (every node of a node task), on the CPU."""
+        task = self.task or tasks.infer_task(data)
+        model.to(self.device).eval()
+        with torch.no_grad():
+            if task == "node":
+                return model(data.to(self.device)).float().cpu()
+            outputs = []
+            for batch in tasks.batches(task, data, batch_size=self.batch_size, shuffle=False):
+                batch = tasks.to_device(task, batch, self.device)
+                outputs.append(model(batch[0] if task == "image" else batch).float().cpu())
+        return torch.cat(outputs)
+
+    def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]:
+        """Everything ``fit(resume=...)`` needs to continue after ``epoch``."""
+        assert self._optimizer is not None
+        return {
+            "model": model.state_dict(),
+            "optimizer": self._optimizer.state_dict(),
+            "scaler": self._scaler.state_dict(),
+            "epoch": epoch,
+            "history": {"history": self.history.history, "epochs": self.history.epochs},
+            "random_state": random_state(),
+            "callbacks": [c.state_dict() for c in self.callbacks],
+        }
+
+    def _restore(self, model: nn.Module, path: str | os.PathLike[str]) -> None:
+        state = load_checkpoint(path, map_location=self.device)
+        model.load_state_dict(state["model"])
+        assert self._optimizer is not None
+        self._optimizer.load_state_dict(state["optimizer"])
+        self._scaler.load_state_dict(state["scaler"])
+        self.start_epoch = state["epoch"] + 1
+        self.history = History(state["history"]["history"], state["history"]["epochs"])
+        saved = state["callbacks"]
+        if len(saved) != len(self.callbacks):
+            raise ValueError(
+                f"Trainer: the checkpoint has state for {len(saved)} callbacks, this trainer "
+                f"has {len(self.callbacks)}; resume with the same callbacks"
+            )
+        for callback, callback_state in zip(self.callbacks, saved, strict=True):
+            callback.load_state_dict(callback_state)
+        set_random_state(state["random_state"])

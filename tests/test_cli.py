@@ -1,0 +1,81 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gconv.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "datasets: cora, digits, mnist, mnist_grid, mutag" in out
+    assert "gcn" in out and "lenet5" in out
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "gconv", "list"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("datasets:")
+
+
+def test_train_writes_metrics_history_checkpoint_and_curves(tmp_path: Path) -> None:
+    assert main(["train", "digits", "mlp", "--quick", "--seeds", "2", "--out", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "metrics.json",
+        "history.csv",
+        "best.pt",
+        "curves.png",
+    }
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("dataset", "model", "task", "test_accuracy", "test_accuracy_std", "runs"):
+        assert key in metrics
+    assert metrics["epochs"] == 3 and metrics["seconds"] > 0
+    assert [r["seed"] for r in metrics["runs"]] == [0, 1]
+    mean = sum(r["test_accuracy"] for r in metrics["runs"]) / 2
+    assert metrics["test_accuracy"] == pytest.approx(mean)
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_train_folds_on_mutag(tmp_path: Path, data_root: Path) -> None:
+    assert main(["train", "mutag", "gin", "--quick", "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [r["fold"] for r in metrics["runs"]] == [0, 1, 2]
+    assert "xu_protocol_accuracy" in metrics
+
+
+def test_model_that_does_not_fit_the_data(data_root: Path) -> None:
+    with pytest.raises(SystemExit, match="'lenet5' takes image input; dataset 'cora' gives graph"):
+        main(["train", "cora", "lenet5", "--quick"])
+
+
+def test_missing_data_message(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch_geometric.datasets import Planetoid
+
+    def offline(self) -> None:
+        raise OSError("no network")
+
+    monkeypatch.setattr(Planetoid, "download", offline)
+    assert main(["train", "cora", "gcn", "--quick", "--root", str(tmp_path / "none")]) == 1
+    assert "GCONV_DATA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", ["cora_gcn.py", "mutag_gin.py", "mnist_cnn.py"])
+def test_example_quick(script: str, data_root: Path) -> None:
+    env = {**os.environ, "GCONV_DATA": str(data_root)}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), "--quick"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "test accuracy" in result.stdout
