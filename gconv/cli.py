@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import inspect
 import json
 import shutil
 import statistics
@@ -18,6 +17,7 @@ from typing import Any
 import torch
 
 from gconv.data import DatasetNotFoundError, LoadedDataset, list_datasets, load_dataset
+from gconv.models import build_model as create_model
 from gconv.models import list_models, model_entry
 from gconv.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer, cross_validate
 
@@ -66,16 +66,25 @@ def build_model(name: str, dataset: LoadedDataset) -> torch.nn.Module:
             f"gconv: model {name!r} takes {' or '.join(entry.inputs)} input; "
             f"dataset {dataset.name!r} gives {kind} input"
         )
-    kwargs: dict[str, Any] = {
+    return create_model(
+        name,
+        in_channels=dataset.in_channels,
+        num_classes=dataset.num_classes,
+        input_shape=dataset.input_shape if kind == "image" else None,
+        graph_level=dataset.task == "graph",
+    )
+
+
+def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
+    """What ``gconv explain`` needs to rebuild the model of a checkpoint."""
+    return {
+        "model": name,
+        "dataset": dataset.name,
         "in_channels": dataset.in_channels,
         "num_classes": dataset.num_classes,
+        "input_shape": dataset.input_shape,
+        "graph_level": dataset.task == "graph",
     }
-    params = inspect.signature(entry.builder).parameters
-    if "input_shape" in params and kind == "image":
-        kwargs["input_shape"] = dataset.input_shape
-    if "readout" in params and dataset.task == "graph" and params["readout"].default is None:
-        kwargs["readout"] = "mean"  # a node model asked to classify whole graphs
-    return entry.builder(**kwargs)
 
 
 def _loaders(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
@@ -131,7 +140,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             folds=folds,
             seed=args.seed,
             on_fold=print,
-            fold_callbacks=lambda i: [ModelCheckpoint(out / f"fold-{i}", monitor="val_loss")],
+            fold_callbacks=lambda i: [
+                ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=_meta(args.model, dataset))
+            ],
             **trainer_kwargs,
         )
         for fold in result["folds"]:
@@ -148,7 +159,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             model = build_model(args.model, dataset)
             callbacks = [
                 EarlyStopping("val_loss", patience=epochs, restore_best_weights=True),
-                ModelCheckpoint(run_dir, monitor="val_loss"),
+                ModelCheckpoint(run_dir, "val_loss", meta=_meta(args.model, dataset)),
                 CSVLogger(run_dir / "history.csv"),
             ]
             trainer = Trainer(seed=seed, callbacks=callbacks, **trainer_kwargs)
@@ -206,6 +217,73 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
+def summarize(args: argparse.Namespace) -> None:
+    from gconv.models import summary
+
+    try:
+        shape = tuple(int(s) for s in args.input.split(","))
+    except ValueError:
+        raise SystemExit(
+            f"gconv: --input must be C,H,W like 1,28,28 (got {args.input!r})"
+        ) from None
+    if len(shape) != 3:
+        raise SystemExit(f"gconv: --input must be C,H,W like 1,28,28 (got {args.input!r})")
+    if "image" not in model_entry(args.model).inputs:
+        raise SystemExit(f"gconv: summary takes an image model ({args.model!r} is not one)")
+    model = create_model(
+        args.model, in_channels=shape[0], num_classes=args.num_classes, input_shape=shape
+    )
+    print(summary(model, shape, depth=args.depth))
+
+
+def explain(args: argparse.Namespace) -> None:
+    from gconv.train import load_checkpoint
+    from gconv.viz import conv_layers, feature_maps, plot_feature_maps, plot_filters
+
+    state = load_checkpoint(args.checkpoint)
+    meta = state.get("meta") or {}
+    if "model" not in meta:
+        raise SystemExit(
+            f"gconv: {args.checkpoint} has no model description (meta); "
+            "use a best.pt written by 'gconv train'"
+        )
+    dataset = load_dataset(meta["dataset"], root=args.root)
+    if dataset.task != "image":
+        raise SystemExit(
+            f"gconv: explain shows feature maps of image models ({meta['dataset']} is not images)"
+        )
+    model = create_model(
+        meta["model"],
+        in_channels=meta["in_channels"],
+        num_classes=meta["num_classes"],
+        input_shape=meta["input_shape"],
+    )
+    model.load_state_dict(state["model"])
+    model.eval()
+    if not 0 <= args.index < len(dataset.test):
+        raise SystemExit(
+            f"gconv: IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})"
+        )
+    image, label = dataset.test[args.index]
+    layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
+    out = Path(args.out)
+    maps = feature_maps(model, image, layers)
+    plot_feature_maps(maps, out)
+    plot_filters(model, out / "filters.png")
+    with torch.no_grad():
+        probs = model(image.unsqueeze(0)).softmax(-1)[0]
+    from gconv.viz._figure import pyplot, save
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(image[0].numpy(), cmap="gray")
+    ax.set_title(f"label {int(label)}, predicted {int(probs.argmax())} ({float(probs.max()):.2f})")
+    ax.axis("off")
+    save(fig, out / "input.png")
+    print(f"test image {args.index}: label {int(label)}, predicted {int(probs.argmax())}")
+    print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gconv", description="Grid and graph convolutions.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -224,6 +302,17 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--quick", action="store_true", help="a smoke test: few epochs, less data")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     sub.add_parser("list", help="list datasets and models")
+    s = sub.add_parser("summary", help="layer table of a model: shapes, parameters, FLOPs")
+    s.add_argument("model", choices=list_models())
+    s.add_argument("--input", default="3,224,224", help="C,H,W of one image (default 3,224,224)")
+    s.add_argument("--num-classes", type=int, default=10)
+    s.add_argument("--depth", type=int, default=2, help="nesting depth of the rows shown")
+    e = sub.add_parser("explain", help="feature maps of a trained image model for one test image")
+    e.add_argument("checkpoint", help="a best.pt written by 'gconv train'")
+    e.add_argument("index", type=int, metavar="IMAGE_INDEX", help="index into the test split")
+    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--layers", help="comma-separated module names (default: first 4 convs)")
+    e.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
     return p
 
 
@@ -233,11 +322,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("datasets:", ", ".join(list_datasets()))
         print("models:  ", ", ".join(list_models()))
         return 0
-    if args.seeds < 1:
+    if args.command == "summary":
+        summarize(args)
+        return 0
+    if args.command == "train" and args.seeds < 1:
         print("gconv: --seeds must be >= 1", file=sys.stderr)
         return 2
     try:
-        train(args)
+        explain(args) if args.command == "explain" else train(args)
     except DatasetNotFoundError as err:
         print(f"gconv: {err}", file=sys.stderr)
         return 1

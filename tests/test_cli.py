@@ -67,7 +67,34 @@ def test_missing_data_message(tmp_path: Path, capsys, monkeypatch: pytest.Monkey
     assert "GCONV_DATA" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("script", ["cora_gcn.py", "mutag_gin.py", "mnist_cnn.py"])
+def test_summary_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "lenet5", "--input", "1,28,28"]) == 0
+    out = capsys.readouterr().out
+    assert "conv.0" in out and "[1, 6, 28, 28]" in out and "total parameters 61,706" in out
+    with pytest.raises(SystemExit, match="--input must be C,H,W"):
+        main(["summary", "lenet5", "--input", "28x28"])
+    with pytest.raises(SystemExit, match="takes an image model"):
+        main(["summary", "gcn"])
+
+
+def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "mnist", "lenet5", "--quick", "--no-progress", "--out", str(run)]) == 0
+    out = tmp_path / "explain"
+    assert main(["explain", str(run / "best.pt"), "7", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "conv.0.png",
+        "conv.3.png",
+        "filters.png",
+        "input.png",
+    ]
+    with pytest.raises(SystemExit, match="IMAGE_INDEX must be in"):
+        main(["explain", str(run / "best.pt"), "99999", "--out", str(out)])
+
+
+@pytest.mark.parametrize(
+    "script", ["cora_gcn.py", "mutag_gin.py", "mnist_cnn.py", "transfer_learning.py"]
+)
 def test_example_quick(script: str, data_root: Path) -> None:
     env = {**os.environ, "GCONV_DATA": str(data_root)}
     result = subprocess.run(

@@ -1,27 +1,64 @@
 """The model zoo: ``get_model(name, **kwargs)``, ``list_models()``, ``@register_model``."""
 
 from gconv.models._base import Classifier
-from gconv.models._registry import get_model, list_models, model_entry, register_model
+from gconv.models._registry import (
+    build_model,
+    get_model,
+    list_models,
+    model_entry,
+    register_model,
+)
 from gconv.models.classic import MLP, LeNet5, lenet5, mlp
-from gconv.models.gnn import GCN, GIN, gcn, gin
+from gconv.models.classic_cnn import VGG, AlexNet, Inception, alexnet, inception, vgg11, vgg16
+from gconv.models.gnn import GCN, GIN, GraphNet, gat, gcn, gin, sage
 from gconv.models.grid import GridCNN, GridGNN, grid_cnn, grid_gnn
+from gconv.models.resnet import ResNet, resnet18, resnet34, resnet50, se_resnet18
+from gconv.models.separable import MobileNet, Xception, mobilenet, xception
+from gconv.models.summary import ModelSummary, summary
+from gconv.models.transfer import TorchvisionClassifier, freeze, from_torchvision, unfreeze
 
 __all__ = [
     "GCN",
     "GIN",
     "MLP",
+    "VGG",
+    "AlexNet",
     "Classifier",
+    "GraphNet",
     "GridCNN",
     "GridGNN",
+    "Inception",
     "LeNet5",
+    "MobileNet",
+    "ModelSummary",
+    "ResNet",
+    "TorchvisionClassifier",
+    "Xception",
+    "alexnet",
+    "build_model",
+    "freeze",
+    "from_torchvision",
+    "gat",
     "gcn",
     "get_model",
     "gin",
     "grid_cnn",
     "grid_gnn",
+    "inception",
     "lenet5",
     "list_models",
     "mlp",
+    "mobilenet",
     "model_entry",
     "register_model",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "sage",
+    "se_resnet18",
+    "summary",
+    "unfreeze",
+    "vgg11",
+    "vgg16",
+    "xception",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch.fx
 from torch import Tensor
 
 
@@ -22,6 +23,8 @@ def graph_inputs(owner: str, data: Any) -> tuple[Tensor, Tensor, Tensor | None, 
 
 
 def image_input(owner: str, data: Any) -> Tensor:
+    if isinstance(data, torch.fx.Proxy):  # symbolic tracing (feature extraction): no values
+        return data  # type: ignore[return-value]
     if not isinstance(data, Tensor):
         raise TypeError(
             f"{owner}: expected an image tensor [B, C, H, W] (got {type(data).__name__})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -62,3 +63,26 @@ def model_entry(name: str) -> ModelEntry:
 def get_model(name: str, **kwargs: Any) -> nn.Module:
     """Builds a registered model: ``get_model("gcn", in_channels=1433, num_classes=7)``."""
     return model_entry(name).builder(**kwargs)
+
+
+def build_model(
+    name: str,
+    *,
+    in_channels: int,
+    num_classes: int,
+    input_shape: tuple[int, int, int] | None = None,
+    graph_level: bool = False,
+    **kwargs: Any,
+) -> nn.Module:
+    """Builds a model for data of a given shape, passing only what its builder takes.
+
+    ``input_shape`` reaches image models that size themselves by it; ``graph_level`` gives
+    a node model with a ``readout`` argument a mean readout, to classify whole graphs.
+    """
+    builder = model_entry(name).builder
+    params = inspect.signature(builder).parameters
+    if input_shape is not None and "input_shape" in params:
+        kwargs.setdefault("input_shape", input_shape)
+    if graph_level and "readout" in params and params["readout"].default is None:
+        kwargs.setdefault("readout", "mean")
+    return builder(in_channels=in_channels, num_classes=num_classes, **kwargs)

@@ -138,7 +138,9 @@ class ModelCheckpoint(Callback):
 
     Files are written atomically (a temporary file, then a rename), so a run killed while
     saving leaves the previous checkpoint intact. Each holds what ``fit(resume=...)``
-    needs: model, optimizer, epoch, history, random state and callback state.
+    needs: model, optimizer, epoch, history, random state and callback state, and
+    ``meta``, whatever the caller wants kept with the weights (e.g. how to rebuild the
+    model).
     """
 
     def __init__(
@@ -147,10 +149,12 @@ class ModelCheckpoint(Callback):
         monitor: str = "val_loss",
         mode: str = "auto",
         save_last: bool = True,
+        *,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.dirpath = Path(dirpath)
         self._monitor = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
-        self.monitor, self.save_last = monitor, save_last
+        self.monitor, self.save_last, self.meta = monitor, save_last, meta or {}
         self.best_path = self.dirpath / "best.pt"
         self.last_path = self.dirpath / "last.pt"
 
@@ -165,7 +169,7 @@ class ModelCheckpoint(Callback):
         if improved:
             self._monitor.best = value
         # the state is taken after updating best, so that a resume sees it
-        state = trainer.checkpoint_state(model, epoch)
+        state = {**trainer.checkpoint_state(model, epoch), "meta": self.meta}
         if improved:
             save_atomic(state, self.best_path)
         if self.save_last:

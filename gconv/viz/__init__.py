@@ -1,5 +1,15 @@
-"""Plots of what training produced."""
+"""Seeing inside: feature maps, filters, training curves, confusion matrices, graphs."""
 
 from gconv.viz.history import plot_history
+from gconv.viz.maps import conv_layers, feature_maps, plot_feature_maps, plot_filters
+from gconv.viz.plots import draw_graph, plot_confusion_matrix
 
-__all__ = ["plot_history"]
+__all__ = [
+    "conv_layers",
+    "draw_graph",
+    "feature_maps",
+    "plot_confusion_matrix",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_history",
+]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from gconv.viz._figure import pyplot, save
+
 
 def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> Any:
     """Plots loss and accuracy per epoch (train and validation) side by side.
@@ -16,10 +18,8 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
     Returns:
         The matplotlib ``Figure``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
 
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
@@ -31,11 +31,9 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
             if key in logs:
                 ax.plot(epochs, logs[key], label=label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-    return fig
+    return save(fig, path)

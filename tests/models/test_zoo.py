@@ -1,0 +1,76 @@
+"""Every registered model: shapes on each input size, gradients, a new head, one step."""
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from gconv import images_to_graphs
+from gconv.models import build_model, list_models, model_entry
+
+IMAGE_SHAPES = [(1, 28, 28), (3, 32, 32), (3, 224, 224)]
+HEAVY = {"vgg16", "xception", "resnet50", "resnet34", "inception"}
+
+
+def _graph_batch(in_channels: int = 5) -> Batch:
+    graphs = []
+    for n in (6, 9):
+        edge_index = torch.randint(0, n, (2, 3 * n))
+        graphs.append(Data(x=torch.randn(n, in_channels), edge_index=edge_index))
+    return Batch.from_data_list(graphs)
+
+
+def _cases() -> list:
+    cases = []
+    for name in list_models():
+        inputs = model_entry(name).inputs
+        if "image" in inputs:
+            for shape in IMAGE_SHAPES:
+                marks = [pytest.mark.slow] if shape[-1] == 224 and name in HEAVY else []
+                cases.append(pytest.param(name, "image", shape, id=f"{name}-{shape}", marks=marks))
+        if "graph" in inputs:
+            cases.append(pytest.param(name, "nodes", None, id=f"{name}-nodes"))
+            cases.append(pytest.param(name, "graphs", None, id=f"{name}-graphs"))
+        if "grid_graph" in inputs:
+            cases.append(pytest.param(name, "grid_graph", (1, 12, 12), id=f"{name}-grid"))
+    return cases
+
+
+def _data(kind: str, shape, model: torch.nn.Module):
+    if kind == "image":
+        return torch.randn(2, *shape), 2
+    if kind == "grid_graph":
+        return images_to_graphs(torch.randn(2, *shape)), 2
+    batch = _graph_batch()
+    # a model with a readout classifies the 2 graphs, one without classifies the 15 nodes
+    return batch, 2 if getattr(model, "readout", None) is not None else batch.num_nodes
+
+
+@pytest.mark.parametrize(("name", "kind", "shape"), _cases())
+def test_every_model(name: str, kind: str, shape) -> None:
+    in_channels = shape[0] if shape else 5
+    model = build_model(
+        name,
+        in_channels=in_channels,
+        num_classes=4,
+        input_shape=shape,
+        graph_level=kind in ("graphs", "grid_graph"),
+    )
+    data, rows = _data(kind, shape, model)
+    model.train()
+    out = model(data)
+    assert out.shape == (rows, 4), name
+    assert model.forward_features(data).shape[-1] == model.num_features
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    out.logsumexp(-1).sum().backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    optimizer.step()
+    changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed, f"{name}: one optimizer step changed nothing"
+
+    model.reset_classifier(7)
+    model.eval()
+    with torch.no_grad():
+        assert model(data).shape == (rows, 7)
