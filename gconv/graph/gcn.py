@@ -18,6 +18,7 @@ from gconv._checks import (
 )
 from gconv.graph._cache import GraphCache
 from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
+from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
 
 class GCNLayer(MessagePassing):
@@ -44,8 +45,9 @@ class GCNLayer(MessagePassing):
         bias: learn an additive bias.
 
     Shapes:
-        - input: ``x`` :math:`(N, C_{in})`, ``edge_index`` :math:`(2, E)`,
-          ``edge_weight`` :math:`(E)` (optional)
+        - input: ``x`` :math:`(N, C_{in})`, dense or a sparse CSR tensor (see
+          :mod:`gconv.graph.sparse`), ``edge_index`` :math:`(2, E)`, ``edge_weight``
+          :math:`(E)` (optional)
         - output: :math:`(N, C_{out})`
 
     Example:
@@ -112,7 +114,8 @@ class GCNLayer(MessagePassing):
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
         x = check_features(type(self).__name__, x, channels=self.in_channels)
         edge_index, weight = self._normalized(edge_index, edge_weight, x.size(0))
-        out = self.propagate(edge_index, x=self.lin(x), edge_weight=weight.to(x.dtype))
+        h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
+        out = self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
         if self.bias is not None:
             out = out + self.bias
         return out

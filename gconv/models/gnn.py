@@ -12,6 +12,7 @@ from torch_geometric.nn import GINConv
 from gconv._checks import check_positive_int
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.readout import Readout
+from gconv.graph.sparse import density, sparse_dropout, to_sparse_features
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
 from gconv.models._registry import register_model
@@ -23,6 +24,11 @@ class GCN(Classifier):
     Node level: dropout -> GCN -> ReLU -> dropout -> GCN (to classes), the Cora model.
     Graph level (``readout`` given): dropout -> GCN -> ReLU -> dropout -> GCN -> ReLU ->
     readout -> linear head.
+
+    Input features that are mostly zeros (``sparse_input=None``: under 10% non-zeros,
+    like Cora's bag of words) are converted once to a sparse matrix, cached, and dropout
+    touches only their non-zeros: the same function, a fraction of the time on a CPU.
+    The normalized graph is cached too (safely: a different graph is recomputed).
     """
 
     def __init__(
@@ -32,11 +38,14 @@ class GCN(Classifier):
         hidden_channels: int = 16,
         dropout: float = 0.5,
         readout: str | None = None,
-        cached: bool = False,
+        cached: bool = True,
+        sparse_input: bool | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("GCN", "num_classes", num_classes)
         self.dropout = dropout
+        self.sparse_input = sparse_input
+        self._sparse: tuple[Tensor, int, Tensor] | None = None
         self.conv1 = GCNLayer(in_channels, hidden_channels, cached=cached)
         self.readout = Readout(readout, hidden_channels) if readout else None
         if self.readout is None:
@@ -49,10 +58,29 @@ class GCN(Classifier):
             self.num_features = self.readout.out_channels or hidden_channels
             self.head = nn.Linear(self.num_features, num_classes)
 
+    def _features(self, x: Tensor) -> Tensor:
+        """``x`` itself, or its cached sparse copy when it is mostly zeros."""
+        if self._sparse is not None:
+            source, version, sparse = self._sparse
+            if source is x and x._version == version:
+                return sparse
+        use = self.sparse_input
+        if use is None:
+            use = x.dim() == 2 and x.is_floating_point() and density(x) < 0.1
+        if not use:
+            return x
+        sparse = to_sparse_features(x)
+        self._sparse = (x, x._version, sparse)
+        return sparse
+
     def forward(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs("GCN", data)
         weight = getattr(data, "edge_weight", None)
-        x = F.dropout(x, self.dropout, self.training)
+        x = self._features(x)
+        if x.layout == torch.sparse_csr:
+            x = sparse_dropout(x, self.dropout, self.training)
+        else:
+            x = F.dropout(x, self.dropout, self.training)
         x = F.relu(self.conv1(x, edge_index, weight))
         x = F.dropout(x, self.dropout, self.training)
         x = self.conv2(x, edge_index, weight)
@@ -63,7 +91,7 @@ class GCN(Classifier):
     def forward_features(self, data: Any) -> Tensor:
         x, edge_index, _, _ = graph_inputs("GCN", data)
         weight = getattr(data, "edge_weight", None)
-        return F.relu(self.conv1(x, edge_index, weight))
+        return F.relu(self.conv1(self._features(x), edge_index, weight))
 
     def reset_classifier(self, num_classes: int) -> None:
         if self.readout is None:
@@ -82,9 +110,10 @@ def gcn(
     hidden_channels: int = 16,
     dropout: float = 0.5,
     readout: str | None = None,
+    sparse_input: bool | None = None,
 ) -> GCN:
     """Kipf and Welling's GCN; ``readout="mean"`` makes it a graph classifier."""
-    return GCN(in_channels, num_classes, hidden_channels, dropout, readout)
+    return GCN(in_channels, num_classes, hidden_channels, dropout, readout, True, sparse_input)
 
 
 class GIN(Classifier):
