@@ -1,8 +1,9 @@
-"""GridConv2d against nn.Conv2d on a batch of MNIST-sized images.
+"""GridConv2d against nn.Conv2d and PyG's RGCNConv on a batch of MNIST-sized images.
 
 Prints the median time of each path, forward (autograd on, as in training) and
-forward+backward, and its ratio to ``nn.Conv2d`` (NCHW input, the usual layout) measured
-in the same run:
+forward+backward, and its ratio to ``nn.Conv2d`` (NCHW input, the usual layout) and to
+``RGCNConv`` (9 relations, no root weight, sum aggregation: the same function on the
+same graph), all measured in the same run:
 
     python benchmarks/gridconv.py [--batch 64] [--rounds 5] [--device cpu]
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import torch
 from _timing import compare, machine
 from torch import Tensor, nn
+from torch_geometric.nn import RGCNConv
 
 from gconv import images_to_graphs
 from gconv.nn import GridConv2d
@@ -46,6 +48,11 @@ def main() -> None:
     layer = GridConv2d.from_conv2d(conv)
     graph = images_to_graphs(images)
     x, edge_index, edge_type = graph.x.contiguous(), graph.edge_index, graph.edge_type
+    rgcn = RGCNConv(args.in_channels, args.out_channels, 9, aggr="add", root_weight=False)
+    with torch.no_grad():  # the same weights: one relation per kernel tap
+        rgcn.weight.copy_(conv.weight.flatten(2).permute(2, 1, 0))
+        rgcn.bias.copy_(conv.bias)
+    torch.testing.assert_close(rgcn(x, edge_index, edge_type), layer(x, edge_index, edge_type))
     for source in (images, images_cl, x):
         source.requires_grad_(True)
 
@@ -61,6 +68,7 @@ def main() -> None:
             lambda: layer(x, edge_index, edge_type, path="scatter"),
             x,
         ),
+        "PyG RGCNConv (reference)": (lambda: rgcn(x, edge_index, edge_type), x),
     }
     forward = compare({name: run for name, (run, _) in runs.items()}, rounds=args.rounds)
     backward = compare(
@@ -73,12 +81,15 @@ def main() -> None:
         f"batch {args.batch} x {args.in_channels} x {args.size} x {args.size}, "
         f"{args.in_channels} -> {args.out_channels} channels, 3x3 kernel"
     )
-    print(f"{'path':40s} {'forward ms':>11s} {'ratio':>6s} {'fwd+bwd ms':>11s} {'ratio':>6s}")
-    base_fwd, base_bwd = forward["nn.Conv2d (reference)"], backward["nn.Conv2d (reference)"]
+    header = f"{'path':40s} {'forward ms':>11s} {'/conv':>6s} {'/rgcn':>6s}"
+    print(header + f" {'fwd+bwd ms':>11s} {'/conv':>6s} {'/rgcn':>6s}")
+    conv_f, conv_b = forward["nn.Conv2d (reference)"], backward["nn.Conv2d (reference)"]
+    rgcn_f, rgcn_b = forward["PyG RGCNConv (reference)"], backward["PyG RGCNConv (reference)"]
     for name in runs:
+        f, b = forward[name], backward[name]
         print(
-            f"{name:40s} {forward[name] * 1e3:11.2f} {forward[name] / base_fwd:6.2f} "
-            f"{backward[name] * 1e3:11.2f} {backward[name] / base_bwd:6.2f}"
+            f"{name:40s} {f * 1e3:11.2f} {f / conv_f:6.2f} {f / rgcn_f:6.2f} "
+            f"{b * 1e3:11.2f} {b / conv_b:6.2f} {b / rgcn_b:6.2f}"
         )
 
 

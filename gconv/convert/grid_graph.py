@@ -8,7 +8,9 @@ depends on the edge type (:class:`gconv.nn.GridConv2d`) computes a convolution.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -56,6 +58,41 @@ def _template(
     edge_index = torch.stack([torch.cat(sources), torch.cat(targets)])
     pos = torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1).float()
     return edge_index, torch.cat(types), pos
+
+
+_BATCHED: OrderedDict[tuple[Any, ...], tuple[tuple[Tensor, ...], tuple[int, ...]]] = OrderedDict()
+
+
+def _batched_template(
+    b: int, h: int, w: int, kernel_size: int, connectivity: int, device: torch.device
+) -> tuple[Tensor, ...]:
+    """``(edge_index, edge_type, pos, batch, ptr)`` of ``b`` grids, built once per shape.
+
+    The tensors are shared by every batch of that shape; one that was modified in place
+    (its version counter moved) is rebuilt rather than reused.
+    """
+    key = (b, h, w, kernel_size, connectivity, str(device))
+    hit = _BATCHED.get(key)
+    if hit is not None and tuple(t._version for t in hit[0]) == hit[1]:
+        _BATCHED.move_to_end(key)
+        return hit[0]
+    edge_index, edge_type, pos = _template(h, w, kernel_size, connectivity, True)
+    n, e = h * w, edge_type.numel()
+    offsets = torch.arange(b) * n
+    tensors = tuple(
+        t.to(device)
+        for t in (
+            (edge_index.unsqueeze(1) + offsets.view(1, b, 1)).view(2, b * e),
+            edge_type.repeat(b),
+            pos.repeat(b, 1),
+            torch.arange(b).repeat_interleave(n),
+            torch.arange(b + 1) * n,
+        )
+    )
+    _BATCHED[key] = (tensors, tuple(t._version for t in tensors))
+    if len(_BATCHED) > 8:
+        _BATCHED.popitem(last=False)
+    return tensors
 
 
 def grid_graph(
@@ -117,10 +154,11 @@ def images_to_graphs(
 ) -> Batch:
     r"""Turns a batch of images into one PyG ``Batch`` of grid graphs.
 
-    One grid template is built (and cached) per image size and offset by
-    :math:`b \cdot HW` for image :math:`b`, instead of building :math:`B` graphs and
-    collating them. The batch carries ``grid_shape = (B, H, W)``, which lets
-    :class:`gconv.nn.GridConv2d` take its dense path.
+    The edge lists of :math:`B` grids are built once per batch shape and shared by every
+    batch of that shape (treat them as read-only: one modified in place is rebuilt), so a
+    call costs little more than a view of the pixels, instead of building :math:`B`
+    graphs and collating them. The batch carries ``grid_shape = (B, H, W)``, which lets
+    :class:`gconv.nn.GridConv2d` and :class:`gconv.nn.GCNLayer` take their fast paths.
 
     Args:
         images: ``[B, C, H, W]`` floating tensor.
@@ -149,17 +187,17 @@ def images_to_graphs(
         got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
         raise ValueError(f"{owner}: labels must be a [{b}] tensor, one per image (got {got})")
     device = images.device
-    edge_index, edge_type, pos = _template(h, w, kernel_size, connectivity, True)
-    edge_index, edge_type, pos = edge_index.to(device), edge_type.to(device), pos.to(device)
-    n, e = h * w, edge_type.numel()
-    offsets = torch.arange(b, device=device) * n
+    edge_index, edge_type, pos, node_batch, ptr = _batched_template(
+        b, h, w, kernel_size, connectivity, device
+    )
+    n, e = h * w, edge_type.numel() // b
     batch = Batch(
         x=images.permute(0, 2, 3, 1).reshape(b * n, c),
-        edge_index=(edge_index.unsqueeze(1) + offsets.view(1, b, 1)).view(2, b * e),
-        edge_type=edge_type.repeat(b),
-        pos=pos.repeat(b, 1),
-        batch=torch.arange(b, device=device).repeat_interleave(n),
-        ptr=torch.arange(b + 1, device=device) * n,
+        edge_index=edge_index,
+        edge_type=edge_type,
+        pos=pos,
+        batch=node_batch,
+        ptr=ptr,
     )
     # what Batch.from_data_list would record, so that to_data_list() works
     node_slices, edge_slices = torch.arange(b + 1) * n, torch.arange(b + 1) * e

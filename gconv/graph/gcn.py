@@ -3,6 +3,7 @@ r"""The graph convolution of Kipf and Welling as a PyG ``MessagePassing`` layer.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
@@ -17,6 +18,7 @@ from gconv._checks import (
     check_positive_int,
 )
 from gconv.graph._cache import GraphCache
+from gconv.graph._grid import grid_stencil
 from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
 from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
@@ -43,6 +45,10 @@ class GCNLayer(MessagePassing):
         cached: keep the normalized graph between calls (transductive learning). A call
             with a different graph recomputes it rather than reusing the old one.
         bias: learn an additive bias.
+
+    ``forward(..., grid_shape=(B, H, W))`` (set by :func:`gconv.images_to_graphs`) takes
+    a fast path on a batch of full pixel grids: the graph is checked once to be that grid,
+    then the layer runs as a per-pixel scale and a depthwise stencil convolution.
 
     Shapes:
         - input: ``x`` :math:`(N, C_{in})`, dense or a sparse CSR tensor (see
@@ -77,6 +83,7 @@ class GCNLayer(MessagePassing):
         self.add_self_loops = add_self_loops
         self.cached = cached
         self._cache: GraphCache[tuple[Tensor, Tensor]] = GraphCache()
+        self._grid_cache: GraphCache[dict[tuple[int, ...], tuple[Tensor, Tensor]]] = GraphCache()
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         if bias:
             self.bias: Parameter | None = Parameter(torch.empty(out_channels))
@@ -89,13 +96,14 @@ class GCNLayer(MessagePassing):
         self.lin.reset_parameters()
         zeros(self.bias)
         self._cache.clear()
+        self._grid_cache.clear()
 
     def _normalized(
-        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int
+        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
     ) -> tuple[Tensor, Tensor]:
         if self.cached:
             hit = self._cache.get(edge_index, edge_weight, num_nodes)
-            if hit is not None:
+            if hit is not None and hit[1].dtype == dtype:
                 return hit
         owner = type(self).__name__
         check_edge_index(owner, edge_index, num_nodes)
@@ -106,19 +114,64 @@ class GCNLayer(MessagePassing):
             num_nodes,
             mode=self.normalize,
             add_self_loops=self.add_self_loops,
+            dtype=dtype,
         )
         if self.cached:
             self._cache.put(edge_index, edge_weight, num_nodes, value)
         return value
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        *,
+        grid_shape: tuple[int, int, int] | None = None,
+    ) -> Tensor:
         x = check_features(type(self).__name__, x, channels=self.in_channels)
-        edge_index, weight = self._normalized(edge_index, edge_weight, x.size(0))
         h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
-        out = self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
+        if grid_shape is not None and edge_weight is None:
+            out = self._grid(h, edge_index, grid_shape)
+        else:
+            edge_index, weight = self._normalized(edge_index, edge_weight, x.size(0), h.dtype)
+            out = self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
         if self.bias is not None:
             out = out + self.bias
         return out
+
+    def _grid(self, h: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]) -> Tensor:
+        r"""The same layer on a batch of full pixel grids, as a stencil on the image view.
+
+        There :math:`\hat A` is one k x k 0/1 stencil for every pixel, so
+        :math:`D^{-1/2} \hat A D^{-1/2} H` is a per-pixel scale, a depthwise convolution
+        and a scale again: no per-edge work and no batching of edge lists.
+        """
+        b, height, width = (int(s) for s in grid_shape)
+        key = (b, height, width)
+        plans = self._grid_cache.get(edge_index, None, h.size(0))
+        if plans is None:
+            plans = {}
+            self._grid_cache.put(edge_index, None, h.size(0), plans)
+        if key not in plans:
+            mask = grid_stencil(type(self).__name__, edge_index, grid_shape, h.size(0))
+            r = mask.size(0) // 2
+            if self.add_self_loops:
+                mask[r, r] = 1.0
+            ones = torch.ones(1, 1, height, width)
+            deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
+            plans[key] = (mask.to(h.device), deg.to(h.device))
+        mask, deg = plans[key]
+        c, r = h.size(1), mask.size(0) // 2
+        image = h.view(b, height, width, c).permute(0, 3, 1, 2)
+        stencil = mask.to(h.dtype).expand(c, 1, *mask.shape)
+        if self.normalize == "sym":
+            scale = deg.to(h.dtype).pow(-0.5)
+            out = scale * F.conv2d(scale * image, stencil, padding=r, groups=c)
+        else:
+            out = F.conv2d(image, stencil, padding=r, groups=c)
+            if self.normalize == "rw":
+                out = out / deg.to(h.dtype)
+        return out.permute(0, 2, 3, 1).reshape(b * height * width, c)
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
         return edge_weight.view(-1, 1) * x_j

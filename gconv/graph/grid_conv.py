@@ -20,7 +20,8 @@ from gconv._checks import (
     check_tensor,
 )
 from gconv.graph._cache import GraphCache
-from gconv.graph._gather import GatherRows, reverse_table
+from gconv.graph._gather import Buffers, TableConv, reverse_slots, reverse_table
+from gconv.graph._grid import grid_stencil
 
 PATHS = ("auto", "dense", "table", "scatter")
 
@@ -31,9 +32,10 @@ class _Plan:
 
     table: Tensor | None = None  # [N, T] source of each (target, tap), N where absent
     taps: Tensor | None = None  # [T] the edge types that occur: the table's columns
-    reverse: Tensor | None = None  # [N, T] table slot reading each (source, tap), if unique
+    slots: Tensor | None = None  # [N, T] gradient row of each (source, tap), if unique
     unique: bool | None = None  # at most one edge per (target, edge type)?
-    grid_masks: dict[tuple[int, int, int], Tensor] = field(default_factory=dict)
+    grid_masks: dict[tuple[int, ...], Tensor] = field(default_factory=dict)
+    buffers: Buffers = field(default_factory=Buffers)  # im2col scratch, reused per call
 
 
 class GridConv2d(MessagePassing):
@@ -217,7 +219,8 @@ class GridConv2d(MessagePassing):
             taps = counts.view(num_nodes, k2).sum(0).nonzero().view(-1)
             plan.table = table.view(num_nodes, k2)[:, taps].contiguous()
             plan.taps = taps
-            plan.reverse = reverse_table(plan.table, num_nodes)
+            reverse = reverse_table(plan.table, num_nodes)
+            plan.slots = None if reverse is None else reverse_slots(reverse, num_nodes)
         return plan.unique
 
     def _grid_mask(
@@ -229,39 +232,17 @@ class GridConv2d(MessagePassing):
         edge_type: Tensor,
     ) -> Tensor:
         """Checks that the graph is the grid ``grid_shape``; returns the taps it has."""
-        owner = type(self).__name__
         shape = tuple(int(s) for s in grid_shape)
-        if shape in plan.grid_masks:
-            return plan.grid_masks[shape]
-        if len(shape) != 3 or min(shape) < 1 or shape[0] * shape[1] * shape[2] != num_nodes:
-            raise ValueError(
-                f"{owner}: grid_shape must be (B, H, W) with B*H*W = {num_nodes} rows of x "
-                f"(got {grid_shape})"
+        if shape not in plan.grid_masks:
+            plan.grid_masks[shape] = grid_stencil(
+                type(self).__name__,
+                edge_index,
+                grid_shape,
+                num_nodes,
+                kernel_size=self.kernel_size,
+                edge_type=edge_type,
             )
-        b, h, w = shape
-        k = self.kernel_size
-        r = k // 2
-        source, target = edge_index[0].long(), edge_index[1].long()
-        t = edge_type.long()
-        dy, dx = t // k - r, t % k - r
-        pixel = target % (h * w)
-        row, col = pixel // w + dy, pixel % w + dx
-        on_grid = (source == target + dy * w + dx) & (row >= 0) & (row < h) & (col >= 0)
-        on_grid &= col < w
-        offsets = torch.arange(-r, r + 1, device=t.device).abs()
-        full = b * (h - offsets).clamp(min=0).view(-1, 1) * (w - offsets).clamp(min=0)
-        hist = torch.bincount(t, minlength=k * k).view(k, k)
-        complete = bool(((hist == 0) | (hist == full)).all()) and bool(on_grid.all())
-        if complete and not self._build_table(plan, num_nodes, edge_index, edge_type):
-            complete = False
-        if not complete:
-            raise ValueError(
-                f"{owner}: grid_shape={shape} was given, but the graph is not the full "
-                f"{k}x{k} grid of that shape; pass grid_shape=None for a general graph"
-            )
-        mask = (hist > 0).to(self.weight.dtype)
-        plan.grid_masks[shape] = mask
-        return mask
+        return plan.grid_masks[shape]
 
     def _dense(self, x: Tensor, grid_shape: tuple[int, int, int], mask: Tensor) -> Tensor:
         b, h, w = (int(s) for s in grid_shape)
@@ -272,13 +253,11 @@ class GridConv2d(MessagePassing):
 
     def _table(self, x: Tensor, plan: _Plan) -> Tensor:
         assert plan.table is not None and plan.taps is not None
-        n, t = plan.table.shape
-        columns = GatherRows.apply(x, plan.table, plan.reverse).view(n, t * self.in_channels)
+        t = plan.taps.numel()
         weight = self.weight.flatten(2)[:, :, plan.taps].permute(2, 1, 0)
         weight = weight.reshape(t * self.in_channels, self.out_channels)
-        if self.bias is None:
-            return columns @ weight
-        return torch.addmm(self.bias, columns, weight)
+        out: Tensor = TableConv.apply(x, weight, self.bias, plan.table, plan.slots, plan.buffers)
+        return out
 
     def _scatter(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
         n, k2 = x.size(0), self.kernel_size**2

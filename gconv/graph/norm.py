@@ -48,6 +48,7 @@ def gcn_normalize(
     *,
     mode: str = "sym",
     add_self_loops: bool = True,
+    dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, Tensor]:
     r"""Normalizes the adjacency of a graph for graph convolution.
 
@@ -72,6 +73,8 @@ def gcn_normalize(
         num_nodes: number of nodes, ``edge_index.max() + 1`` if ``None``.
         mode: ``"sym"``, ``"rw"`` or ``"none"``.
         add_self_loops: add the identity :math:`I` (weight 1) where a node has no loop.
+        dtype: floating type of the weights when ``edge_weight`` is ``None`` (default:
+            torch's default type).
 
     Returns:
         ``(edge_index, edge_weight)`` of the normalized graph, self-loops appended.
@@ -97,7 +100,7 @@ def gcn_normalize(
         edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight, 1.0, n)
     if edge_weight is None:
         edge_weight = torch.ones(
-            edge_index.size(1), dtype=torch.get_default_dtype(), device=edge_index.device
+            edge_index.size(1), dtype=dtype or torch.get_default_dtype(), device=edge_index.device
         )
     if mode == "none":
         return edge_index, edge_weight

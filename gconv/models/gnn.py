@@ -81,9 +81,10 @@ class GCN(Classifier):
             x = sparse_dropout(x, self.dropout, self.training)
         else:
             x = F.dropout(x, self.dropout, self.training)
-        x = F.relu(self.conv1(x, edge_index, weight))
+        grid = getattr(data, "grid_shape", None)  # pixel grid batches take the stencil path
+        x = F.relu(self.conv1(x, edge_index, weight, grid_shape=grid))
         x = F.dropout(x, self.dropout, self.training)
-        x = self.conv2(x, edge_index, weight)
+        x = self.conv2(x, edge_index, weight, grid_shape=grid)
         if self.readout is None:
             return x
         return self.head(self.readout(F.relu(x), batch, num_graphs))

@@ -133,3 +133,14 @@ def test_transform_accepts_2d_and_integer_images() -> None:
 def test_bad_input(call, error, message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_batched_template_is_shared_and_rebuilt_after_in_place_changes() -> None:
+    images = torch.randn(4, 1, 5, 5)
+    first, second = images_to_graphs(images), images_to_graphs(images)
+    assert first.edge_index is second.edge_index  # built once per batch shape
+    first.edge_index.zero_()  # someone modifies a shared tensor in place
+    third = images_to_graphs(images)
+    assert third.edge_index is not first.edge_index
+    reference = Batch.from_data_list([ImageToGridGraph()(image) for image in images])
+    assert torch.equal(third.edge_index, reference.edge_index)

@@ -126,3 +126,42 @@ def test_bad_arguments() -> None:
         GCNLayer(4, 3, normalize="left")
     with pytest.raises(ValueError, match="GCNLayer: in_channels must be >= 1"):
         GCNLayer(0, 3)
+
+
+@pytest.mark.parametrize("normalize", ["sym", "rw", "none"])
+@pytest.mark.parametrize(("k", "connectivity"), [(3, 8), (3, 4), (5, 8)])
+def test_grid_path_equals_message_passing(normalize: str, k: int, connectivity: int) -> None:
+    from gconv import images_to_graphs
+
+    batch = images_to_graphs(torch.randn(3, 4, 7, 6), kernel_size=k, connectivity=connectivity)
+    layer = GCNLayer(4, 5, normalize=normalize).double()
+    torch.nn.init.normal_(layer.bias)
+    x = batch.x.double().requires_grad_(True)
+    fast = layer(x, batch.edge_index, grid_shape=batch.grid_shape)
+    (grad_fast,) = torch.autograd.grad(fast.pow(2).sum(), x)
+    slow = layer(x, batch.edge_index)
+    (grad_slow,) = torch.autograd.grad(slow.pow(2).sum(), x)
+    assert_close(fast, slow)
+    assert_close(grad_fast, grad_slow)
+
+
+def test_grid_path_without_self_loops_in_the_graph() -> None:
+    from gconv import grid_graph
+
+    graph = grid_graph(5, 5, self_loops=False)
+    x = torch.randn(25, 3)
+    for add in (True, False):
+        layer = GCNLayer(3, 2, add_self_loops=add)
+        fast = layer(x, graph.edge_index, grid_shape=(1, 5, 5))
+        assert_close(fast, layer(x, graph.edge_index))
+
+
+def test_grid_path_rejects_a_graph_that_is_not_the_grid() -> None:
+    from gconv import images_to_graphs
+
+    batch = images_to_graphs(torch.randn(2, 1, 4, 4))
+    layer = GCNLayer(1, 2)
+    with pytest.raises(ValueError, match=r"GCNLayer: grid_shape=.* is not the full"):
+        layer(batch.x, batch.edge_index[:, :-1], grid_shape=batch.grid_shape)
+    with pytest.raises(ValueError, match="GCNLayer: grid_shape must be"):
+        layer(batch.x, batch.edge_index, grid_shape=(3, 4, 4))

@@ -1,0 +1,63 @@
+"""Recognizing a batch of pixel grid graphs, so that layers can compute on the image view."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def grid_stencil(
+    owner: str,
+    edge_index: Tensor,
+    grid_shape: tuple[int, int, int],
+    num_nodes: int,
+    *,
+    kernel_size: int | None = None,
+    edge_type: Tensor | None = None,
+) -> Tensor:
+    """Checks that a graph is ``B`` full ``H x W`` pixel grids and returns its taps.
+
+    The offset of each edge follows from its node ids (``b * H * W + row * W + col``).
+    The graph passes when every edge joins two pixels of one image, each offset occurs
+    for every pixel where it stays in bounds or not at all, and no pixel receives the
+    same offset twice. With ``edge_type``, each type must be the offset's kernel tap.
+
+    Returns:
+        A ``[k, k]`` 0/1 mask of the offsets present (``k`` odd), as ``float``.
+
+    Raises:
+        ValueError: naming ``owner``, if the graph is not such a grid.
+    """
+    shape = tuple(int(s) for s in grid_shape)
+    if len(shape) != 3 or min(shape) < 1 or shape[0] * shape[1] * shape[2] != num_nodes:
+        raise ValueError(
+            f"{owner}: grid_shape must be (B, H, W) with B*H*W = {num_nodes} rows of x "
+            f"(got {grid_shape})"
+        )
+    b, h, w = shape
+    source, target = edge_index[0].long(), edge_index[1].long()
+    pixel_s, pixel_t = source % (h * w), target % (h * w)
+    dy, dx = pixel_s // w - pixel_t // w, pixel_s % w - pixel_t % w
+    if kernel_size is None:
+        r = int(torch.maximum(dy.abs(), dx.abs()).max()) if source.numel() else 0
+    else:
+        r = kernel_size // 2
+    k = 2 * r + 1
+    taps = (dy + r) * k + (dx + r)
+    ok = bool((source // (h * w) == target // (h * w)).all())
+    ok = ok and bool(((dy.abs() <= r) & (dx.abs() <= r)).all())
+    if ok and edge_type is not None:
+        ok = bool((edge_type.long() == taps).all())
+    if ok:
+        offsets = torch.arange(-r, r + 1, device=source.device).abs()
+        full = b * (h - offsets).clamp(min=0).view(-1, 1) * (w - offsets).clamp(min=0)
+        hist = torch.bincount(taps, minlength=k * k).view(k, k)
+        ok = bool(((hist == 0) | (hist == full)).all())
+        once = torch.bincount(target * (k * k) + taps, minlength=num_nodes * k * k)
+        ok = ok and (once.numel() == 0 or int(once.max()) <= 1)
+    if not ok:
+        raise ValueError(
+            f"{owner}: grid_shape={shape} was given, but the graph is not the full "
+            f"{k}x{k} grid of that shape; pass grid_shape=None for a general graph"
+        )
+    return (hist > 0).float()
