@@ -70,7 +70,7 @@ def build_model(name: str, dataset: LoadedDataset) -> torch.nn.Module:
         name,
         in_channels=dataset.in_channels,
         num_classes=dataset.num_classes,
-        input_shape=dataset.input_shape if kind == "image" else None,
+        input_shape=dataset.input_shape if kind in ("image", "grid_graph") else None,
         graph_level=dataset.task == "graph",
     )
 
@@ -307,6 +307,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--input", default="3,224,224", help="C,H,W of one image (default 3,224,224)")
     s.add_argument("--num-classes", type=int, default=10)
     s.add_argument("--depth", type=int, default=2, help="nesting depth of the rows shown")
+    c = sub.add_parser("compare", help="a CNN against graph networks on MNIST, one budget")
+    c.add_argument("--dataset", default="mnist", choices=["mnist"])
+    c.add_argument("--epochs", type=int, help="epochs for every model (default 5, 1 quick)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--quick", action="store_true", help="600 images, 1 epoch: a smoke test")
+    c.add_argument("--out", default="runs/compare", help="output folder")
+    c.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bars")
     e = sub.add_parser("explain", help="feature maps of a trained image model for one test image")
     e.add_argument("checkpoint", help="a best.pt written by 'gconv train'")
     e.add_argument("index", type=int, metavar="IMAGE_INDEX", help="index into the test split")
@@ -329,7 +337,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("gconv: --seeds must be >= 1", file=sys.stderr)
         return 2
     try:
-        explain(args) if args.command == "explain" else train(args)
+        if args.command == "compare":
+            from gconv.compare import run_compare
+
+            epochs = args.epochs or (1 if args.quick else 5)
+            run_compare(
+                dataset=args.dataset,
+                epochs=epochs,
+                seed=args.seed,
+                quick=args.quick,
+                out=args.out,
+                root=args.root,
+                progress=not args.no_progress,
+            )
+            print(f"wrote {args.out}/compare.json, compare.md, compare.png")
+        elif args.command == "explain":
+            explain(args)
+        else:
+            train(args)
     except DatasetNotFoundError as err:
         print(f"gconv: {err}", file=sys.stderr)
         return 1

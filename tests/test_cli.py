@@ -106,3 +106,31 @@ def test_example_quick(script: str, data_root: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout
+
+
+def test_compare_quick_writes_every_row(tmp_path: Path, data_root: Path) -> None:
+    out = tmp_path / "compare"
+    assert main(["compare", "--quick", "--no-progress", "--out", str(out)]) == 0
+    report = json.loads((out / "compare.json").read_text())
+    rows = {(r["model"], r["input"]) for r in report["rows"]}
+    assert rows == {
+        ("mlp", "pixels"),
+        ("grid_cnn", "pixels"),
+        ("grid_gnn", "pixel grid graph"),
+        ("gcn", "pixel grid graph"),
+        ("gcn", "pixel grid graph + positions"),
+        ("gcn", "superpixel graph"),
+        ("gin", "superpixel graph"),
+    }
+    for row in report["rows"]:
+        assert set(row) == {
+            "model",
+            "input",
+            "test_accuracy",
+            "params",
+            "train_seconds_per_epoch",
+            "inference_images_per_second",
+        }
+    assert report["checks"]["grid_gnn_with_cnn_weights_identical_predictions"] is True
+    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| `grid_cnn` | pixels |" in (out / "compare.md").read_text()

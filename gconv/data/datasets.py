@@ -179,11 +179,18 @@ class GridGraphLoader:
     """Batches images and turns each batch into pixel grid graphs on the fly.
 
     One grid template serves every batch (see :func:`gconv.images_to_graphs`), so MNIST
-    as graphs costs a reshape per batch instead of 70,000 stored graphs.
+    as graphs costs a reshape per batch instead of 70,000 stored graphs. With
+    ``positions=True`` each node's features also hold its row and column in [0, 1].
     """
 
     def __init__(
-        self, dataset: Dataset[Any], batch_size: int = 64, shuffle: bool = False, **kwargs: Any
+        self,
+        dataset: Dataset[Any],
+        batch_size: int = 64,
+        shuffle: bool = False,
+        *,
+        positions: bool = False,
+        **kwargs: Any,
     ) -> None:
         from torch.utils.data import DataLoader
 
@@ -191,6 +198,7 @@ class GridGraphLoader:
             dataset, batch_size=batch_size, shuffle=shuffle, **kwargs
         )
         self.dataset = dataset
+        self.positions = positions
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -199,7 +207,12 @@ class GridGraphLoader:
         from gconv.convert import images_to_graphs
 
         for images, labels in self.loader:
-            yield images_to_graphs(images, labels)
+            batch = images_to_graphs(images, labels)
+            if self.positions:
+                h, w = images.shape[-2:]
+                scale = batch.pos.new_tensor([max(h - 1, 1), max(w - 1, 1)])
+                batch.x = torch.cat([batch.x, batch.pos / scale], dim=1)
+            yield batch
 
 
 @_register("mnist_grid")

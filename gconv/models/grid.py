@@ -1,10 +1,15 @@
 """A CNN and its graph twin: the same function on images and on pixel grid graphs.
 
-``grid_cnn`` is a stack of 'same' convolutions with ReLU, a global mean pool and a linear
-head. ``grid_gnn`` is the same stack written with :class:`gconv.nn.GridConv2d` on pixel
-grid graphs and a mean :class:`gconv.nn.Readout`. Their state dicts have the same keys
-and shapes, so ``gnn.load_state_dict(cnn.state_dict())`` makes them compute the same
-function.
+``grid_cnn`` is a stack of 'same' convolutions with ReLU and a linear head. ``grid_gnn``
+is the same stack written with :class:`gconv.nn.GridConv2d` on pixel grid graphs. Their
+state dicts have the same keys and shapes, so ``gnn.load_state_dict(cnn.state_dict())``
+makes them compute the same function.
+
+The head reads the features through ``readout``: ``"flatten"`` (the default) keeps every
+pixel's features in (row, column, channel) order, which on a pixel grid batch is the
+order of the nodes, so the head knows where each feature is; ``"mean"`` averages over
+pixels (any image size, but position is lost: 0.79 validation accuracy on MNIST after one
+epoch, against 0.986 for ``"flatten"``).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_choice, check_positive_int
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs, image_input
 from gconv.models._registry import register_model
+
+READOUTS = ("flatten", "mean")
 
 
 def _widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> list[int]:
@@ -30,29 +37,45 @@ def _widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> l
     return [in_channels, *hidden_channels]
 
 
+def _head_width(
+    owner: str, readout: str, channels: int, input_shape: tuple[int, int, int] | None
+) -> int:
+    check_choice(owner, "readout", readout, READOUTS)
+    if readout == "mean":
+        return channels
+    if input_shape is None:
+        raise ValueError(f"{owner}: readout 'flatten' needs input_shape=(C, H, W) (got None)")
+    return channels * input_shape[-2] * input_shape[-1]
+
+
 class GridCNN(Classifier):
-    """'Same' convolutions with ReLU, global mean pool, linear head; no spatial pooling."""
+    """'Same' convolutions with ReLU and a linear head; no spatial pooling."""
 
     def __init__(
         self,
         in_channels: int,
         num_classes: int,
-        hidden_channels: tuple[int, ...] = (32, 64, 64),
+        hidden_channels: tuple[int, ...] = (16, 32, 32),
         kernel_size: int = 3,
+        readout: str = "flatten",
+        input_shape: tuple[int, int, int] | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridCNN", in_channels, hidden_channels)
+        self.readout = readout
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2) for a, b in pairwise(widths)
         )
-        self.num_features = widths[-1]
-        self.head = nn.Linear(widths[-1], num_classes)
+        self.num_features = _head_width("GridCNN", readout, widths[-1], input_shape)
+        self.head = nn.Linear(self.num_features, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
         x = image_input("GridCNN", data)
         for conv in self.convs:
             x = F.relu(conv(x))
-        return x.mean(dim=(2, 3))
+        if self.readout == "mean":
+            return x.mean(dim=(2, 3))
+        return x.permute(0, 2, 3, 1).flatten(1)  # (row, col, channel): the node order
 
 
 class GridGNN(Classifier):
@@ -62,15 +85,17 @@ class GridGNN(Classifier):
         self,
         in_channels: int,
         num_classes: int,
-        hidden_channels: tuple[int, ...] = (32, 64, 64),
+        hidden_channels: tuple[int, ...] = (16, 32, 32),
         kernel_size: int = 3,
+        readout: str = "flatten",
+        input_shape: tuple[int, int, int] | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridGNN", in_channels, hidden_channels)
         self.convs = nn.ModuleList(GridConv2d(a, b, kernel_size) for a, b in pairwise(widths))
-        self.readout = Readout("mean")
-        self.num_features = widths[-1]
-        self.head = nn.Linear(widths[-1], num_classes)
+        self.num_features = _head_width("GridGNN", readout, widths[-1], input_shape)
+        self.readout = Readout("mean") if readout == "mean" else None
+        self.head = nn.Linear(self.num_features, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs("GridGNN", data)
@@ -80,7 +105,10 @@ class GridGNN(Classifier):
         grid_shape = getattr(data, "grid_shape", None)
         for conv in self.convs:
             x = F.relu(conv(x, edge_index, edge_type, grid_shape=grid_shape))
-        return self.readout(x, batch, num_graphs)
+        if self.readout is not None:
+            return self.readout(x, batch, num_graphs)
+        # each graph's nodes are its pixels in row-major order: one row per graph
+        return x.reshape(num_graphs, -1)
 
 
 @register_model(inputs=("image",))
@@ -88,12 +116,13 @@ def grid_cnn(
     in_channels: int,
     num_classes: int,
     *,
-    input_shape: tuple[int, int, int] | None = None,
-    hidden_channels: tuple[int, ...] = (32, 64, 64),
+    input_shape: tuple[int, int, int] | None = (1, 28, 28),
+    hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
+    readout: str = "flatten",
 ) -> GridCNN:
-    """The CNN twin of ``grid_gnn`` (any input size; ``input_shape`` is not needed)."""
-    return GridCNN(in_channels, num_classes, hidden_channels, kernel_size)
+    """The CNN twin of ``grid_gnn``; the flatten head is sized by ``input_shape``."""
+    return GridCNN(in_channels, num_classes, hidden_channels, kernel_size, readout, input_shape)
 
 
 @register_model(inputs=("grid_graph",))
@@ -101,8 +130,10 @@ def grid_gnn(
     in_channels: int,
     num_classes: int,
     *,
-    hidden_channels: tuple[int, ...] = (32, 64, 64),
+    input_shape: tuple[int, int, int] | None = (1, 28, 28),
+    hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
+    readout: str = "flatten",
 ) -> GridGNN:
     """``GridConv2d`` stack on pixel grid graphs; the same function as ``grid_cnn``."""
-    return GridGNN(in_channels, num_classes, hidden_channels, kernel_size)
+    return GridGNN(in_channels, num_classes, hidden_channels, kernel_size, readout, input_shape)

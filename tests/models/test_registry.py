@@ -24,15 +24,22 @@ def test_unknown_and_duplicate_names() -> None:
         register_model(inputs=("audio",))
 
 
-def test_grid_gnn_with_the_cnn_weights_computes_the_same_function() -> None:
-    cnn = get_model("grid_cnn", in_channels=1, num_classes=10, hidden_channels=(8, 16))
-    gnn = get_model("grid_gnn", in_channels=1, num_classes=10, hidden_channels=(8, 16))
+@pytest.mark.parametrize("readout", ["flatten", "mean"])
+def test_grid_gnn_with_the_cnn_weights_computes_the_same_function(readout: str) -> None:
+    kwargs = {"hidden_channels": (8, 16), "readout": readout, "input_shape": (1, 12, 12)}
+    cnn = get_model("grid_cnn", in_channels=1, num_classes=10, **kwargs)
+    gnn = get_model("grid_gnn", in_channels=1, num_classes=10, **kwargs)
     gnn.load_state_dict(cnn.state_dict())  # same keys, same shapes
     images = torch.randn(3, 1, 12, 12)
     batch = images_to_graphs(images)
     assert_close(gnn(batch), cnn(images))
     del batch.grid_shape  # the message-passing path computes the same
     assert_close(gnn(batch), cnn(images))
+
+
+def test_flatten_head_needs_the_input_shape() -> None:
+    with pytest.raises(ValueError, match="readout 'flatten' needs input_shape"):
+        get_model("grid_cnn", in_channels=1, num_classes=10, input_shape=None)
 
 
 @pytest.mark.parametrize("size", [28, 32])
