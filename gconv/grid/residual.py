@@ -6,6 +6,7 @@ Module and parameter names follow ``torchvision.models.resnet`` (``conv1``, ``bn
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from torch import Tensor, nn
@@ -26,7 +27,44 @@ def _shortcut(
     )
 
 
-class BasicBlock(nn.Module):
+class _ResidualUnit(nn.Module, ABC):
+    """What both residual units share: checks, the shortcut, attention and the sum."""
+
+    expansion: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        stride: int,
+        norm_layer: LayerFactory,
+        attn_layer: LayerFactory | None,
+    ) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        check_positive_int(owner, "in_channels", in_channels)
+        check_positive_int(owner, "channels", channels)
+        check_positive_int(owner, "stride", stride)
+        self.in_channels = in_channels
+        self.out_channels = channels * self.expansion
+        self.stride = stride
+        self.relu = nn.ReLU(inplace=True)
+        self.attn = attn_layer(self.out_channels) if attn_layer is not None else None
+        self.downsample = _shortcut(in_channels, self.out_channels, stride, norm_layer)
+
+    @abstractmethod
+    def residual(self, x: Tensor) -> Tensor:
+        """The residual branch :math:`F(x)`, up to its last norm."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.residual(x)
+        if self.attn is not None:
+            out = self.attn(out)
+        return self.relu(out + identity)
+
+
+class BasicBlock(_ResidualUnit):
     r"""Basic residual unit of ResNet-18/34 (He et al., 2016).
 
     .. math::
@@ -67,32 +105,17 @@ class BasicBlock(nn.Module):
         norm_layer: LayerFactory = nn.BatchNorm2d,
         attn_layer: LayerFactory | None = None,
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        check_positive_int(owner, "in_channels", in_channels)
-        check_positive_int(owner, "channels", channels)
-        check_positive_int(owner, "stride", stride)
-        self.in_channels = in_channels
-        self.out_channels = channels * self.expansion
-        self.stride = stride
+        super().__init__(in_channels, channels, stride, norm_layer, attn_layer)
         self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = norm_layer(channels)
-        self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.bn2 = norm_layer(channels)
-        self.attn = attn_layer(self.out_channels) if attn_layer is not None else None
-        self.downsample = _shortcut(in_channels, self.out_channels, stride, norm_layer)
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.attn is not None:
-            out = self.attn(out)
-        return self.relu(out + identity)
+    def residual(self, x: Tensor) -> Tensor:
+        return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualUnit):
     r"""Bottleneck residual unit of ResNet-50/101/152 (He et al., 2016).
 
     A 1x1 convolution reduces the width, a 3x3 convolution works at the reduced width, and
@@ -135,29 +158,15 @@ class Bottleneck(nn.Module):
         norm_layer: LayerFactory = nn.BatchNorm2d,
         attn_layer: LayerFactory | None = None,
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        check_positive_int(owner, "in_channels", in_channels)
-        check_positive_int(owner, "channels", channels)
-        check_positive_int(owner, "stride", stride)
-        self.in_channels = in_channels
-        self.out_channels = channels * self.expansion
-        self.stride = stride
+        super().__init__(in_channels, channels, stride, norm_layer, attn_layer)
         self.conv1 = nn.Conv2d(in_channels, channels, 1, bias=False)
         self.bn1 = norm_layer(channels)
         self.conv2 = nn.Conv2d(channels, channels, 3, stride=stride, padding=1, bias=False)
         self.bn2 = norm_layer(channels)
         self.conv3 = nn.Conv2d(channels, self.out_channels, 1, bias=False)
         self.bn3 = norm_layer(self.out_channels)
-        self.relu = nn.ReLU(inplace=True)
-        self.attn = attn_layer(self.out_channels) if attn_layer is not None else None
-        self.downsample = _shortcut(in_channels, self.out_channels, stride, norm_layer)
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+    def residual(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if self.attn is not None:
-            out = self.attn(out)
-        return self.relu(out + identity)
+        return self.bn3(self.conv3(out))
