@@ -127,6 +127,7 @@ def test_compare_quick_writes_every_row(tmp_path: Path, data_root: Path) -> None
             "model",
             "input",
             "test_accuracy",
+            "lr",
             "params",
             "train_seconds_per_epoch",
             "inference_images_per_second",

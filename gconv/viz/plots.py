@@ -79,7 +79,9 @@ def draw_graph(
         node_color = data.x.argmax(1) if data.x.size(1) > 1 else data.x[:, 0]
     style: dict[str, Any] = {"node_color": "tab:blue"}
     if node_color is not None:  # a colormap only where there are values to map
-        style = {"node_color": node_color.cpu().numpy(), "cmap": "tab10"}
+        categorical = not node_color.is_floating_point()
+        cmap = "tab10" if categorical else "viridis"
+        style = {"node_color": node_color.cpu().numpy(), "cmap": cmap}
     fig, ax = plt.subplots(figsize=(5, 5))
     nx.draw(graph, layout, ax=ax, node_size=80, width=0.8, **style)
     ax.set_title(f"{data.num_nodes} nodes, {graph.number_of_edges()} edges", fontsize=9)
