@@ -25,6 +25,7 @@ result = cross_validate(
     folds=args.folds,
     max_epochs=args.epochs,
     lr=0.01,
+    scheduler="cosine",
     batch_size=32,
     on_fold=print,
 )
