@@ -88,8 +88,7 @@ def cross_validate(
         fit_idx, val_idx = train_test_split(
             train_idx, test_size=val_fraction, stratify=labels[train_idx], random_state=seed
         )
-        subset = _subset(dataset)
-        train, val, test = subset(fit_idx), subset(val_idx), subset(test_idx)
+        train, val, test = (_take(dataset, i) for i in (fit_idx, val_idx, test_idx))
         stopper = EarlyStopping(monitor, patience=patience or max_epochs, restore_best_weights=True)
         curve = _TestCurve(test)
         torch.manual_seed(seed + fold)
@@ -126,8 +125,5 @@ def cross_validate(
     }
 
 
-def _subset(dataset: Any) -> Callable[[np.ndarray], Any]:
-    def take(index: np.ndarray) -> Any:
-        return dataset[torch.as_tensor(index, dtype=torch.long)]
-
-    return take
+def _take(dataset: Any, index: np.ndarray) -> Any:
+    return dataset[torch.as_tensor(index, dtype=torch.long)]
