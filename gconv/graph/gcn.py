@@ -130,14 +130,29 @@ class GCNLayer(MessagePassing):
     ) -> Tensor:
         x = check_features(type(self).__name__, x, channels=self.in_channels)
         h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
-        if grid_shape is not None and edge_weight is None:
-            out = self._grid(h, edge_index, grid_shape)
-        else:
-            edge_index, weight = self._normalized(edge_index, edge_weight, x.size(0), h.dtype)
-            out = self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
+        out = self.diffuse(h, edge_index, edge_weight, grid_shape=grid_shape)
         if self.bias is not None:
             out = out + self.bias
         return out
+
+    def diffuse(
+        self,
+        h: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        *,
+        grid_shape: tuple[int, int, int] | None = None,
+    ) -> Tensor:
+        r""":math:`\hat D^{-1/2} \hat A \hat D^{-1/2} H`: the layer without its weight and
+        bias, on features of any width, with the layer's normalization cache.
+
+        Since :math:`\hat A (H W) = (\hat A H) W`, a GCN layer is ``diffuse`` followed by
+        a linear map; the ``gcn`` model uses this to end in a plain linear ``head``.
+        """
+        if grid_shape is not None and edge_weight is None:
+            return self._grid(h, edge_index, grid_shape)
+        edge_index, weight = self._normalized(edge_index, edge_weight, h.size(0), h.dtype)
+        return self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
 
     def _grid(self, h: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]) -> Tensor:
         r"""The same layer on a batch of full pixel grids, as a stencil on the image view.

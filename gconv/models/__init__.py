@@ -1,8 +1,12 @@
-"""The model zoo: ``get_model(name, **kwargs)``, ``list_models()``, ``@register_model``."""
+"""The model zoo: ``get_model``, ``build_model``, ``fits``, ``list_models``, ``@register_model``."""
 
 from gconv.models._base import Classifier
 from gconv.models._registry import (
+    INPUT_KINDS,
+    Fit,
+    ModelEntry,
     build_model,
+    fits,
     get_model,
     list_models,
     model_entry,
@@ -20,22 +24,26 @@ from gconv.models.transfer import TorchvisionClassifier, freeze, from_torchvisio
 __all__ = [
     "GCN",
     "GIN",
+    "INPUT_KINDS",
     "MLP",
     "VGG",
     "AlexNet",
     "Classifier",
+    "Fit",
     "GraphNet",
     "GridCNN",
     "GridGNN",
     "Inception",
     "LeNet5",
     "MobileNet",
+    "ModelEntry",
     "ModelSummary",
     "ResNet",
     "TorchvisionClassifier",
     "Xception",
     "alexnet",
     "build_model",
+    "fits",
     "freeze",
     "from_torchvision",
     "gat",

@@ -1,4 +1,4 @@
-"""The surface every gconv classifier shares, which makes transfer learning generic."""
+"""The surface every gconv model shares (timm's), which makes transfer learning generic."""
 
 from __future__ import annotations
 
@@ -11,29 +11,47 @@ from gconv._checks import check_positive_int
 
 
 class Classifier(nn.Module, ABC):
-    """A feature extractor and a linear ``head``.
+    """A feature extractor, an optional ``pre_logits`` block and a linear ``head``.
 
-    ``forward_features`` maps the input to one ``num_features`` vector per example (per
-    node for node-level graph models), ``forward_head`` applies the head, and
-    ``reset_classifier(num_classes)`` swaps the head for a fresh one.
+    The surface of timm's models, for image and graph models alike:
+
+    - ``forward_features(x)``: one ``num_features`` vector per example (per node for
+      node-level graph models);
+    - ``forward_head(features, pre_logits=False)``: ``head(pre_logits(features))``, or
+      only ``pre_logits(features)`` (``head_hidden_size`` wide) with ``pre_logits=True``;
+    - ``forward(x) == forward_head(forward_features(x))``, always: no subclass overrides
+      ``forward``;
+    - ``reset_classifier(num_classes)`` swaps ``head`` for a fresh linear layer.
+
+    ``input_kind`` says what ``forward`` takes: ``"images"``, ``"pixel_grid"``,
+    ``"nodes"`` or ``"graphs"`` (see :func:`gconv.models.fits`).
     """
 
+    input_kind: str = "images"
     num_features: int
-    head: nn.Module
+    head: nn.Linear
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre_logits: nn.Module = nn.Identity()
 
     @abstractmethod
     def forward_features(self, data: Any) -> Tensor:
         """One feature vector per example (or per node), before the head."""
 
-    def forward_head(self, features: Tensor) -> Tensor:
-        return self.head(features)
+    def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
+        x = self.pre_logits(features)
+        return x if pre_logits else self.head(x)
 
     def forward(self, data: Any) -> Tensor:
         return self.forward_head(self.forward_features(data))
 
+    @property
+    def head_hidden_size(self) -> int:
+        """Width of what the head reads (``forward_head(..., pre_logits=True)``)."""
+        return self.head.in_features
+
     def reset_classifier(self, num_classes: int) -> None:
         check_positive_int(type(self).__name__, "num_classes", num_classes)
         old = self.head
-        self.head = nn.Linear(self.num_features, num_classes)
-        if isinstance(old, nn.Linear):
-            self.head = self.head.to(old.weight.device)
+        self.head = nn.Linear(old.in_features, num_classes).to(old.weight.device, old.weight.dtype)

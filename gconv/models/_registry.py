@@ -1,4 +1,9 @@
-"""A plain-dict model registry: ``register_model``, ``get_model``, ``list_models``."""
+"""A plain-dict model registry that knows what each model consumes.
+
+``register_model(inputs=...)`` records a builder and the kinds of input its models take;
+:func:`fits` decides, in one place, whether a model can train on some data and says why
+not; :func:`build_model` builds the variant that fits (node or graph level).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,13 @@ from typing import Any, TypeVar
 
 from torch import nn
 
-INPUT_KINDS = ("image", "graph", "grid_graph")
+# what a model's forward takes, and how a message names it
+INPUT_KINDS = {
+    "images": "images [B, C, H, W]",
+    "pixel_grid": "pixel grid graphs",
+    "nodes": "the nodes of one graph (node classification)",
+    "graphs": "whole graphs (graph classification)",
+}
 
 F = TypeVar("F", bound=Callable[..., nn.Module])
 
@@ -19,7 +30,7 @@ F = TypeVar("F", bound=Callable[..., nn.Module])
 class ModelEntry:
     name: str
     builder: Callable[..., nn.Module]
-    inputs: tuple[str, ...]  # what the model takes: images, graphs, pixel grid graphs
+    inputs: tuple[str, ...]  # from INPUT_KINDS
 
 
 _MODELS: dict[str, ModelEntry] = {}
@@ -29,13 +40,18 @@ def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
     """Registers a model builder under its function name.
 
     Args:
-        inputs: the kinds of input the model takes, from ``"image"`` (a ``[B, C, H, W]``
-            tensor), ``"graph"`` (a PyG ``Data``/``Batch``) and ``"grid_graph"`` (a
-            ``Batch`` of pixel grid graphs with ``edge_type``).
+        inputs: what the built models take, from ``"images"`` (a ``[B, C, H, W]``
+            tensor), ``"pixel_grid"`` (a ``Batch`` of pixel grid graphs with
+            ``edge_type``), ``"nodes"`` (one PyG ``Data``, a prediction per node) and
+            ``"graphs"`` (a PyG ``Batch``, a prediction per graph). A builder that takes
+            both ``"nodes"`` and ``"graphs"`` has a ``readout`` argument; ``None`` builds
+            the node-level model.
     """
     for kind in inputs:
         if kind not in INPUT_KINDS:
-            raise ValueError(f"register_model: inputs must be from {INPUT_KINDS} (got {kind!r})")
+            raise ValueError(
+                f"register_model: inputs must be from {', '.join(INPUT_KINDS)} (got {kind!r})"
+            )
 
     def wrap(builder: F) -> F:
         name = builder.__name__
@@ -65,24 +81,100 @@ def get_model(name: str, **kwargs: Any) -> nn.Module:
     return model_entry(name).builder(**kwargs)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """The verdict of :func:`fits`: true or false, with the reason when false."""
+
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _kind_of(data: Any) -> str:
+    kind = data if isinstance(data, str) else getattr(data, "input_kind", None)
+    if kind not in INPUT_KINDS:
+        raise TypeError(
+            "fits: data must be one of "
+            f"{', '.join(INPUT_KINDS)} or a dataset with input_kind (got {data!r})"
+        )
+    return str(kind)
+
+
+def fits(model: str | nn.Module, data: Any) -> Fit:
+    """Whether ``model`` can train on ``data``, and why not.
+
+    Args:
+        model: a registered name, or a model whose ``input_kind`` says what it takes
+            (a model without one is given the benefit of the doubt).
+        data: an input kind (``"images"``, ``"pixel_grid"``, ``"nodes"``, ``"graphs"``)
+            or a dataset with an ``input_kind`` (what :func:`gconv.load_dataset` returns).
+
+    A pixel grid graph is a graph too, so models of whole graphs take pixel grids.
+
+    Example:
+        >>> fits("lenet5", "graphs").reason
+        'lenet5 takes images [B, C, H, W]; the data gives whole graphs (graph classification)'
+    """
+    if isinstance(model, str):
+        label, takes = model, model_entry(model).inputs
+    else:
+        kind = getattr(model, "input_kind", None)
+        if kind is None:
+            return Fit(True)
+        label, takes = type(model).__name__, (kind,)
+    gives = _kind_of(data)
+    accepted = {gives, "graphs"} if gives == "pixel_grid" else {gives}
+    if accepted & set(takes):
+        return Fit(True)
+    source = getattr(data, "name", None)
+    source = f"dataset {source!r}" if isinstance(source, str) else "the data"
+    wanted = " or ".join(INPUT_KINDS[k] for k in takes)
+    return Fit(False, f"{label} takes {wanted}; {source} gives {INPUT_KINDS[gives]}")
+
+
 def build_model(
     name: str,
+    dataset: Any = None,
     *,
-    in_channels: int,
-    num_classes: int,
+    in_channels: int | None = None,
+    num_classes: int | None = None,
     input_shape: tuple[int, int, int] | None = None,
-    graph_level: bool = False,
+    input_kind: str | None = None,
     **kwargs: Any,
 ) -> nn.Module:
-    """Builds a model for data of a given shape, passing only what its builder takes.
+    """Builds the variant of a registered model that fits some data.
 
-    ``input_shape`` reaches image models that size themselves by it; ``graph_level`` gives
-    a node model with a ``readout`` argument a mean readout, to classify whole graphs.
+    What is not given explicitly comes from ``dataset`` (what
+    :func:`gconv.load_dataset` returns): ``in_channels``, ``num_classes``,
+    ``input_shape`` and ``input_kind``. A model that does not fit raises ``ValueError``
+    with :func:`fits`' reason. For ``"nodes"`` a model with a ``readout`` is built
+    without one; for ``"graphs"`` (or pixel grids) one whose readout defaults to
+    ``None`` gets a mean readout. ``input_shape`` reaches only builders that take it.
+
+    Example:
+        >>> build_model("gin", cora).input_kind  # a node-level GIN
+        'nodes'
     """
-    builder = model_entry(name).builder
-    params = inspect.signature(builder).parameters
+    entry = model_entry(name)
+    if dataset is not None:
+        in_channels = in_channels if in_channels is not None else dataset.in_channels
+        num_classes = num_classes if num_classes is not None else dataset.num_classes
+        input_shape = input_shape if input_shape is not None else dataset.input_shape
+        input_kind = input_kind or dataset.input_kind
+    if in_channels is None or num_classes is None:
+        raise TypeError("build_model: give a dataset, or in_channels and num_classes")
+    kind = input_kind or entry.inputs[0]
+    verdict = fits(name, dataset if dataset is not None and input_kind is None else kind)
+    if not verdict:
+        raise ValueError(f"build_model: {verdict.reason}")
+    params = inspect.signature(entry.builder).parameters
     if input_shape is not None and "input_shape" in params:
         kwargs.setdefault("input_shape", input_shape)
-    if graph_level and "readout" in params and params["readout"].default is None:
-        kwargs.setdefault("readout", "mean")
-    return builder(in_channels=in_channels, num_classes=num_classes, **kwargs)
+    if "readout" in params:
+        if kind == "nodes":
+            kwargs.setdefault("readout", None)
+        elif params["readout"].default is None:
+            kwargs.setdefault("readout", "mean")
+    return entry.builder(in_channels=in_channels, num_classes=num_classes, **kwargs)

@@ -56,7 +56,7 @@ class MLP(Classifier):
         return self.features(x)
 
 
-@register_model(inputs=("image", "graph"))
+@register_model(inputs=("images", "nodes"))
 def mlp(
     in_channels: int,
     num_classes: int,
@@ -67,7 +67,9 @@ def mlp(
 ) -> MLP:
     """MLP on pixels (give ``input_shape``) or on node features (``in_channels`` wide)."""
     in_features = in_channels if input_shape is None else math.prod(input_shape)
-    return MLP(in_features, num_classes, hidden_channels, dropout)
+    model = MLP(in_features, num_classes, hidden_channels, dropout)
+    model.input_kind = "nodes" if input_shape is None else "images"
+    return model
 
 
 class LeNet5(Classifier):
@@ -108,7 +110,7 @@ class LeNet5(Classifier):
         return self.fc(self.conv(image_input("LeNet5", data)))
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def lenet5(
     in_channels: int = 1,
     num_classes: int = 10,

@@ -160,25 +160,25 @@ class Inception(Classifier):
         return self.pool(self.blocks(self.stem(image_input("Inception", data))))
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def alexnet(in_channels: int = 3, num_classes: int = 1000, *, input_shape: Shape = None) -> AlexNet:
     """AlexNet with batch norm; a 3x3 first layer for images under 64 pixels."""
     return AlexNet(in_channels, num_classes, input_shape)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def vgg11(in_channels: int = 3, num_classes: int = 1000) -> VGG:
     """VGG-11 (configuration A) with batch norm."""
     return VGG(VGG_CFGS["vgg11"], in_channels, num_classes)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def vgg16(in_channels: int = 3, num_classes: int = 1000) -> VGG:
     """VGG-16 (configuration D) with batch norm."""
     return VGG(VGG_CFGS["vgg16"], in_channels, num_classes)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def inception(
     in_channels: int = 3, num_classes: int = 1000, *, input_shape: Shape = None
 ) -> Inception:

@@ -22,6 +22,9 @@ class GCN(Classifier):
     r"""Two-layer GCN (Kipf and Welling, 2017), for nodes or, with a readout, graphs.
 
     Node level: dropout -> GCN -> ReLU -> dropout -> GCN (to classes), the Cora model.
+    Its second layer :math:`\hat A H W_2 + b_2` is split as :math:`(\hat A H) W_2 + b_2`:
+    ``forward_features`` ends with the propagation :math:`\hat A H` and ``head`` is the
+    linear map, so the model has the same surface as every other and computes the same.
     Graph level (``readout`` given): dropout -> GCN -> ReLU -> dropout -> GCN -> ReLU ->
     readout -> linear head.
 
@@ -48,12 +51,16 @@ class GCN(Classifier):
         self._sparse: tuple[Tensor, int, Tensor] | None = None
         self.conv1 = GCNLayer(in_channels, hidden_channels, cached=cached)
         self.readout = Readout(readout, hidden_channels) if readout else None
+        self.conv2: GCNLayer | None = None
         if self.readout is None:
-            # node level: the second layer is the classifier, as in the paper
-            self.conv2 = GCNLayer(hidden_channels, num_classes, cached=cached)
+            self.input_kind = "nodes"
             self.num_features = hidden_channels
-            self.head = nn.Identity()
+            # the second GCN layer's weight and bias, initialized as GCNConv does
+            self.head = nn.Linear(hidden_channels, num_classes)
+            nn.init.xavier_uniform_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         else:
+            self.input_kind = "graphs"
             self.conv2 = GCNLayer(hidden_channels, hidden_channels, cached=cached)
             self.num_features = self.readout.out_channels or hidden_channels
             self.head = nn.Linear(self.num_features, num_classes)
@@ -73,7 +80,7 @@ class GCN(Classifier):
         self._sparse = (x, x._version, sparse)
         return sparse
 
-    def forward(self, data: Any) -> Tensor:
+    def forward_features(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs("GCN", data)
         weight = getattr(data, "edge_weight", None)
         x = self._features(x)
@@ -82,28 +89,15 @@ class GCN(Classifier):
         else:
             x = F.dropout(x, self.dropout, self.training)
         grid = getattr(data, "grid_shape", None)  # pixel grid batches take the stencil path
-        x = F.relu(self.conv1(x, edge_index, weight, grid_shape=grid))
-        x = F.dropout(x, self.dropout, self.training)
-        x = self.conv2(x, edge_index, weight, grid_shape=grid)
-        if self.readout is None:
-            return x
-        return self.head(self.readout(F.relu(x), batch, num_graphs))
-
-    def forward_features(self, data: Any) -> Tensor:
-        x, edge_index, _, _ = graph_inputs("GCN", data)
-        weight = getattr(data, "edge_weight", None)
-        return F.relu(self.conv1(self._features(x), edge_index, weight))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        if self.readout is None:
-            self.conv2 = GCNLayer(self.conv2.in_channels, num_classes).to(
-                self.conv1.lin.weight.device
-            )
-        else:
-            super().reset_classifier(num_classes)
+        h = F.relu(self.conv1(x, edge_index, weight, grid_shape=grid))
+        h = F.dropout(h, self.dropout, self.training)
+        if self.readout is None or self.conv2 is None:
+            return self.conv1.diffuse(h, edge_index, weight, grid_shape=grid)
+        h = F.relu(self.conv2(h, edge_index, weight, grid_shape=grid))
+        return self.readout(h, batch, num_graphs)
 
 
-@register_model(inputs=("graph",))
+@register_model(inputs=("nodes", "graphs"))
 def gcn(
     in_channels: int,
     num_classes: int,
@@ -118,12 +112,15 @@ def gcn(
 
 
 class GIN(Classifier):
-    r"""Graph Isomorphism Network (Xu et al., 2019) for graph classification.
+    r"""Graph Isomorphism Network (Xu et al., 2019), for graphs or, without a readout, nodes.
 
     ``num_layers`` GIN layers, each an MLP (linear, batch norm, ReLU, linear) on
-    :math:`(1 + \epsilon) x_i + \sum_{j} x_j`, followed by batch norm and ReLU. The
-    readout of every layer (input included) is concatenated, as in the paper's
-    jumping-knowledge readout, and a two-layer head with dropout classifies.
+    :math:`(1 + \epsilon) x_i + \sum_{j} x_j`, followed by batch norm and ReLU.
+
+    Graph level (``readout`` given): the readout of every layer (input included) is
+    concatenated, as in the paper's jumping-knowledge readout. Node level
+    (``readout=None``): the last layer's node features, after dropout. Either way
+    ``pre_logits`` (linear, ReLU, dropout) and a linear ``head`` classify.
 
     Paper: `How Powerful are Graph Neural Networks? <https://arxiv.org/abs/1810.00826>`_.
     """
@@ -135,7 +132,7 @@ class GIN(Classifier):
         hidden_channels: int = 64,
         num_layers: int = 4,
         dropout: float = 0.5,
-        readout: str = "sum",
+        readout: str | None = "sum",
         train_eps: bool = False,
     ) -> None:
         super().__init__()
@@ -155,41 +152,51 @@ class GIN(Classifier):
             self.convs.append(GINConv(mlp, train_eps=train_eps))
             self.norms.append(nn.BatchNorm1d(hidden_channels))
             width = hidden_channels
-        self.readout = Readout(readout)
-        per_layer = 2 if readout == "mean_max" else 1
-        self.num_features = per_layer * (in_channels + num_layers * hidden_channels)
-        self.head = nn.Sequential(
-            nn.Linear(self.num_features, hidden_channels),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden_channels, num_classes),
+        self.readout = Readout(readout) if readout else None
+        if self.readout is None:
+            self.input_kind = "nodes"
+            self.num_features = hidden_channels
+        else:
+            self.input_kind = "graphs"
+            per_layer = 2 if readout == "mean_max" else 1
+            self.num_features = per_layer * (in_channels + num_layers * hidden_channels)
+        self.pre_logits = nn.Sequential(
+            nn.Linear(self.num_features, hidden_channels), nn.ReLU(), nn.Dropout(dropout)
         )
+        self.head = nn.Linear(hidden_channels, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs("GIN", data)
+        if self.readout is None:  # nodes: few labels, so dropout before every layer
+            for conv, norm in zip(self.convs, self.norms, strict=True):
+                x = F.dropout(x, self.dropout, self.training)
+                x = F.relu(norm(conv(x, edge_index)))
+            return F.dropout(x, self.dropout, self.training)
         pooled = [self.readout(x, batch, num_graphs)]
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = F.relu(norm(conv(x, edge_index)))
             pooled.append(self.readout(x, batch, num_graphs))
         return torch.cat(pooled, dim=-1)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        head = self.head
-        assert isinstance(head, nn.Sequential) and isinstance(head[-1], nn.Linear)
-        head[-1] = nn.Linear(head[-1].in_features, num_classes).to(head[-1].weight.device)
 
-
-@register_model(inputs=("graph", "grid_graph"))
+@register_model(inputs=("nodes", "graphs"))
 def gin(
     in_channels: int,
     num_classes: int,
     *,
     hidden_channels: int = 64,
-    num_layers: int = 4,
+    num_layers: int | None = None,
     dropout: float = 0.5,
-    readout: str = "sum",
+    readout: str | None = "sum",
 ) -> GIN:
-    """GIN with a sum readout over every layer, for graph classification."""
+    """GIN with a sum readout over every layer (graphs); ``readout=None`` for nodes.
+
+    ``num_layers`` defaults to 4 for graphs, as in the paper, and to 2 for nodes: on
+    Cora, 2 layers reach 0.68 validation accuracy at the epoch of least validation
+    loss, 4 layers 0.60 (seed 0).
+    """
+    if num_layers is None:
+        num_layers = 4 if readout else 2
     return GIN(in_channels, num_classes, hidden_channels, num_layers, dropout, readout)
 
 
@@ -231,6 +238,7 @@ class GraphNet(Classifier):
                 width = hidden_channels
             self.convs.append(layer)
         self.readout = Readout(readout, width) if readout else None
+        self.input_kind = "graphs" if self.readout is not None else "nodes"
         self.num_features = self.readout.out_channels or width if self.readout else width
         self.head = nn.Linear(self.num_features, num_classes)
 
@@ -244,7 +252,7 @@ class GraphNet(Classifier):
         return self.readout(x, batch, num_graphs)
 
 
-@register_model(inputs=("graph",))
+@register_model(inputs=("nodes", "graphs"))
 def sage(
     in_channels: int,
     num_classes: int,
@@ -258,7 +266,7 @@ def sage(
     return GraphNet("sage", in_channels, num_classes, hidden_channels, num_layers, dropout, readout)
 
 
-@register_model(inputs=("graph",))
+@register_model(inputs=("nodes", "graphs"))
 def gat(
     in_channels: int,
     num_classes: int,

@@ -81,6 +81,8 @@ class GridCNN(Classifier):
 class GridGNN(Classifier):
     """:class:`GridCNN` as message passing: ``GridConv2d`` layers and a mean readout."""
 
+    input_kind = "pixel_grid"
+
     def __init__(
         self,
         in_channels: int,
@@ -111,7 +113,7 @@ class GridGNN(Classifier):
         return x.reshape(num_graphs, -1)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def grid_cnn(
     in_channels: int,
     num_classes: int,
@@ -125,7 +127,7 @@ def grid_cnn(
     return GridCNN(in_channels, num_classes, hidden_channels, kernel_size, readout, input_shape)
 
 
-@register_model(inputs=("grid_graph",))
+@register_model(inputs=("pixel_grid",))
 def grid_gnn(
     in_channels: int,
     num_classes: int,

@@ -102,7 +102,7 @@ class ResNet(Classifier):
         return self.pool(x).flatten(1)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def resnet18(
     in_channels: int = 3,
     num_classes: int = 1000,
@@ -113,7 +113,7 @@ def resnet18(
     return ResNet(BasicBlock, (2, 2, 2, 2), in_channels, num_classes, input_shape=input_shape)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def resnet34(
     in_channels: int = 3,
     num_classes: int = 1000,
@@ -124,7 +124,7 @@ def resnet34(
     return ResNet(BasicBlock, (3, 4, 6, 3), in_channels, num_classes, input_shape=input_shape)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def resnet50(
     in_channels: int = 3,
     num_classes: int = 1000,
@@ -135,7 +135,7 @@ def resnet50(
     return ResNet(Bottleneck, (3, 4, 6, 3), in_channels, num_classes, input_shape=input_shape)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def se_resnet18(
     in_channels: int = 3,
     num_classes: int = 1000,

@@ -135,7 +135,7 @@ class MobileNet(Classifier):
         return self.features(image_input("MobileNet", data))
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def xception(
     in_channels: int = 3, num_classes: int = 1000, *, input_shape: Shape = None
 ) -> Xception:
@@ -143,7 +143,7 @@ def xception(
     return Xception(in_channels, num_classes, input_shape)
 
 
-@register_model(inputs=("image",))
+@register_model(inputs=("images",))
 def mobilenet(
     in_channels: int = 3,
     num_classes: int = 1000,

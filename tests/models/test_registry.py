@@ -1,9 +1,10 @@
 import pytest
 import torch
 from torch.testing import assert_close
+from torch_geometric.data import Batch, Data
 
 from gconv import images_to_graphs
-from gconv.models import get_model, list_models, register_model
+from gconv.models import build_model, fits, get_model, list_models, register_model
 
 
 def test_list_and_pattern() -> None:
@@ -19,9 +20,88 @@ def test_unknown_and_duplicate_names() -> None:
         return torch.nn.Identity()
 
     with pytest.raises(ValueError, match="a model named 'mlp' is registered already"):
-        register_model(inputs=("image",))(mlp)
-    with pytest.raises(ValueError, match="inputs must be from"):
+        register_model(inputs=("images",))(mlp)
+    with pytest.raises(ValueError, match="inputs must be from images, pixel_grid, nodes"):
         register_model(inputs=("audio",))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "ok"),
+    [
+        ("lenet5", "images", True),
+        ("lenet5", "graphs", False),
+        ("lenet5", "nodes", False),
+        ("mlp", "nodes", True),
+        ("mlp", "graphs", False),  # no readout: it cannot classify whole graphs
+        ("gcn", "nodes", True),
+        ("gcn", "graphs", True),
+        ("gcn", "pixel_grid", True),  # a pixel grid graph is a graph
+        ("gin", "nodes", True),
+        ("grid_gnn", "pixel_grid", True),
+        ("grid_gnn", "graphs", False),  # needs offset-typed edges
+        ("grid_cnn", "pixel_grid", False),
+    ],
+)
+def test_fits_by_name(name: str, kind: str, ok: bool) -> None:
+    verdict = fits(name, kind)
+    assert bool(verdict) is ok
+    assert (verdict.reason == "") is ok
+
+
+def test_fits_says_why_not_in_one_line() -> None:
+    class Mutag:  # anything with a name and an input_kind, like a loaded dataset
+        name, input_kind = "mutag", "graphs"
+
+    reason = fits("lenet5", Mutag()).reason
+    assert reason == (
+        "lenet5 takes images [B, C, H, W]; dataset 'mutag' gives whole graphs "
+        "(graph classification)"
+    )
+    assert "\n" not in reason
+    with pytest.raises(TypeError, match="fits: data must be one of"):
+        fits("lenet5", "audio")
+
+
+def test_fits_a_built_model_by_what_it_was_built_for() -> None:
+    node_gcn = get_model("gcn", in_channels=3, num_classes=2)
+    graph_gcn = get_model("gcn", in_channels=3, num_classes=2, readout="mean")
+    assert fits(node_gcn, "nodes") and not fits(node_gcn, "graphs")
+    assert fits(graph_gcn, "graphs") and not fits(graph_gcn, "nodes")
+    assert "GCN takes the nodes of one graph" in fits(node_gcn, "graphs").reason
+    assert fits(torch.nn.Linear(3, 2), "graphs")  # a model that does not say: no verdict
+
+
+def test_build_model_builds_the_level_that_fits(cora, mutag) -> None:
+    for name in ("gcn", "gin", "sage", "gat"):
+        node = build_model(name, cora)
+        graph = build_model(name, mutag)
+        assert (node.input_kind, graph.input_kind) == ("nodes", "graphs"), name
+        assert node(cora.train).shape == (2708, 7)
+        batch = Batch.from_data_list(list(mutag.dataset[:3]))
+        assert graph.eval()(batch).shape == (3, 2)
+    with pytest.raises(ValueError, match="build_model: lenet5 takes images"):
+        build_model("lenet5", mutag)
+    with pytest.raises(TypeError, match="give a dataset, or in_channels and num_classes"):
+        build_model("gcn")
+
+
+def test_node_gcn_is_two_gcnconv_layers() -> None:
+    # the second layer split as propagation (features) and linear map (head) computes
+    # exactly PyG's two-layer GCN with the same weights
+    from torch_geometric.nn import GCNConv
+
+    torch.manual_seed(0)
+    data = Data(x=torch.randn(7, 5), edge_index=torch.randint(0, 7, (2, 20)))
+    model = get_model("gcn", in_channels=5, num_classes=3, hidden_channels=4, sparse_input=False)
+    conv1, conv2 = GCNConv(5, 4), GCNConv(4, 3)
+    conv1.load_state_dict(model.conv1.state_dict())
+    conv2.lin.weight.data.copy_(model.head.weight)
+    conv2.bias.data.copy_(model.head.bias)
+    model.eval()
+    expected = conv2(conv1(data.x, data.edge_index).relu(), data.edge_index)
+    assert_close(model(data), expected)
+    model.reset_classifier(5)
+    assert model(data).shape == (7, 5)
 
 
 @pytest.mark.parametrize("readout", ["flatten", "mean"])
@@ -51,8 +131,6 @@ def test_lenet5_sizes(size: int) -> None:
 
 
 def test_gcn_and_gin_node_and_graph_level() -> None:
-    from torch_geometric.data import Batch, Data
-
     graphs = [
         Data(x=torch.randn(5, 3), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]])) for _ in range(2)
     ]

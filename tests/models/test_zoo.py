@@ -1,11 +1,13 @@
-"""Every registered model: shapes on each input size, gradients, a new head, one step."""
+"""Every registered model, on every kind of input it takes: the one model surface
+(``forward == forward_head(forward_features)``), shapes on each input size, gradients, a
+new head, one step."""
 
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
 from gconv import images_to_graphs
-from gconv.models import build_model, list_models, model_entry
+from gconv.models import build_model, fits, list_models, model_entry
 
 IMAGE_SHAPES = [(1, 28, 28), (3, 32, 32), (3, 224, 224)]
 HEAVY = {"vgg16", "xception", "resnet50", "resnet34", "inception"}
@@ -22,44 +24,49 @@ def _graph_batch(in_channels: int = 5) -> Batch:
 def _cases() -> list:
     cases = []
     for name in list_models():
-        inputs = model_entry(name).inputs
-        if "image" in inputs:
-            for shape in IMAGE_SHAPES:
-                marks = [pytest.mark.slow] if shape[-1] == 224 and name in HEAVY else []
-                cases.append(pytest.param(name, "image", shape, id=f"{name}-{shape}", marks=marks))
-        if "graph" in inputs:
-            cases.append(pytest.param(name, "nodes", None, id=f"{name}-nodes"))
-            cases.append(pytest.param(name, "graphs", None, id=f"{name}-graphs"))
-        if "grid_graph" in inputs:
-            cases.append(pytest.param(name, "grid_graph", (1, 12, 12), id=f"{name}-grid"))
+        for kind in model_entry(name).inputs:
+            if kind == "images":
+                for shape in IMAGE_SHAPES:
+                    marks = [pytest.mark.slow] if shape[-1] == 224 and name in HEAVY else []
+                    cases.append(pytest.param(name, kind, shape, id=f"{name}-{shape}", marks=marks))
+            else:
+                shape = (1, 12, 12) if kind == "pixel_grid" else None
+                cases.append(pytest.param(name, kind, shape, id=f"{name}-{kind}"))
     return cases
 
 
-def _data(kind: str, shape, model: torch.nn.Module):
-    if kind == "image":
+def _data(kind: str, shape):
+    """The input and the number of predictions it asks for."""
+    if kind == "images":
         return torch.randn(2, *shape), 2
-    if kind == "grid_graph":
+    if kind == "pixel_grid":
         return images_to_graphs(torch.randn(2, *shape)), 2
     batch = _graph_batch()
-    # a model with a readout classifies the 2 graphs, one without classifies the 15 nodes
-    return batch, 2 if getattr(model, "readout", None) is not None else batch.num_nodes
+    return batch, 2 if kind == "graphs" else batch.num_nodes
 
 
 @pytest.mark.parametrize(("name", "kind", "shape"), _cases())
 def test_every_model(name: str, kind: str, shape) -> None:
     in_channels = shape[0] if shape else 5
     model = build_model(
-        name,
-        in_channels=in_channels,
-        num_classes=4,
-        input_shape=shape,
-        graph_level=kind in ("graphs", "grid_graph"),
+        name, in_channels=in_channels, num_classes=4, input_shape=shape, input_kind=kind
     )
-    data, rows = _data(kind, shape, model)
+    assert model.input_kind == kind and fits(model, kind)
+    data, rows = _data(kind, shape)
+
+    # one surface: forward is forward_head after forward_features, pre_logits included
+    model.eval()
+    with torch.no_grad():
+        features = model.forward_features(data)
+        assert features.shape == (rows, model.num_features), name
+        torch.testing.assert_close(model(data), model.forward_head(features))
+        hidden = model.forward_head(features, pre_logits=True)
+        assert hidden.shape == (rows, model.head_hidden_size)
+        torch.testing.assert_close(model.head(hidden), model(data))
+
     model.train()
     out = model(data)
     assert out.shape == (rows, 4), name
-    assert model.forward_features(data).shape[-1] == model.num_features
 
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     before = {k: v.clone() for k, v in model.state_dict().items()}
