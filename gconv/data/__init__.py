@@ -1,13 +1,15 @@
-"""Datasets and where they live."""
+"""Datasets, where they live, and how they are split."""
 
 from gconv.data.datasets import (
     DatasetNotFoundError,
     GridGraphLoader,
     LoadedDataset,
+    labels_of,
     list_datasets,
     load_dataset,
 )
 from gconv.data.root import DATA_ENV, data_root
+from gconv.data.splits import stratified_folds, stratified_split
 
 __all__ = [
     "DATA_ENV",
@@ -15,6 +17,9 @@ __all__ = [
     "GridGraphLoader",
     "LoadedDataset",
     "data_root",
+    "labels_of",
     "list_datasets",
     "load_dataset",
+    "stratified_folds",
+    "stratified_split",
 ]

@@ -3,8 +3,10 @@
 Each loader uses the standard one (torchvision's ``MNIST``, PyG's ``Planetoid`` and
 ``TUDataset``) under the data root, so files that are there are used as they are and
 missing ones are downloaded when the machine is online. When they are missing and cannot
-be downloaded, :class:`DatasetNotFoundError` says which files were expected, where, and
-how to point ``GCONV_DATA`` at them.
+be downloaded, Cora and MUTAG fall back to the copy of their raw files that ships inside
+the package (under 1 MB), so they work offline on a fresh install; for MNIST
+:class:`DatasetNotFoundError` says which files were expected, where, and how to point
+``GCONV_DATA`` at them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 
 from gconv.data.root import DATA_ENV, data_root
+from gconv.data.splits import stratified_folds, stratified_split
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
@@ -46,6 +49,10 @@ RAW_FILES = {
 }
 
 
+# raw files shipped as package data, byte for byte what the standard loaders download
+BUNDLED = Path(__file__).resolve().parent / "bundled"
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """The dataset's files are not under the data root and could not be downloaded."""
 
@@ -57,19 +64,23 @@ class LoadedDataset:
     Attributes:
         name: the registry name.
         task: ``"image"``, ``"node"`` or ``"graph"``.
+        input_kind: what a model is given: ``"images"``, ``"pixel_grid"``, ``"nodes"`` or
+            ``"graphs"`` (see :func:`gconv.models.fits`).
         train, val, test: the splits. For ``node`` all three are the one graph, whose
             ``train_mask``/``val_mask``/``test_mask`` say which nodes count.
         in_channels: input channels (images) or node feature size (graphs).
         num_classes: number of classes.
         input_shape: ``(C, H, W)`` of images, ``None`` for graphs.
         dataset: the whole underlying dataset (e.g. all 188 MUTAG graphs).
-        folds: stratified ``(train_index, test_index)`` pairs for cross-validation.
+        folds: stratified ``(train_index, test_index)`` pairs for cross-validation
+            (:func:`gconv.data.stratified_folds`); ``gconv train --folds`` uses them.
         loader: wraps a split into an iterable of batches, for datasets that batch in a
             special way (``mnist_grid``); ``None`` means a plain ``DataLoader``.
     """
 
     name: str
     task: str
+    input_kind: str
     train: Any
     val: Any
     test: Any
@@ -120,15 +131,20 @@ def load_dataset(
     return _LOADERS[name](data_root(root), **kwargs)
 
 
-def _fetch(name: str, root: Path, build: Callable[[], Any]) -> Any:
-    """Runs a standard loader; turns a failed download into a clear error."""
+def _fetch(name: str, root: Path, build: Callable[[str | None], Any]) -> Any:
+    """Runs a standard loader, ``build(None)``, which downloads missing files when
+    online. When that fails for want of files, a bundled copy is read with
+    ``build(raw_dir)``; without one the error says what to put where."""
     folder, files = RAW_FILES[name]
     missing = [f for f in files if not (root / folder / f).exists()]
     try:
-        return build()
+        return build(None)
     except (urllib.error.URLError, OSError, RuntimeError) as err:
         if not missing:
             raise
+        bundled = BUNDLED / folder
+        if all((bundled / f).exists() for f in files):
+            return build(str(bundled))
         raise DatasetNotFoundError(
             f"load_dataset: the {name} files are not under {root / folder} and could not be "
             f"downloaded ({type(err).__name__}: {err}).\n"
@@ -137,22 +153,18 @@ def _fetch(name: str, root: Path, build: Callable[[], Any]) -> Any:
         ) from None
 
 
-def _split_indices(
-    labels: np.ndarray, sizes: tuple[int, int], seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(labels))
-    first, second = train_test_split(
-        index, test_size=sizes[1], train_size=sizes[0], stratify=labels, random_state=seed
-    )
-    return np.sort(first), np.sort(second)
+def _reading_raw_from(cls: type, raw_dir: str | None) -> type:
+    """``cls`` (a PyG dataset class), or a subclass that reads its raw files from
+    ``raw_dir`` and still writes its processed files under the data root."""
+    if raw_dir is None:
+        return cls
+    return type(cls.__name__, (cls,), {"raw_dir": property(lambda self: raw_dir)})
 
 
 def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
     from torchvision.datasets import MNIST
 
-    mnist = _fetch("mnist", root, lambda: MNIST(str(root), train=train, download=True))
+    mnist = _fetch("mnist", root, lambda _: MNIST(str(root), train=train, download=True))
     images, labels = mnist.data, mnist.targets
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
@@ -169,10 +181,10 @@ def _mnist(
     test = _mnist_tensors(root, False, None if limit is None else max(limit // 6, 100))
     x, y = full.tensors
     val_size = min(val_size, len(y) // 5)
-    train_idx, val_idx = _split_indices(y.numpy(), (len(y) - val_size, val_size), seed)
+    train_idx, val_idx = stratified_split(y.numpy(), (len(y) - val_size, val_size), seed)
     train = TensorDataset(x[train_idx], y[train_idx])
     val = TensorDataset(x[val_idx], y[val_idx])
-    return LoadedDataset("mnist", "image", train, val, test, 1, 10, (1, 28, 28))
+    return LoadedDataset("mnist", "image", "images", train, val, test, 1, 10, (1, 28, 28))
 
 
 class GridGraphLoader:
@@ -220,6 +232,7 @@ def _mnist_grid(root: Path, **kwargs: Any) -> LoadedDataset:
     """MNIST whose batches are pixel grid graphs (``x`` of shape ``[B*784, 1]``)."""
     mnist = _mnist(root, **kwargs)
     mnist.name, mnist.task, mnist.loader = "mnist_grid", "graph", GridGraphLoader
+    mnist.input_kind = "pixel_grid"
     return mnist
 
 
@@ -234,11 +247,11 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     if limit is not None:
         x, y = x[:limit], y[:limit]
     n = len(y)
-    rest, test_idx = _split_indices(y.numpy(), (n - n // 5, n // 5), seed)
-    train_idx, val_idx = _split_indices(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
+    rest, test_idx = stratified_split(y.numpy(), (n - n // 5, n // 5), seed)
+    train_idx, val_idx = stratified_split(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
     train_idx, val_idx = rest[train_idx], rest[val_idx]
     train, val, test = (TensorDataset(x[i], y[i]) for i in (train_idx, val_idx, test_idx))
-    return LoadedDataset("digits", "image", train, val, test, 1, 10, (1, 8, 8))
+    return LoadedDataset("digits", "image", "images", train, val, test, 1, 10, (1, 8, 8))
 
 
 @_register("cora")
@@ -247,32 +260,45 @@ def _cora(root: Path) -> LoadedDataset:
     import torch_geometric.transforms as T
     from torch_geometric.datasets import Planetoid
 
-    dataset = _fetch(
-        "cora", root, lambda: Planetoid(str(root), "Cora", transform=T.NormalizeFeatures())
-    )
+    def build(raw_dir: str | None) -> Any:
+        cls = _reading_raw_from(Planetoid, raw_dir)
+        return cls(str(root), "Cora", transform=T.NormalizeFeatures())
+
+    dataset = _fetch("cora", root, build)
     data = dataset[0]
     return LoadedDataset(
-        "cora", "node", data, data, data, dataset.num_features, dataset.num_classes, None, dataset
+        "cora",
+        "node",
+        "nodes",
+        data,
+        data,
+        data,
+        dataset.num_features,
+        dataset.num_classes,
+        None,
+        dataset,
     )
 
 
 @_register("mutag")
 def _mutag(root: Path, *, folds: int = 10, seed: int = 0) -> LoadedDataset:
     """MUTAG's 188 graphs with stratified ``folds``-fold splits (scikit-learn)."""
-    from sklearn.model_selection import StratifiedKFold
     from torch_geometric.datasets import TUDataset
 
-    dataset = _fetch("mutag", root, lambda: TUDataset(str(root), "MUTAG"))
+    def build(raw_dir: str | None) -> Any:
+        return _reading_raw_from(TUDataset, raw_dir)(str(root), "MUTAG")
+
+    dataset = _fetch("mutag", root, build)
     labels = dataset.y.numpy()
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(splitter.split(np.zeros(len(labels)), labels))
+    splits = stratified_folds(labels, folds, seed)
     train_idx, test_idx = splits[0]
-    tr, va = _split_indices(
+    tr, va = stratified_split(
         labels[train_idx], (len(train_idx) - len(train_idx) // 10, len(train_idx) // 10), seed
     )
     return LoadedDataset(
         "mutag",
         "graph",
+        "graphs",
         dataset[torch.as_tensor(train_idx[tr])],
         dataset[torch.as_tensor(train_idx[va])],
         dataset[torch.as_tensor(test_idx)],
@@ -291,4 +317,6 @@ def labels_of(dataset: Any) -> Tensor:
     y = getattr(dataset, "y", None)
     if isinstance(y, Tensor):
         return y
-    return torch.as_tensor([int(example.y) for example in dataset])
+    return torch.as_tensor(
+        [int(ex[1] if isinstance(ex, (list, tuple)) else ex.y) for ex in dataset]
+    )

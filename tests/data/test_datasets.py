@@ -7,7 +7,8 @@ from torch_geometric.datasets import Planetoid, TUDataset
 from torchvision.datasets import MNIST
 
 from gconv import list_datasets, load_dataset
-from gconv.data import DatasetNotFoundError
+from gconv.data import DatasetNotFoundError, stratified_folds
+from gconv.data.datasets import BUNDLED
 
 
 def test_list_datasets() -> None:
@@ -21,6 +22,7 @@ def test_unknown_name() -> None:
 
 def test_cora_public_split_and_normalized_features(cora) -> None:
     data = cora.train
+    assert cora.input_kind == "nodes"
     assert cora.task == "node" and data.num_nodes == 2708 and data.edge_index.size(1) == 10556
     assert [int(data[m].sum()) for m in ("train_mask", "val_mask", "test_mask")] == [140, 500, 1000]
     row_sums = data.x.sum(1)
@@ -37,6 +39,10 @@ def test_mutag_folds_are_stratified_and_partition(mutag) -> None:
         assert not set(train) & set(test)
         assert abs(labels[test].mean() - labels.mean()) < 0.1  # stratified: 2/3 positive
     assert len(mutag.train) + len(mutag.val) + len(mutag.test) == 188
+    # the folds come from the one stratified folds function, as cross-validation's do
+    again = stratified_folds(labels, 10, seed=0)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(again, mutag.folds, strict=True))
+    assert mutag.input_kind == "graphs"
 
 
 def test_mnist_splits(data_root) -> None:
@@ -52,7 +58,7 @@ def test_mnist_splits(data_root) -> None:
 def test_mnist_grid_batches_are_grid_graphs(data_root) -> None:
     grid = load_dataset("mnist_grid", root=data_root, limit=600)
     batch = next(iter(grid.loader(grid.train, batch_size=8)))
-    assert grid.task == "graph" and batch.num_graphs == 8
+    assert grid.task == "graph" and grid.input_kind == "pixel_grid" and batch.num_graphs == 8
     assert batch.x.shape == (8 * 784, 1) and batch.grid_shape == (8, 28, 28)
     assert batch.y.shape == (8,)
 
@@ -63,21 +69,40 @@ def test_digits_offline(digits) -> None:
     assert float(digits.train.tensors[0].max()) <= 1.0
 
 
-@pytest.mark.parametrize(
-    ("name", "loader", "folder"),
-    [
-        ("cora", Planetoid, "Cora/raw"),
-        ("mutag", TUDataset, "MUTAG/raw"),
-        ("mnist", MNIST, "MNIST/raw"),
-    ],
-)
-def test_missing_files_offline_say_what_and_where(
-    name: str, loader: type, folder: str, tmp_path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _offline(monkeypatch: pytest.MonkeyPatch, *loaders: type) -> None:
     def offline(self) -> None:
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(loader, "download", offline)
+    for loader in loaders:
+        monkeypatch.setattr(loader, "download", offline)
+
+
+@pytest.mark.parametrize(("name", "loader"), [("cora", Planetoid), ("mutag", TUDataset)])
+def test_offline_without_files_reads_the_bundled_copy(
+    name: str, loader: type, tmp_path, monkeypatch: pytest.MonkeyPatch, small_root
+) -> None:
+    _offline(monkeypatch, loader)
+    bundled = load_dataset(name, root=tmp_path / "empty")
+    reference = load_dataset(name, root=small_root)  # the real root, or the bundled copy
+    first, second = bundled.dataset._data, reference.dataset._data
+    assert first.keys() == second.keys()
+    for key in first.keys():
+        assert torch.equal(first[key], second[key]), key
+    assert bundled.input_kind == reference.input_kind
+    assert not any((tmp_path / "empty").glob("*/raw/*"))  # nothing copied, only processed
+
+
+def test_bundled_files_are_the_real_files(data_root) -> None:
+    for folder in ("Cora/raw", "MUTAG/raw"):
+        for path in sorted((BUNDLED / folder).iterdir()):
+            assert path.read_bytes() == (data_root / folder / path.name).read_bytes(), path
+
+
+def test_mnist_missing_files_offline_say_what_and_where(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, folder = "mnist", "MNIST/raw"
+    _offline(monkeypatch, MNIST)
     with pytest.raises(DatasetNotFoundError) as info:
         load_dataset(name, root=tmp_path)
     message = str(info.value)
