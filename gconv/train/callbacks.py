@@ -13,29 +13,38 @@ import csv
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from torch import nn
 
 from gconv._checks import check_choice
 from gconv.train.checkpoint import save_atomic
 
-if TYPE_CHECKING:
-    from gconv.train.trainer import Trainer
+
+class TrainerLike(Protocol):
+    """What a callback may use of the trainer that calls it (so that this module does not
+    import :mod:`gconv.train.trainer`, which imports it)."""
+
+    should_stop: bool
+    start_epoch: int
+
+    def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]: ...
+
+    def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]: ...
 
 
 class Callback:
     """Base class: override the hooks you need."""
 
-    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+    def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         """Called once before the first epoch (also when resuming)."""
 
     def on_epoch_end(
-        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
         """Called after each epoch with its logs (``loss``, ``val_accuracy``, ...)."""
 
-    def on_fit_end(self, trainer: Trainer, model: nn.Module) -> None:
+    def on_fit_end(self, trainer: TrainerLike, model: nn.Module) -> None:
         """Called once after the last epoch."""
 
     def state_dict(self) -> dict[str, Any]:
@@ -103,7 +112,7 @@ class EarlyStopping(Callback):
         return self._monitor.best
 
     def on_epoch_end(
-        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
         value = self._monitor.value(logs)
         if self._monitor.improved(value):
@@ -116,7 +125,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             trainer.should_stop = True
 
-    def on_fit_end(self, trainer: Trainer, model: nn.Module) -> None:
+    def on_fit_end(self, trainer: TrainerLike, model: nn.Module) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             model.load_state_dict(self.best_weights)
 
@@ -158,11 +167,11 @@ class ModelCheckpoint(Callback):
         self.best_path = self.dirpath / "best.pt"
         self.last_path = self.dirpath / "last.pt"
 
-    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+    def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self.dirpath.mkdir(parents=True, exist_ok=True)
 
     def on_epoch_end(
-        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
         value = self._monitor.value(logs)
         improved = self._monitor.improved(value)
@@ -188,13 +197,13 @@ class CSVLogger(Callback):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
 
-    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+    def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if trainer.start_epoch == 0 and self.path.exists():
             self.path.unlink()
 
     def on_epoch_end(
-        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
         row = {"epoch": epoch, **logs}
         new = not self.path.exists()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import Subset
+from torch_geometric.data import Dataset as PyGDataset
 
-from gconv.train.callbacks import Callback, EarlyStopping
+from gconv.data import labels_of, stratified_folds, stratified_split
+from gconv.train.callbacks import Callback, EarlyStopping, TrainerLike
 from gconv.train.trainer import Trainer
+
+Folds = Sequence[tuple[np.ndarray, np.ndarray]]
 
 
 class _TestCurve(Callback):
@@ -26,17 +32,16 @@ class _TestCurve(Callback):
         self.accuracy: list[float] = []
 
     def on_epoch_end(
-        self, trainer: Trainer, model: nn.Module, epoch: int, logs: dict[str, float]
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
-        self.accuracy.append(trainer._evaluate(model, "graph", self.test, "test")["accuracy"])
-        model.train()
+        self.accuracy.append(trainer.evaluate(model, self.test)["accuracy"])
 
 
 def cross_validate(
     build_model: Callable[[], nn.Module],
     dataset: Any,
     *,
-    folds: int = 10,
+    folds: int | Folds = 10,
     seed: int = 0,
     val_fraction: float = 0.1,
     monitor: str = "val_loss",
@@ -45,7 +50,7 @@ def cross_validate(
     fold_callbacks: Callable[[int], list[Callback]] | None = None,
     **trainer_kwargs: Any,
 ) -> dict[str, Any]:
-    """Stratified k-fold training and testing of a graph (or image) classifier.
+    """Stratified k-fold training and testing of an image or graph classifier.
 
     In each fold a stratified ``val_fraction`` of the training part is held out; the
     epoch whose weights are tested is the best by ``monitor`` on that validation part
@@ -55,8 +60,10 @@ def cross_validate(
 
     Args:
         build_model: returns a fresh model for each fold.
-        dataset: a PyG dataset (or any indexable dataset with labels).
-        folds: number of folds.
+        dataset: a PyG dataset of graphs, or a dataset of ``(x, y)`` images.
+        folds: the number of folds (split by :func:`gconv.data.stratified_folds` with
+            ``seed``), or the ``(train_index, test_index)`` pairs themselves, such as a
+            loaded dataset's ``folds``.
         seed: seeds the fold split, the validation split and each fold's training.
         val_fraction: share of each training part used for validation.
         monitor: what chooses the epoch (``"val_loss"`` or ``"val_accuracy"``).
@@ -70,25 +77,24 @@ def cross_validate(
         "test_accuracy": mean, "test_accuracy_std": std,
         "xu_protocol_accuracy", "xu_protocol_std", "xu_protocol_epoch"}``.
     """
-    from sklearn.model_selection import StratifiedKFold, train_test_split
-
-    from gconv.data.datasets import labels_of
-
-    if folds < 2:
-        raise ValueError(f"cross_validate: folds must be >= 2 (got {folds})")
     if not 0 < val_fraction < 1:
         raise ValueError(f"cross_validate: val_fraction must be in (0, 1) (got {val_fraction})")
     labels = labels_of(dataset).numpy()
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = stratified_folds(labels, folds, seed) if isinstance(folds, int) else list(folds)
+    if len(splits) < 2:
+        raise ValueError(f"cross_validate: folds must be >= 2 (got {len(splits)})")
     results: list[dict[str, Any]] = []
     accuracies: list[float] = []
     curves: list[list[float]] = []
     max_epochs = trainer_kwargs["max_epochs"]
-    for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-        fit_idx, val_idx = train_test_split(
-            train_idx, test_size=val_fraction, stratify=labels[train_idx], random_state=seed
+    for fold, (train_idx, test_idx) in enumerate(splits):
+        n_val = math.ceil(val_fraction * len(train_idx))
+        fit_pos, val_pos = stratified_split(
+            labels[train_idx], (len(train_idx) - n_val, n_val), seed
         )
-        train, val, test = (_take(dataset, i) for i in (fit_idx, val_idx, test_idx))
+        train, val, test = (
+            _take(dataset, i) for i in (train_idx[fit_pos], train_idx[val_pos], test_idx)
+        )
         stopper = EarlyStopping(monitor, patience=patience or max_epochs, restore_best_weights=True)
         curve = _TestCurve(test)
         torch.manual_seed(seed + fold)
@@ -111,7 +117,7 @@ def cross_validate(
         # a fold stopped early keeps its last accuracy for the remaining epochs
         curves.append(curve.accuracy + [curve.accuracy[-1]] * (max_epochs - len(curve.accuracy)))
         if on_fold is not None:
-            on_fold(f"fold {fold + 1}/{folds}: test accuracy {accuracy:.4f}")
+            on_fold(f"fold {fold + 1}/{len(splits)}: test accuracy {accuracy:.4f}")
     mean_curve = np.mean(curves, axis=0)
     best = int(mean_curve.argmax())
     at_best = [c[best] for c in curves]
@@ -126,4 +132,7 @@ def cross_validate(
 
 
 def _take(dataset: Any, index: np.ndarray) -> Any:
-    return dataset[torch.as_tensor(index, dtype=torch.long)]
+    """The examples at ``index``: a PyG dataset's own view, else a ``Subset``."""
+    if isinstance(dataset, PyGDataset):
+        return dataset[torch.as_tensor(index, dtype=torch.long)]
+    return Subset(dataset, index.tolist())

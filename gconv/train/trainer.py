@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gconv._checks import check_choice, check_positive_int
-from gconv.train import tasks
+from gconv.models import fits
 from gconv.train.callbacks import Callback
 from gconv.train.checkpoint import (
     load_checkpoint,
@@ -24,6 +23,7 @@ from gconv.train.checkpoint import (
     seed_everything,
     set_random_state,
 )
+from gconv.train.tasks import TASKS, NodeTask, Task, count, get_task, infer_task
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -63,7 +63,10 @@ class Trainer:
     """Trains and evaluates a classifier on images, nodes or graphs.
 
     The task is inferred from the data (see :mod:`gconv.train.tasks`) or forced with
-    ``task``. Metrics are weighted by the number of examples (or nodes) of each batch.
+    ``task``; it owns how batches are made and moved, what a step computes and how it is
+    scored. ``fit`` checks with :func:`gconv.models.fits` that the model takes what the
+    data gives before it trains. Metrics are weighted by the number of examples (or
+    nodes) of each batch.
 
     Args:
         max_epochs: epochs to train.
@@ -80,7 +83,8 @@ class Trainer:
         progress: a tqdm bar per epoch (only when output is a terminal).
         amp: mixed precision (autocast and a gradient scaler) on CUDA.
         grad_clip: clip the gradient norm to this value.
-        task: ``"image"``, ``"node"`` or ``"graph"`` to override the inference.
+        task: ``"image"``, ``"node"``, ``"graph"`` or a :class:`~gconv.train.tasks.Task`
+            to override the inference.
 
     Example:
         >>> trainer = Trainer(max_epochs=200, lr=0.01, weight_decay=5e-4, seed=0)
@@ -103,7 +107,7 @@ class Trainer:
         progress: bool = True,
         amp: bool = False,
         grad_clip: float | None = None,
-        task: str | None = None,
+        task: str | Task | None = None,
     ) -> None:
         check_positive_int("Trainer", "max_epochs", max_epochs)
         check_positive_int("Trainer", "batch_size", batch_size)
@@ -111,8 +115,12 @@ class Trainer:
             check_choice("Trainer", "optimizer", optimizer, OPTIMIZERS)
         if not lr > 0:
             raise ValueError(f"Trainer: lr must be > 0 (got {lr!r})")
-        if task is not None:
-            check_choice("Trainer", "task", task, tasks.TASKS)
+        if isinstance(task, str):
+            task = get_task(task)
+        elif task is not None and not isinstance(task, Task):
+            raise TypeError(
+                f"Trainer: task must be one of {', '.join(TASKS)} or a Task (got {task!r})"
+            )
         if scheduler is not None:
             check_choice("Trainer", "scheduler", scheduler, SCHEDULERS)
         for callback in callbacks:
@@ -140,13 +148,14 @@ class Trainer:
         cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
         return cls(params, self.lr, weight_decay=self.weight_decay)
 
-    def _make_schedule(self, task: str, train: Any) -> torch.optim.lr_scheduler.LRScheduler | None:
+    def _task(self, data: Any) -> Task:
+        return self.task or infer_task(data)
+
+    def _make_schedule(self, task: Task, train: Any) -> torch.optim.lr_scheduler.LRScheduler | None:
         if self.scheduler is None:
             return None
         assert self._optimizer is not None
-        per_epoch = tasks.count(
-            tasks.batches(task, train, batch_size=self.batch_size, shuffle=False)
-        )
+        per_epoch = count(task.batches(train, batch_size=self.batch_size, shuffle=False))
         total = self.max_epochs * (per_epoch or 1)
         return torch.optim.lr_scheduler.CosineAnnealingLR(self._optimizer, T_max=total)
 
@@ -165,8 +174,11 @@ class Trainer:
         optimizer, epoch, history, random state and callback state are restored, so the
         run ends as if it had never been interrupted.
         """
-        task = self.task or tasks.infer_task(train)
-        if val is None and task == "node" and getattr(train, "val_mask", None) is not None:
+        task = self._task(train)
+        verdict = fits(model, task.input_kind)
+        if not verdict:
+            raise ValueError(f"Trainer.fit: {verdict.reason}")
+        if val is None and isinstance(task, NodeTask) and hasattr(train, "val_mask"):
             val = train
         if self.seed is not None:
             seed_everything(self.seed)
@@ -176,9 +188,8 @@ class Trainer:
         self.history, self.start_epoch, self.should_stop = History(), 0, False
         if resume is not None:
             self._restore(model, resume)
-        if task == "node":  # one graph: move it once, not every epoch
-            train = train.to(self.device)
-            val = val.to(self.device) if val is not None else None
+        train = task.prepare(train, self.device)
+        val = task.prepare(val, self.device) if val is not None else None
         for callback in self.callbacks:
             callback.on_fit_start(self, model)
         for epoch in range(self.start_epoch, self.max_epochs):
@@ -197,15 +208,15 @@ class Trainer:
             callback.on_fit_end(self, model)
         return self.history
 
-    def _train_epoch(self, model: nn.Module, task: str, data: Any, epoch: int) -> dict[str, float]:
+    def _train_epoch(self, model: nn.Module, task: Task, data: Any, epoch: int) -> dict[str, float]:
         model.train()
         optimizer = self._optimizer
         assert optimizer is not None
-        loader = tasks.batches(task, data, batch_size=self.batch_size, shuffle=True)
+        loader = task.batches(data, batch_size=self.batch_size, shuffle=True)
         bar = tqdm(
             loader,
             desc=f"epoch {epoch + 1}/{self.max_epochs}",
-            total=tasks.count(loader),
+            total=count(loader),
             leave=False,
             disable=not self.progress or not sys.stderr.isatty(),
         )
@@ -213,10 +224,10 @@ class Trainer:
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen = 0
         for step, batch in enumerate(bar):
-            batch = tasks.to_device(task, batch, self.device)
+            batch = task.to_device(batch, self.device)
             with self._autocast():
-                logits, target = tasks.forward(task, model, batch, "train")
-                loss = F.cross_entropy(logits, target)
+                logits, target = task.forward(model, batch, "train")
+                loss = task.loss(logits, target)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"Trainer: the loss became {loss.item()} at epoch {epoch + 1}, step "
@@ -245,56 +256,41 @@ class Trainer:
         return torch.autocast(self.device.type)
 
     @torch.no_grad()
-    def _outputs(self, model: nn.Module, task: str, data: Any, phase: str) -> tuple[Tensor, Tensor]:
+    def _outputs(
+        self, model: nn.Module, task: Task, data: Any, phase: str | None
+    ) -> tuple[Tensor, Tensor]:
+        """Logits and targets of a whole split: the one path of validation, ``evaluate``
+        and ``predict``."""
         model.eval()
-        if task == "node":
-            data = data.to(self.device)
+        data = task.prepare(data, self.device)
         logits, targets = [], []
-        for batch in tasks.batches(task, data, batch_size=self.batch_size, shuffle=False):
+        for batch in task.batches(data, batch_size=self.batch_size, shuffle=False):
             with self._autocast():
-                out, target = tasks.forward(
-                    task, model, tasks.to_device(task, batch, self.device), phase
-                )
+                out, target = task.forward(model, task.to_device(batch, self.device), phase)
             logits.append(out.float())
             targets.append(target)
+        if not logits:
+            raise ValueError(f"Trainer: the {phase or 'prediction'} data has no batches")
         return torch.cat(logits), torch.cat(targets)
 
     def _evaluate(
-        self, model: nn.Module, task: str, data: Any, phase: str, *, f1: bool = False
+        self, model: nn.Module, task: Task, data: Any, phase: str, *, f1: bool = False
     ) -> dict[str, float]:
         logits, target = self._outputs(model, task, data, phase)
         if target.numel() == 0:
             raise ValueError(f"Trainer: the {phase} data has no examples")
-        predicted = logits.argmax(-1)
-        scores = {
-            "loss": F.cross_entropy(logits, target).item(),
-            "accuracy": (predicted == target).float().mean().item(),
-        }
-        if f1:  # scikit-learn's, on the CPU: only where it is reported, not every epoch
-            from sklearn.metrics import f1_score
-
-            y_true, y_pred = target.cpu().numpy(), predicted.cpu().numpy()
-            scores["macro_f1"] = float(f1_score(y_true, y_pred, average="macro"))
-        return scores
+        return task.metrics(logits, target, f1=f1)
 
     def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:
         """``loss``, ``accuracy`` and ``macro_f1`` on ``data`` (a node task scores
         ``test_mask``)."""
         model.to(self.device)
-        return self._evaluate(model, self.task or tasks.infer_task(data), data, "test", f1=True)
+        return self._evaluate(model, self._task(data), data, "test", f1=True)
 
     def predict(self, model: nn.Module, data: Any) -> Tensor:
         """Logits for every example (every node of a node task), on the CPU."""
-        task = self.task or tasks.infer_task(data)
-        model.to(self.device).eval()
-        with torch.no_grad():
-            if task == "node":
-                return model(data.to(self.device)).float().cpu()
-            outputs = []
-            for batch in tasks.batches(task, data, batch_size=self.batch_size, shuffle=False):
-                batch = tasks.to_device(task, batch, self.device)
-                outputs.append(model(batch[0] if task == "image" else batch).float().cpu())
-        return torch.cat(outputs)
+        model.to(self.device)
+        return self._outputs(model, self._task(data), data, None)[0].cpu()
 
     def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]:
         """Everything ``fit(resume=...)`` needs to continue after ``epoch``."""

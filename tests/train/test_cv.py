@@ -22,5 +22,27 @@ def test_cross_validate_on_mutag(mutag) -> None:
 
 
 def test_bad_folds(mutag) -> None:
-    with pytest.raises(ValueError, match="cross_validate: folds must be >= 2"):
+    with pytest.raises(ValueError, match="stratified_folds: folds must be >= 2"):
         cross_validate(lambda: None, mutag.dataset, folds=1, max_epochs=1)
+    with pytest.raises(ValueError, match="cross_validate: folds must be >= 2"):
+        cross_validate(lambda: None, mutag.dataset, folds=mutag.folds[:1], max_epochs=1)
+
+
+def test_cross_validate_on_images_with_given_folds(digits) -> None:
+    from torch.utils.data import ConcatDataset
+
+    from gconv.data import labels_of, stratified_folds
+
+    images = ConcatDataset([digits.train, digits.val])
+    splits = stratified_folds(labels_of(images).numpy(), 3, seed=1)
+    result = cross_validate(
+        lambda: get_model("mlp", in_channels=1, num_classes=10, input_shape=(1, 8, 8)),
+        images,
+        folds=splits,
+        max_epochs=3,
+        lr=3e-3,
+        batch_size=64,
+        progress=False,
+    )
+    assert len(result["folds"]) == 3
+    assert result["test_accuracy"] > 0.8  # 8x8 digits after 3 epochs; chance is 0.1

@@ -6,9 +6,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from gconv import Trainer
+from gconv.data import GridGraphLoader
 from gconv.models import get_model
 from gconv.train import Callback, CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
-from gconv.train.tasks import infer_task
+from gconv.train.tasks import infer_task, macro_f1
 
 
 def _mlp(digits) -> nn.Module:
@@ -17,12 +18,38 @@ def _mlp(digits) -> nn.Module:
 
 
 def test_task_inference(digits, cora, mutag) -> None:
-    assert infer_task(digits.train) == "image"
-    assert infer_task(DataLoader(digits.train, batch_size=4)) == "image"
-    assert infer_task(cora.train) == "node"
-    assert infer_task(mutag.dataset) == "graph"
+    assert infer_task(digits.train).name == "image"
+    assert infer_task(DataLoader(digits.train, batch_size=4)).name == "image"
+    assert infer_task(cora.train).name == "node"
+    assert infer_task(mutag.dataset).name == "graph"
+    assert infer_task(mutag.dataset).input_kind == "graphs"
+    grids = GridGraphLoader(digits.train, batch_size=4)
+    assert infer_task(grids).input_kind == "pixel_grid"
     with pytest.raises(TypeError, match="cannot tell the task"):
         infer_task(42)
+
+
+def test_fit_checks_that_the_model_fits_before_training(cora, mutag, digits) -> None:
+    trainer = Trainer(max_epochs=1, progress=False)
+    node_gin = get_model("gin", in_channels=7, num_classes=2, readout=None)
+    with pytest.raises(ValueError, match=r"Trainer\.fit: GIN takes the nodes of one graph"):
+        trainer.fit(node_gin, mutag.train)
+    cnn = get_model("lenet5", in_channels=1, num_classes=10)
+    with pytest.raises(ValueError, match=r"Trainer\.fit: LeNet5 takes images"):
+        trainer.fit(cnn, cora.train)
+    assert trainer.history.epochs == []  # nothing trained
+
+
+def test_macro_f1_equals_scikit_learn() -> None:
+    from sklearn.metrics import f1_score
+
+    generator = torch.Generator().manual_seed(0)
+    for classes in (2, 5):
+        target = torch.randint(0, classes, (50,), generator=generator)
+        predicted = torch.randint(0, classes, (50,), generator=generator)
+        predicted[:3] = 0  # some overlap
+        expected = f1_score(target.numpy(), predicted.numpy(), average="macro")
+        assert macro_f1(predicted, target, classes + 2) == pytest.approx(expected)
 
 
 def test_image_task_end_to_end(digits) -> None:
