@@ -1,4 +1,10 @@
-"""The ``gconv`` command: ``gconv train DATASET MODEL``, ``gconv list``."""
+"""The ``gconv`` command: ``gconv train DATASET MODEL``, ``list``, ``summary``, ``compare``,
+``explain``.
+
+Each command is a function of the parsed arguments, and ``train`` is its steps in order:
+:func:`load`, :func:`build`, :func:`train_seeds` or :func:`train_folds`, :func:`report`.
+A mistake on the command line is a :class:`UsageError`, printed as one line.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +23,23 @@ from typing import Any
 import torch
 
 from gconv.data import DatasetNotFoundError, LoadedDataset, list_datasets, load_dataset
-from gconv.models import build_model as create_model
-from gconv.models import list_models, model_entry
-from gconv.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer, cross_validate
+from gconv.models import build_model, fits, list_models, summary
+from gconv.train import (
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    Trainer,
+    cross_validate,
+    load_checkpoint,
+)
+from gconv.viz import (
+    conv_layers,
+    feature_maps,
+    plot_feature_maps,
+    plot_filters,
+    plot_history,
+    plot_image,
+)
 
 
 @dataclass(frozen=True)
@@ -51,31 +71,40 @@ RECIPES = {
     ),
     "digits": Recipe(epochs=30, lr=1e-3, batch_size=32, quick_epochs=3),
 }
+FOLD_DATASETS = ("mutag",)  # datasets whose loader splits into folds
 
 
-def _input_kind(dataset: LoadedDataset) -> str:
-    if dataset.task == "image":
-        return "image"
-    return "grid_graph" if dataset.name == "mnist_grid" else "graph"
+class UsageError(ValueError):
+    """A mistake on the command line: printed as one line, exit status 2."""
 
 
-def build_model(name: str, dataset: LoadedDataset) -> torch.nn.Module:
-    """Builds a registered model for a dataset, or says why the two do not fit."""
-    entry = model_entry(name)
-    kind = _input_kind(dataset)
-    # a pixel grid graph is a graph too, so graph models take it as well
-    if kind not in entry.inputs and not (kind == "grid_graph" and "graph" in entry.inputs):
-        raise SystemExit(
-            f"gconv: model {name!r} takes {' or '.join(entry.inputs)} input; "
-            f"dataset {dataset.name!r} gives {kind} input"
-        )
-    return create_model(
-        name,
-        in_channels=dataset.in_channels,
-        num_classes=dataset.num_classes,
-        input_shape=dataset.input_shape if kind in ("image", "grid_graph") else None,
-        graph_level=dataset.task == "graph",
-    )
+def load(args: argparse.Namespace, recipe: Recipe) -> LoadedDataset:
+    """Step 1: the dataset, shrunk by ``--quick``; with ``--folds``, split into them."""
+    kwargs: dict[str, Any] = {}
+    if args.quick and recipe.quick_limit is not None:
+        kwargs["limit"] = recipe.quick_limit
+    folds = _folds(args, recipe)
+    if folds:
+        kwargs.update(folds=folds, seed=args.seed)
+    return load_dataset(args.dataset, root=args.root, **kwargs)
+
+
+def _folds(args: argparse.Namespace, recipe: Recipe) -> int | None:
+    folds = args.folds or recipe.folds
+    if args.folds is not None and args.folds < 2:
+        raise UsageError(f"--folds must be >= 2 (got {args.folds})")
+    if folds and args.dataset not in FOLD_DATASETS:
+        raise UsageError(f"--folds takes a dataset of {', '.join(FOLD_DATASETS)}")
+    return min(folds, 3) if folds and args.quick else folds
+
+
+def build(name: str, dataset: LoadedDataset) -> torch.nn.Module:
+    """Step 2: the variant of a registered model that fits the dataset, or one line why
+    none does."""
+    verdict = fits(name, dataset)
+    if not verdict:
+        raise UsageError(f"cannot train {name} on {dataset.name}: {verdict.reason}")
+    return build_model(name, dataset)
 
 
 def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
@@ -86,11 +115,11 @@ def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
         "in_channels": dataset.in_channels,
         "num_classes": dataset.num_classes,
         "input_shape": dataset.input_shape,
-        "graph_level": dataset.task == "graph",
+        "input_kind": dataset.input_kind,
     }
 
 
-def _loaders(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
+def _splits(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
     if dataset.loader is None:
         return dataset.train, dataset.val, dataset.test
     make = dataset.loader
@@ -99,6 +128,78 @@ def _loaders(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
         make(dataset.val, batch_size=batch_size),
         make(dataset.test, batch_size=batch_size),
     )
+
+
+def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
+    return {
+        "max_epochs": args.epochs or (recipe.quick_epochs if args.quick else recipe.epochs),
+        "lr": args.lr or recipe.lr,
+        "weight_decay": recipe.weight_decay,
+        "scheduler": recipe.scheduler,
+        "batch_size": args.batch_size or recipe.batch_size,
+        "device": args.device,
+        "progress": not args.no_progress,
+    }
+
+
+def train_seeds(
+    args: argparse.Namespace, dataset: LoadedDataset, out: Path, kwargs: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Step 3a: one run per seed on the dataset's split."""
+    train_data, val_data, test_data = _splits(dataset, kwargs["batch_size"])
+    runs = []
+    for seed in range(args.seed, args.seed + args.seeds):
+        run_dir = out / f"seed-{seed}"
+        torch.manual_seed(seed)
+        model = build(args.model, dataset)
+        stopper = EarlyStopping("val_loss", patience=kwargs["max_epochs"])
+        callbacks = [
+            stopper,
+            ModelCheckpoint(run_dir, "val_loss", meta=_meta(args.model, dataset)),
+            CSVLogger(run_dir / "history.csv"),
+        ]
+        trainer = Trainer(seed=seed, callbacks=callbacks, **kwargs)
+        history = trainer.fit(model, train_data, val_data)
+        scores = trainer.evaluate(model, test_data)
+        print(
+            f"seed {seed}: test accuracy {scores['accuracy']:.4f}, "
+            f"macro-F1 {scores['macro_f1']:.4f}, {len(history.epochs)} epochs"
+        )
+        runs.append(
+            {
+                "seed": seed,
+                "test_accuracy": scores["accuracy"],
+                "macro_f1": scores["macro_f1"],
+                "epochs": len(history.epochs),
+                "best_epoch": stopper.best_epoch,
+                "history": history.history,
+                "dir": run_dir,
+            }
+        )
+    return runs
+
+
+def train_folds(
+    args: argparse.Namespace, dataset: LoadedDataset, out: Path, kwargs: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Step 3b: k-fold cross-validation on the dataset's folds."""
+    print(
+        f"{args.dataset} / {args.model}: {len(dataset.folds)}-fold cross-validation, "
+        f"{kwargs['max_epochs']} epochs"
+    )
+    result = cross_validate(
+        lambda: build(args.model, dataset),
+        dataset.dataset,
+        folds=dataset.folds,
+        seed=args.seed,
+        on_fold=print,
+        fold_callbacks=lambda i: [
+            ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=_meta(args.model, dataset))
+        ],
+        **kwargs,
+    )
+    runs = [{**fold, "dir": out / f"fold-{fold['fold']}"} for fold in result["folds"]]
+    return runs, {k: v for k, v in result.items() if k.startswith("xu_protocol")}
 
 
 def _write_history(history: dict[str, list[float]], path: Path) -> None:
@@ -110,106 +211,41 @@ def _write_history(history: dict[str, list[float]], path: Path) -> None:
             writer.writerow([epoch, *row])
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
-    recipe = RECIPES[args.dataset]
-    kwargs: dict[str, Any] = {}
-    if args.quick and recipe.quick_limit is not None:
-        kwargs["limit"] = recipe.quick_limit
-    dataset = load_dataset(args.dataset, root=args.root, **kwargs)
-    epochs = args.epochs or (recipe.quick_epochs if args.quick else recipe.epochs)
-    folds = args.folds or recipe.folds
-    if args.quick and folds:
-        folds = min(folds, 3)
-    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
-    out.mkdir(parents=True, exist_ok=True)
-    trainer_kwargs: dict[str, Any] = {
-        "max_epochs": epochs,
-        "lr": args.lr or recipe.lr,
-        "weight_decay": recipe.weight_decay,
-        "scheduler": recipe.scheduler,
-        "batch_size": args.batch_size or recipe.batch_size,
-        "device": args.device,
-        "progress": not args.no_progress,
-    }
-    build_model(args.model, dataset)  # fail early if the model does not fit the data
-    start = time.perf_counter()
-    runs: list[dict[str, Any]] = []
-    extra: dict[str, Any] = {}
-    if folds:
-        print(f"{args.dataset} / {args.model}: {folds}-fold cross-validation, {epochs} epochs")
-        result = cross_validate(
-            lambda: build_model(args.model, dataset),
-            dataset.dataset,
-            folds=folds,
-            seed=args.seed,
-            on_fold=print,
-            fold_callbacks=lambda i: [
-                ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=_meta(args.model, dataset))
-            ],
-            **trainer_kwargs,
-        )
-        for fold in result["folds"]:
-            runs.append({"fold": fold["fold"], **{k: v for k, v in fold.items() if k != "fold"}})
-        extra = {k: v for k, v in result.items() if k.startswith("xu_protocol")}
-        run_dirs = [out / f"fold-{r['fold']}" for r in runs]
-    else:
-        seeds = range(args.seed, args.seed + args.seeds)
-        train_data, val_data, test_data = _loaders(dataset, trainer_kwargs["batch_size"])
-        run_dirs = []
-        for seed in seeds:
-            run_dir = out / f"seed-{seed}"
-            torch.manual_seed(seed)
-            model = build_model(args.model, dataset)
-            callbacks = [
-                EarlyStopping("val_loss", patience=epochs, restore_best_weights=True),
-                ModelCheckpoint(run_dir, "val_loss", meta=_meta(args.model, dataset)),
-                CSVLogger(run_dir / "history.csv"),
-            ]
-            trainer = Trainer(seed=seed, callbacks=callbacks, **trainer_kwargs)
-            history = trainer.fit(model, train_data, val_data)
-            scores = trainer.evaluate(model, test_data)
-            print(
-                f"seed {seed}: test accuracy {scores['accuracy']:.4f}, "
-                f"macro-F1 {scores['macro_f1']:.4f}, {len(history.epochs)} epochs"
-            )
-            runs.append(
-                {
-                    "seed": seed,
-                    "test_accuracy": scores["accuracy"],
-                    "macro_f1": scores["macro_f1"],
-                    "epochs": len(history.epochs),
-                    "best_epoch": callbacks[0].best_epoch,  # type: ignore[attr-defined]
-                    "history": history.history,
-                }
-            )
-            run_dirs.append(run_dir)
-    seconds = time.perf_counter() - start
-    # the run shown at the top level is the one best on validation, never on test
-    best = min(range(len(runs)), key=lambda i: min(runs[i]["history"]["val_loss"]))
-    shutil.copyfile(run_dirs[best] / "best.pt", out / "best.pt")
-    _write_history(runs[best]["history"], out / "history.csv")
-    from gconv.viz import plot_history
-
-    plot_history(runs[best]["history"], out / "curves.png")
+def report(
+    args: argparse.Namespace,
+    dataset: LoadedDataset,
+    out: Path,
+    runs: list[dict[str, Any]],
+    extra: dict[str, Any],
+    epochs: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """Step 4: ``metrics.json``, and the run best on validation (never on test) as
+    ``best.pt``, ``history.csv`` and ``curves.png``."""
+    best = min(runs, key=lambda r: min(r["history"]["val_loss"]))
+    shutil.copyfile(best["dir"] / "best.pt", out / "best.pt")
+    _write_history(best["history"], out / "history.csv")
+    plot_history(best["history"], out / "curves.png")
     accuracies = [r["test_accuracy"] for r in runs]
+    unit = "folds" if extra else "seed(s)"
     metrics = {
         "dataset": args.dataset,
         "model": args.model,
         "task": dataset.task,
+        "input_kind": dataset.input_kind,
         "test_accuracy": statistics.fmean(accuracies),
         "test_accuracy_std": statistics.pstdev(accuracies),
-        "runs": [{k: v for k, v in r.items() if k != "history"} for r in runs],
+        "runs": [{k: v for k, v in r.items() if k not in ("history", "dir")} for r in runs],
         "epochs": epochs,
         "seconds": seconds,
-        "protocol": f"{folds}-fold cross-validation" if folds else f"{len(runs)} seed(s)",
+        "protocol": f"{len(runs)}-fold cross-validation" if extra else f"{len(runs)} seed(s)",
         "quick": bool(args.quick),
         **extra,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(
         f"{args.dataset} / {args.model}: test accuracy {metrics['test_accuracy']:.4f} "
-        f"± {metrics['test_accuracy_std']:.4f} over {len(runs)} "
-        f"{'folds' if folds else 'seed(s)'} in {seconds:.1f} s"
+        f"± {metrics['test_accuracy_std']:.4f} over {len(runs)} {unit} in {seconds:.1f} s"
     )
     if extra:
         print(
@@ -220,71 +256,96 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
-def summarize(args: argparse.Namespace) -> None:
-    from gconv.models import summary
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """``gconv train DATASET MODEL``: load, build, train, report."""
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1 (got {args.seeds})")
+    recipe = RECIPES[args.dataset]
+    dataset = load(args, recipe)
+    build(args.model, dataset)  # says why not before anything is written or trained
+    kwargs = _trainer_kwargs(args, recipe)
+    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if dataset.folds and (args.folds or recipe.folds):
+        runs, extra = train_folds(args, dataset, out, kwargs)
+    else:
+        runs, extra = train_seeds(args, dataset, out, kwargs), {}
+    return report(
+        args, dataset, out, runs, extra, kwargs["max_epochs"], time.perf_counter() - start
+    )
 
+
+def summarize(args: argparse.Namespace) -> None:
+    """``gconv summary MODEL``: the layer table of an image model."""
     try:
         shape = tuple(int(s) for s in args.input.split(","))
     except ValueError:
-        raise SystemExit(
-            f"gconv: --input must be C,H,W like 1,28,28 (got {args.input!r})"
-        ) from None
+        raise UsageError(f"--input must be C,H,W like 1,28,28 (got {args.input!r})") from None
     if len(shape) != 3:
-        raise SystemExit(f"gconv: --input must be C,H,W like 1,28,28 (got {args.input!r})")
-    if "image" not in model_entry(args.model).inputs:
-        raise SystemExit(f"gconv: summary takes an image model ({args.model!r} is not one)")
-    model = create_model(
+        raise UsageError(f"--input must be C,H,W like 1,28,28 (got {args.input!r})")
+    verdict = fits(args.model, "images")
+    if not verdict:
+        raise UsageError(f"summary takes an image model: {verdict.reason}")
+    model = build_model(
         args.model, in_channels=shape[0], num_classes=args.num_classes, input_shape=shape
     )
     print(summary(model, shape, depth=args.depth))
 
 
 def explain(args: argparse.Namespace) -> None:
-    from gconv.train import load_checkpoint
-    from gconv.viz import conv_layers, feature_maps, plot_feature_maps, plot_filters
-
+    """``gconv explain CHECKPOINT IMAGE_INDEX``: feature maps of one test image."""
     state = load_checkpoint(args.checkpoint)
     meta = state.get("meta") or {}
     if "model" not in meta:
-        raise SystemExit(
-            f"gconv: {args.checkpoint} has no model description (meta); "
+        raise UsageError(
+            f"{args.checkpoint} has no model description (meta); "
             "use a best.pt written by 'gconv train'"
         )
     dataset = load_dataset(meta["dataset"], root=args.root)
-    if dataset.task != "image":
-        raise SystemExit(
-            f"gconv: explain shows feature maps of image models ({meta['dataset']} is not images)"
+    if dataset.input_kind != "images":
+        raise UsageError(
+            f"explain shows feature maps of image models ({meta['dataset']} is not images)"
         )
-    model = create_model(
-        meta["model"],
-        in_channels=meta["in_channels"],
-        num_classes=meta["num_classes"],
-        input_shape=meta["input_shape"],
-    )
+    model = build_model(meta["model"], dataset)
     model.load_state_dict(state["model"])
     model.eval()
     if not 0 <= args.index < len(dataset.test):
-        raise SystemExit(
-            f"gconv: IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})"
-        )
+        raise UsageError(f"IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})")
     image, label = dataset.test[args.index]
     layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
     out = Path(args.out)
-    maps = feature_maps(model, image, layers)
-    plot_feature_maps(maps, out)
+    plot_feature_maps(feature_maps(model, image, layers), out)
     plot_filters(model, out / "filters.png")
     with torch.no_grad():
         probs = model(image.unsqueeze(0)).softmax(-1)[0]
-    from gconv.viz._figure import pyplot, save
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(image[0].numpy(), cmap="gray")
-    ax.set_title(f"label {int(label)}, predicted {int(probs.argmax())} ({float(probs.max()):.2f})")
-    ax.axis("off")
-    save(fig, out / "input.png")
-    print(f"test image {args.index}: label {int(label)}, predicted {int(probs.argmax())}")
+    predicted, confidence = int(probs.argmax()), float(probs.max())
+    title = f"label {int(label)}, predicted {predicted} ({confidence:.2f})"
+    plot_image(image, title, out / "input.png")
+    print(f"test image {args.index}: label {int(label)}, predicted {predicted}")
     print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
+
+
+def compare(args: argparse.Namespace) -> None:
+    """``gconv compare``: a CNN against graph networks on MNIST."""
+    from gconv.compare import run_compare
+
+    run_compare(
+        dataset=args.dataset,
+        epochs=args.epochs or (1 if args.quick else 5),
+        seed=args.seed,
+        quick=args.quick,
+        out=args.out,
+        root=args.root,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {args.out}/compare.json, compare.md, compare.png")
+
+
+def list_all(args: argparse.Namespace) -> None:
+    """``gconv list``: datasets and models."""
+    print("datasets:", ", ".join(list_datasets()))
+    print("models:  ", ", ".join(list_models()))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -327,37 +388,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "train": train,
+    "list": list_all,
+    "summary": summarize,
+    "compare": compare,
+    "explain": explain,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "list":
-        print("datasets:", ", ".join(list_datasets()))
-        print("models:  ", ", ".join(list_models()))
-        return 0
-    if args.command == "summary":
-        summarize(args)
-        return 0
-    if args.command == "train" and args.seeds < 1:
-        print("gconv: --seeds must be >= 1", file=sys.stderr)
-        return 2
     try:
-        if args.command == "compare":
-            from gconv.compare import run_compare
-
-            epochs = args.epochs or (1 if args.quick else 5)
-            run_compare(
-                dataset=args.dataset,
-                epochs=epochs,
-                seed=args.seed,
-                quick=args.quick,
-                out=args.out,
-                root=args.root,
-                progress=not args.no_progress,
-            )
-            print(f"wrote {args.out}/compare.json, compare.md, compare.png")
-        elif args.command == "explain":
-            explain(args)
-        else:
-            train(args)
+        COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"gconv: {err}", file=sys.stderr)
+        return 2
     except DatasetNotFoundError as err:
         print(f"gconv: {err}", file=sys.stderr)
         return 1

@@ -75,7 +75,7 @@ def _rows(mnist: Any, root: Path, quick: bool, batch_size: int, progress: bool) 
         if name == "gcn":
             kwargs["dropout"] = 0.0
         return lambda: build_model(
-            name, in_channels=channels, num_classes=10, graph_level=True, **kwargs
+            name, in_channels=channels, num_classes=10, input_kind="graphs", **kwargs
         )
 
     def grid_model() -> nn.Module:

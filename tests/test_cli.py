@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from gconv.cli import main
 
@@ -44,26 +45,63 @@ def test_train_writes_metrics_history_checkpoint_and_curves(tmp_path: Path) -> N
     assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + 3
 
 
-def test_train_folds_on_mutag(tmp_path: Path, data_root: Path) -> None:
-    assert main(["train", "mutag", "gin", "--quick", "--out", str(tmp_path)]) == 0
+def test_train_folds_on_mutag(tmp_path: Path, small_root: Path) -> None:
+    args = ["train", "mutag", "gin", "--quick", "--root", str(small_root)]
+    assert main([*args, "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert [r["fold"] for r in metrics["runs"]] == [0, 1, 2]
     assert "xu_protocol_accuracy" in metrics
 
 
-def test_model_that_does_not_fit_the_data(data_root: Path) -> None:
-    with pytest.raises(SystemExit, match="'lenet5' takes image input; dataset 'cora' gives graph"):
-        main(["train", "cora", "lenet5", "--quick"])
+def test_model_that_does_not_fit_the_data_is_one_line(capsys, small_root: Path) -> None:
+    assert main(["train", "mutag", "lenet5", "--quick", "--root", str(small_root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "gconv: cannot train lenet5 on mutag: lenet5 takes images [B, C, H, W]; "
+        "dataset 'mutag' gives whole graphs (graph classification)"
+    )
+    assert main(["train", "mutag", "gin", "--folds", "1", "--root", str(small_root)]) == 2
+    assert capsys.readouterr().err.strip() == "gconv: --folds must be >= 2 (got 1)"
+
+
+def test_cora_gin_builds_a_node_level_gin(tmp_path: Path, small_root: Path) -> None:
+    out = tmp_path / "run"
+    args = ["train", "cora", "gin", "--quick", "--no-progress", "--root", str(small_root)]
+    assert main([*args, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["input_kind"] == "nodes" and metrics["task"] == "node"
+    state = torch.load(out / "best.pt", weights_only=False)
+    assert state["meta"]["input_kind"] == "nodes"
+    assert state["model"]["head.weight"].shape == (7, 64)  # one score per class, per node
+
+
+def test_fresh_install_offline_trains_cora(tmp_path: Path) -> None:
+    # no data folder, no GCONV_DATA, no network: the bundled raw files are read
+    env = {k: v for k, v in os.environ.items() if k != "GCONV_DATA"}
+    script = (
+        "import urllib.error, sys\n"
+        "from torch_geometric.datasets import Planetoid\n"
+        "def offline(self): raise urllib.error.URLError('no network')\n"
+        "Planetoid.download = offline\n"
+        "from gconv.cli import main\n"
+        "sys.exit(main(['train', 'cora', 'gcn', '--quick', '--no-progress']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "cora / gcn: test accuracy" in result.stdout
+    assert (tmp_path / "runs" / "cora-gcn" / "metrics.json").exists()
 
 
 def test_missing_data_message(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    from torch_geometric.datasets import Planetoid
+    from torchvision.datasets import MNIST
 
     def offline(self) -> None:
         raise OSError("no network")
 
-    monkeypatch.setattr(Planetoid, "download", offline)
-    assert main(["train", "cora", "gcn", "--quick", "--root", str(tmp_path / "none")]) == 1
+    monkeypatch.setattr(MNIST, "download", offline)
+    assert main(["train", "mnist", "lenet5", "--quick", "--root", str(tmp_path / "none")]) == 1
     assert "GCONV_DATA" in capsys.readouterr().err
 
 
@@ -71,10 +109,10 @@ def test_summary_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "lenet5", "--input", "1,28,28"]) == 0
     out = capsys.readouterr().out
     assert "conv.0" in out and "[1, 6, 28, 28]" in out and "total parameters 61,706" in out
-    with pytest.raises(SystemExit, match="--input must be C,H,W"):
-        main(["summary", "lenet5", "--input", "28x28"])
-    with pytest.raises(SystemExit, match="takes an image model"):
-        main(["summary", "gcn"])
+    assert main(["summary", "lenet5", "--input", "28x28"]) == 2
+    assert "--input must be C,H,W" in capsys.readouterr().err
+    assert main(["summary", "gcn"]) == 2
+    assert "summary takes an image model: gcn takes" in capsys.readouterr().err
 
 
 def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
@@ -88,15 +126,20 @@ def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
         "filters.png",
         "input.png",
     ]
-    with pytest.raises(SystemExit, match="IMAGE_INDEX must be in"):
-        main(["explain", str(run / "best.pt"), "99999", "--out", str(out)])
+    assert main(["explain", str(run / "best.pt"), "99999", "--out", str(out)]) == 2
 
 
 @pytest.mark.parametrize(
-    "script", ["cora_gcn.py", "mutag_gin.py", "mnist_cnn.py", "transfer_learning.py"]
+    ("script", "data"),
+    [
+        ("cora_gcn.py", "small_root"),
+        ("mutag_gin.py", "small_root"),
+        ("mnist_cnn.py", "data_root"),
+        ("transfer_learning.py", "data_root"),
+    ],
 )
-def test_example_quick(script: str, data_root: Path) -> None:
-    env = {**os.environ, "GCONV_DATA": str(data_root)}
+def test_example_quick(script: str, data: str, request: pytest.FixtureRequest) -> None:
+    env = {**os.environ, "GCONV_DATA": str(request.getfixturevalue(data))}
     result = subprocess.run(
         [sys.executable, str(REPO / "examples" / script), "--quick"],
         capture_output=True,

@@ -1,7 +1,13 @@
 """Seeing inside: feature maps, filters, training curves, confusion matrices, graphs."""
 
 from gconv.viz.history import plot_history
-from gconv.viz.maps import conv_layers, feature_maps, plot_feature_maps, plot_filters
+from gconv.viz.maps import (
+    conv_layers,
+    feature_maps,
+    plot_feature_maps,
+    plot_filters,
+    plot_image,
+)
 from gconv.viz.plots import draw_graph, plot_confusion_matrix
 
 __all__ = [
@@ -12,4 +18,5 @@ __all__ = [
     "plot_feature_maps",
     "plot_filters",
     "plot_history",
+    "plot_image",
 ]

@@ -114,3 +114,23 @@ def plot_filters(
             ax.imshow(w[i, j].numpy(), cmap="gray")
     fig.suptitle(f"first-layer filters {tuple(weight.shape)}", fontsize=9)
     return save(fig, path)
+
+
+def plot_image(image: Tensor, title: str = "", path: str | os.PathLike[str] | None = None) -> Any:
+    """Shows one image (``[C, H, W]``; one channel in gray, three as RGB) with a title.
+
+    Returns:
+        The matplotlib ``Figure``, saved to ``path`` when given.
+    """
+    if image.dim() != 3 or image.size(0) not in (1, 3):
+        raise ValueError(f"plot_image: image must be [1 or 3, H, W] (got {tuple(image.shape)})")
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(3, 3))
+    if image.size(0) == 1:
+        ax.imshow(image[0].cpu().numpy(), cmap="gray")
+    else:
+        shown = image.permute(1, 2, 0).cpu()
+        ax.imshow(((shown - shown.min()) / (shown.max() - shown.min()).clamp_min(1e-12)).numpy())
+    ax.set_title(title)
+    ax.axis("off")
+    return save(fig, path)
