@@ -1,0 +1,56 @@
+"""The package's layers, as the README draws them: each imports only layers below it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
+
+# lowest first; a module may import its own subpackage and those of lower levels only
+LEVELS = [
+    {"_checks", "_io"},
+    {"grid", "graph", "convert"},
+    {"nn", "transforms"},  # public re-exports of the layers
+    {"models", "data", "viz"},
+    {"train"},
+    {"compare"},  # the experiment behind `gconv compare`
+    {"cli"},
+    {"__main__"},
+]
+LEVEL = {name: i for i, names in enumerate(LEVELS) for name in names}
+
+
+def _imports(path: Path) -> set[str]:
+    """The gconv subpackages a file imports (at any depth of the file)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "gconv" and len(parts) > 1 and parts[1] in LEVEL:
+                found.add(parts[1])
+    return found
+
+
+def _files() -> list[Path]:
+    return sorted(
+        p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE
+    )
+
+
+def test_every_subpackage_has_a_level() -> None:
+    top = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()}
+    top -= {"__init__", "__pycache__"}
+    assert top <= set(LEVEL), top - set(LEVEL)
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_go_down_only(path: Path) -> None:
+    own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    for other in _imports(path) - {own}:
+        assert LEVEL[other] < LEVEL[own], f"{own} (level {LEVEL[own]}) imports {other}"
