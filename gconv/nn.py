@@ -1,5 +1,6 @@
 """All gconv layers in one namespace: ``from gconv.nn import GCNLayer, GridConv2d``."""
 
+from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.readout import Readout
@@ -16,6 +17,7 @@ __all__ = [
     "DepthwiseSeparableConv2d",
     "FixedFilter2d",
     "GCNLayer",
+    "GatedGCNLayer",
     "GridConv2d",
     "InceptionBlock",
     "PointwiseConv2d",

@@ -1,5 +1,5 @@
 """Dataset transforms (``gconv.transforms.ImageToGridGraph``)."""
 
-from gconv.convert.transforms import ImageToGridGraph
+from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
 
-__all__ = ["ImageToGridGraph"]
+__all__ = ["DirectionalEdgeType", "ImageToGridGraph"]

@@ -1,6 +1,16 @@
 """Images <-> graphs."""
 
 from gconv.convert.grid_graph import graphs_to_images, grid_graph, grid_offsets, images_to_graphs
-from gconv.convert.transforms import ImageToGridGraph
+from gconv.convert.superpixels import knn_edges, superpixel_graph
+from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
 
-__all__ = ["ImageToGridGraph", "graphs_to_images", "grid_graph", "grid_offsets", "images_to_graphs"]
+__all__ = [
+    "DirectionalEdgeType",
+    "ImageToGridGraph",
+    "graphs_to_images",
+    "grid_graph",
+    "grid_offsets",
+    "images_to_graphs",
+    "knn_edges",
+    "superpixel_graph",
+]

@@ -1,4 +1,4 @@
-"""Images as superpixel graphs: SLIC regions as nodes, touching regions as edges."""
+"""Images as superpixel graphs: SLIC regions as nodes, k nearest regions as edges."""
 
 from __future__ import annotations
 
@@ -18,19 +18,54 @@ def _slic() -> object:
     return slic
 
 
-def superpixel_graph(image: Tensor, *, n_segments: int = 75, compactness: float = 0.25) -> Data:
-    """One grayscale image as a region adjacency graph of its SLIC superpixels.
+def knn_edges(pos: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    r"""Edges from each node's ``k`` nearest neighbours (by ``torch.cdist``) to it, with
+    Gaussian weights on distance.
+
+    .. math::
+        w_{ji} = \exp\left(-\left(\lVert p_j - p_i \rVert / \sigma_i\right)^2\right)
+
+    where :math:`\sigma_i` is the mean distance of node :math:`i` to its ``k``
+    neighbours, the scale of Dwivedi et al.'s MNIST superpixel graphs. PyG's ``knn_graph``
+    needs pyg-lib or torch-cluster; this needs neither. With fewer than ``k + 1`` nodes
+    every other node is a neighbour.
+
+    Returns:
+        ``edge_index`` :math:`(2, E)` (source -> target, no self-loops) and ``edge_weight``
+        :math:`(E)`.
+    """
+    n = pos.size(0)
+    kk = min(k, n - 1)
+    if kk <= 0:
+        return torch.empty(2, 0, dtype=torch.long), torch.empty(0)
+    dist = torch.cdist(pos, pos)
+    dist.fill_diagonal_(float("inf"))
+    near, source = dist.topk(kk, dim=1, largest=False)  # [n, kk], sorted nearest first
+    sigma = near.mean(dim=1, keepdim=True).clamp_min(1e-8)
+    weight = torch.exp(-((near / sigma) ** 2))
+    target = torch.arange(n).view(-1, 1).expand(n, kk)
+    return torch.stack([source.reshape(-1), target.reshape(-1)]), weight.reshape(-1)
+
+
+def superpixel_graph(
+    image: Tensor, *, n_segments: int = 75, compactness: float = 0.25, k: int = 8
+) -> Data:
+    """One grayscale image as a graph of its SLIC superpixels.
 
     Node features are the region's mean intensity and its centroid (row and column,
-    scaled to [0, 1]); two regions are joined (both ways) when they share a pixel edge.
+    scaled to [0, 1]); each region receives edges from its ``k`` nearest regions (by
+    centroid) with Gaussian weights on distance (:func:`knn_edges`), as in Dwivedi et
+    al.'s *Benchmarking Graph Neural Networks*.
 
     Args:
         image: ``[1, H, W]`` or ``[H, W]`` intensities.
         n_segments: SLIC's target number of regions.
         compactness: SLIC's balance of intensity and space (low for grayscale digits).
+        k: neighbours per region.
 
     Returns:
-        ``Data`` with ``x`` :math:`(n, 3)`, ``edge_index``, ``pos`` :math:`(n, 2)`.
+        ``Data`` with ``x`` :math:`(n, 3)`, ``edge_index``, ``edge_weight``, ``pos``
+        :math:`(n, 2)`.
     """
     slic = _slic()
     if image.dim() == 3:
@@ -41,20 +76,15 @@ def superpixel_graph(image: Tensor, *, n_segments: int = 75, compactness: float 
     labels = slic(
         pixels, n_segments=n_segments, compactness=compactness, channel_axis=None, start_label=0
     )  # type: ignore[operator]
+    labels = np.unique(labels, return_inverse=True)[1].reshape(pixels.shape)  # 0..n-1
     n = int(labels.max()) + 1
-    h, w = labels.shape
+    h, w = pixels.shape
     rows, cols = np.mgrid[0:h, 0:w]
     count = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
     mean = np.bincount(labels.ravel(), pixels.ravel(), minlength=n) / count
     row = np.bincount(labels.ravel(), rows.ravel(), minlength=n) / count / max(h - 1, 1)
     col = np.bincount(labels.ravel(), cols.ravel(), minlength=n) / count / max(w - 1, 1)
-    pairs = [
-        np.stack([labels[:, :-1].ravel(), labels[:, 1:].ravel()]),
-        np.stack([labels[:-1, :].ravel(), labels[1:, :].ravel()]),
-    ]
-    edges = np.concatenate(pairs, axis=1)
-    edges = edges[:, edges[0] != edges[1]]
-    edges = np.unique(np.concatenate([edges, edges[::-1]], axis=1), axis=1)
     pos = torch.tensor(np.stack([row, col], axis=1), dtype=torch.float32)
     x = torch.cat([torch.tensor(mean, dtype=torch.float32).view(-1, 1), pos], dim=1)
-    return Data(x=x, edge_index=torch.as_tensor(edges, dtype=torch.long), pos=pos)
+    edge_index, edge_weight = knn_edges(pos, k)
+    return Data(x=x, edge_index=edge_index, edge_weight=edge_weight, pos=pos)

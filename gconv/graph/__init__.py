@@ -1,6 +1,7 @@
 """The GNN side: PyG ``MessagePassing`` layers, normalization and readout."""
 
-from gconv.graph.gcn import GCNLayer
+from gconv.graph.gated_gcn import GatedGCNLayer
+from gconv.graph.gcn import GCNLayer, normalized_sparse
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.norm import adjacency_matrix, gcn_normalize, normalized_adjacency
 from gconv.graph.readout import READOUT_KINDS, Readout
@@ -8,9 +9,11 @@ from gconv.graph.readout import READOUT_KINDS, Readout
 __all__ = [
     "READOUT_KINDS",
     "GCNLayer",
+    "GatedGCNLayer",
     "GridConv2d",
     "Readout",
     "adjacency_matrix",
     "gcn_normalize",
     "normalized_adjacency",
+    "normalized_sparse",
 ]

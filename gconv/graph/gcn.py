@@ -23,6 +23,27 @@ from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
 from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
 
+def normalized_sparse(
+    edge_index: Tensor,
+    edge_weight: Tensor | None,
+    num_nodes: int,
+    *,
+    mode: str = "sym",
+    add_self_loops: bool = True,
+    dtype: torch.dtype | None = None,
+) -> Tensor:
+    """:func:`gcn_normalize`'s graph as a sparse CSR matrix with targets as rows, the
+    form :meth:`GCNLayer.diffuse` multiplies by."""
+    index, weight = gcn_normalize(
+        edge_index, edge_weight, num_nodes, mode=mode, add_self_loops=add_self_loops, dtype=dtype
+    )
+    # built from gcn_normalize's valid indices: the invariant checks would only cost time
+    matrix = torch.sparse_coo_tensor(
+        index.flip(0), weight, (num_nodes, num_nodes), check_invariants=False
+    )
+    return matrix.coalesce().to_sparse_csr()
+
+
 class GCNLayer(MessagePassing):
     r"""Graph convolution of Kipf and Welling (2017).
 
@@ -148,7 +169,14 @@ class GCNLayer(MessagePassing):
 
         Since :math:`\hat A (H W) = (\hat A H) W`, a GCN layer is ``diffuse`` followed by
         a linear map; the ``gcn`` model uses this to end in a plain linear ``head``.
+
+        ``edge_index`` may also be the normalized adjacency itself, a sparse
+        :math:`(N, N)` tensor with targets as rows (see :func:`normalized_sparse`): then
+        ``diffuse`` is one sparse matrix product, and a network normalizes a batch once
+        for all its layers.
         """
+        if edge_index.layout in (torch.sparse_csr, torch.sparse_coo):
+            return torch.sparse.mm(edge_index, h)
         if grid_shape is not None and edge_weight is None:
             return self._grid(h, edge_index, grid_shape)
         edge_index, weight = self._normalized(edge_index, edge_weight, h.size(0), h.dtype)
