@@ -14,6 +14,7 @@ from gconv.models._registry import (
 )
 from gconv.models.classic import MLP, LeNet5, lenet5, mlp
 from gconv.models.classic_cnn import VGG, AlexNet, Inception, alexnet, inception, vgg11, vgg16
+from gconv.models.deep_gnn import DeepGNN, gated_gcn
 from gconv.models.gnn import GCN, GIN, GraphNet, gat, gcn, gin, sage
 from gconv.models.grid import GridCNN, GridGNN, grid_cnn, grid_gnn
 from gconv.models.resnet import ResNet, resnet18, resnet34, resnet50, se_resnet18
@@ -29,6 +30,7 @@ __all__ = [
     "VGG",
     "AlexNet",
     "Classifier",
+    "DeepGNN",
     "Fit",
     "GraphNet",
     "GridCNN",
@@ -47,6 +49,7 @@ __all__ = [
     "freeze",
     "from_torchvision",
     "gat",
+    "gated_gcn",
     "gcn",
     "get_model",
     "gin",

@@ -46,6 +46,17 @@ class Classifier(nn.Module, ABC):
     def forward(self, data: Any) -> Tensor:
         return self.forward_head(self.forward_features(data))
 
+    def set_head(self, num_features: int, num_classes: int, hidden: int | None = None) -> None:
+        """A linear ``head`` on ``num_features``, or with ``hidden`` a two-layer MLP head:
+        ``pre_logits`` (linear to ``hidden``, ReLU) and a linear ``head``."""
+        if hidden:
+            check_positive_int(type(self).__name__, "head_hidden", hidden)
+            self.pre_logits = nn.Sequential(nn.Linear(num_features, hidden), nn.ReLU())
+            self.head = nn.Linear(hidden, num_classes)
+        else:
+            self.pre_logits = nn.Identity()
+            self.head = nn.Linear(num_features, num_classes)
+
     @property
     def head_hidden_size(self) -> int:
         """Width of what the head reads (``forward_head(..., pre_logits=True)``)."""

@@ -30,6 +30,7 @@ class MLP(Classifier):
         num_classes: int,
         hidden_channels: tuple[int, ...] = (256, 128),
         dropout: float = 0.2,
+        head_hidden: int | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("MLP", "in_features", in_features)
@@ -42,7 +43,7 @@ class MLP(Classifier):
         self.in_features = in_features
         self.features = nn.Sequential(*layers)
         self.num_features = width
-        self.head = nn.Linear(width, num_classes)
+        self.set_head(width, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
         x = data.x if hasattr(data, "x") and hasattr(data, "edge_index") else data
@@ -64,10 +65,11 @@ def mlp(
     input_shape: tuple[int, int, int] | None = None,
     hidden_channels: tuple[int, ...] = (256, 128),
     dropout: float = 0.2,
+    head_hidden: int | None = None,
 ) -> MLP:
     """MLP on pixels (give ``input_shape``) or on node features (``in_channels`` wide)."""
     in_features = in_channels if input_shape is None else math.prod(input_shape)
-    model = MLP(in_features, num_classes, hidden_channels, dropout)
+    model = MLP(in_features, num_classes, hidden_channels, dropout, head_hidden)
     model.input_kind = "nodes" if input_shape is None else "images"
     return model
 

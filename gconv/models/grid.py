@@ -49,7 +49,12 @@ def _head_width(
 
 
 class GridCNN(Classifier):
-    """'Same' convolutions with ReLU and a linear head; no spatial pooling."""
+    """'Same' convolutions with ReLU and a linear head; no spatial pooling.
+
+    With ``norm=True`` each convolution is followed by batch norm; with ``residual=True``
+    a layer whose input and output widths agree adds its input to its output (after the
+    ReLU); ``head_hidden`` makes the head a two-layer MLP.
+    """
 
     def __init__(
         self,
@@ -59,27 +64,34 @@ class GridCNN(Classifier):
         kernel_size: int = 3,
         readout: str = "flatten",
         input_shape: tuple[int, int, int] | None = None,
+        *,
+        norm: bool = False,
+        residual: bool = False,
+        head_hidden: int | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridCNN", in_channels, hidden_channels)
-        self.readout = readout
+        self.readout, self.residual = readout, residual
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2) for a, b in pairwise(widths)
         )
+        self.norms = nn.ModuleList(nn.BatchNorm2d(b) if norm else nn.Identity() for b in widths[1:])
         self.num_features = _head_width("GridCNN", readout, widths[-1], input_shape)
-        self.head = nn.Linear(self.num_features, num_classes)
+        self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
         x = image_input("GridCNN", data)
-        for conv in self.convs:
-            x = F.relu(conv(x))
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            out = F.relu(norm(conv(x)))
+            x = x + out if self.residual and out.shape == x.shape else out
         if self.readout == "mean":
             return x.mean(dim=(2, 3))
         return x.permute(0, 2, 3, 1).flatten(1)  # (row, col, channel): the node order
 
 
 class GridGNN(Classifier):
-    """:class:`GridCNN` as message passing: ``GridConv2d`` layers and a mean readout."""
+    """:class:`GridCNN` as message passing: ``GridConv2d`` layers, the same options, the
+    same state dict (batch norm over nodes is batch norm over pixels)."""
 
     input_kind = "pixel_grid"
 
@@ -91,13 +103,19 @@ class GridGNN(Classifier):
         kernel_size: int = 3,
         readout: str = "flatten",
         input_shape: tuple[int, int, int] | None = None,
+        *,
+        norm: bool = False,
+        residual: bool = False,
+        head_hidden: int | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridGNN", in_channels, hidden_channels)
+        self.residual = residual
         self.convs = nn.ModuleList(GridConv2d(a, b, kernel_size) for a, b in pairwise(widths))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(b) if norm else nn.Identity() for b in widths[1:])
         self.num_features = _head_width("GridGNN", readout, widths[-1], input_shape)
         self.readout = Readout("mean") if readout == "mean" else None
-        self.head = nn.Linear(self.num_features, num_classes)
+        self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs("GridGNN", data)
@@ -105,8 +123,9 @@ class GridGNN(Classifier):
         if edge_type is None:
             raise ValueError("GridGNN: the graph must carry edge_type (see gconv.grid_graph)")
         grid_shape = getattr(data, "grid_shape", None)
-        for conv in self.convs:
-            x = F.relu(conv(x, edge_index, edge_type, grid_shape=grid_shape))
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            out = F.relu(norm(conv(x, edge_index, edge_type, grid_shape=grid_shape)))
+            x = x + out if self.residual and out.shape == x.shape else out
         if self.readout is not None:
             return self.readout(x, batch, num_graphs)
         # each graph's nodes are its pixels in row-major order: one row per graph
@@ -122,9 +141,22 @@ def grid_cnn(
     hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
     readout: str = "flatten",
+    norm: bool = False,
+    residual: bool = False,
+    head_hidden: int | None = None,
 ) -> GridCNN:
     """The CNN twin of ``grid_gnn``; the flatten head is sized by ``input_shape``."""
-    return GridCNN(in_channels, num_classes, hidden_channels, kernel_size, readout, input_shape)
+    return GridCNN(
+        in_channels,
+        num_classes,
+        hidden_channels,
+        kernel_size,
+        readout,
+        input_shape,
+        norm=norm,
+        residual=residual,
+        head_hidden=head_hidden,
+    )
 
 
 @register_model(inputs=("pixel_grid",))
@@ -136,6 +168,19 @@ def grid_gnn(
     hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
     readout: str = "flatten",
+    norm: bool = False,
+    residual: bool = False,
+    head_hidden: int | None = None,
 ) -> GridGNN:
     """``GridConv2d`` stack on pixel grid graphs; the same function as ``grid_cnn``."""
-    return GridGNN(in_channels, num_classes, hidden_channels, kernel_size, readout, input_shape)
+    return GridGNN(
+        in_channels,
+        num_classes,
+        hidden_channels,
+        kernel_size,
+        readout,
+        input_shape,
+        norm=norm,
+        residual=residual,
+        head_hidden=head_hidden,
+    )
