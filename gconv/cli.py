@@ -327,18 +327,27 @@ def explain(args: argparse.Namespace) -> None:
 
 
 def compare(args: argparse.Namespace) -> None:
-    """``gconv compare``: a CNN against graph networks on MNIST."""
-    from gconv.compare import run_compare
+    """``gconv compare``: a CNN against graph networks on MNIST, one parameter budget."""
+    from gconv.compare import ROW_IDS, Protocol, run_compare
 
-    run_compare(
-        dataset=args.dataset,
-        epochs=args.epochs or (1 if args.quick else 5),
-        seed=args.seed,
+    if args.list:
+        print("\n".join(ROW_IDS))
+        return
+    rows = args.rows.split(",") if args.rows else None
+    if rows and (unknown := [r for r in rows if r not in ROW_IDS]):
+        raise UsageError(f"--rows must be from {', '.join(ROW_IDS)} (got {', '.join(unknown)})")
+    defaults = Protocol()
+    for flag in ("budget", "epochs", "seeds"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag} must be >= 1 (got {value})")
+    protocol = Protocol(
+        budget=args.budget or defaults.budget,
+        epochs=args.epochs or (1 if args.quick else defaults.epochs),
+        seeds=args.seeds or defaults.seeds,
         quick=args.quick,
-        out=args.out,
-        root=args.root,
-        progress=not args.no_progress,
     )
+    run_compare(protocol, rows=rows, out=args.out, root=args.root, progress=not args.no_progress)
     print(f"wrote {args.out}/compare.json, compare.md, compare.png")
 
 
@@ -371,12 +380,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--input", default="3,224,224", help="C,H,W of one image (default 3,224,224)")
     s.add_argument("--num-classes", type=int, default=10)
     s.add_argument("--depth", type=int, default=2, help="nesting depth of the rows shown")
-    c = sub.add_parser("compare", help="a CNN against graph networks on MNIST, one budget")
-    c.add_argument("--dataset", default="mnist", choices=["mnist"])
-    c.add_argument("--epochs", type=int, help="epochs for every model (default 5, 1 quick)")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--quick", action="store_true", help="600 images, 1 epoch: a smoke test")
-    c.add_argument("--out", default="runs/compare", help="output folder")
+    c = sub.add_parser(
+        "compare", help="a CNN against graph networks on MNIST images, one parameter budget"
+    )
+    c.add_argument("--rows", help="comma-separated row ids (default: all; see --list)")
+    c.add_argument("--list", action="store_true", help="print the row ids and stop")
+    c.add_argument("--budget", type=int, help="parameters per model (default 100,000)")
+    c.add_argument("--epochs", type=int, help="epochs for every row (default 1)")
+    c.add_argument("--seeds", type=int, help="seeds 0..N-1 for every row (default 2)")
+    c.add_argument("--quick", action="store_true", help="600 images: a smoke test of every row")
+    c.add_argument("--out", default="runs/compare", help="output folder (resumes what it has)")
     c.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
     e = sub.add_parser("explain", help="feature maps of a trained image model for one test image")

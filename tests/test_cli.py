@@ -151,30 +151,38 @@ def test_example_quick(script: str, data: str, request: pytest.FixtureRequest) -
     assert "test accuracy" in result.stdout
 
 
-def test_compare_quick_writes_every_row(tmp_path: Path, data_root: Path) -> None:
+def test_compare_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--list"]) == 0
+    ids = capsys.readouterr().out.split()
+    assert ids[:3] == ["mlp/pixels", "grid_cnn/pixels", "grid_gnn/pixel_grid"]
+    assert {"gated_gcn/superpixel", "grid_conv/superpixel", "gcn/pixel_grid_pos"} <= set(ids)
+    assert len(ids) == 11
+    assert main(["compare", "--rows", "gcn/nowhere"]) == 2
+    assert "--rows must be from" in capsys.readouterr().err
+
+
+def test_compare_quick_writes_every_row_and_resumes(tmp_path: Path, data_root: Path) -> None:
     out = tmp_path / "compare"
     assert main(["compare", "--quick", "--no-progress", "--out", str(out)]) == 0
     report = json.loads((out / "compare.json").read_text())
-    rows = {(r["model"], r["input"]) for r in report["rows"]}
-    assert rows == {
-        ("mlp", "pixels"),
-        ("grid_cnn", "pixels"),
-        ("grid_gnn", "pixel grid graph"),
-        ("gcn", "pixel grid graph"),
-        ("gcn", "pixel grid graph + positions"),
-        ("gcn", "superpixel graph"),
-        ("gin", "superpixel graph"),
-    }
+    protocol = report["protocol"]
+    assert {"budget", "layers", "epochs", "seeds", "optimizer", "lr", "schedule"} <= set(protocol)
+    assert protocol["superpixels"] == {"n_segments": 75, "compactness": 0.25, "k": 8}
+    assert len(report["rows"]) == 11
     for row in report["rows"]:
-        assert set(row) == {
-            "model",
-            "input",
-            "test_accuracy",
-            "lr",
-            "params",
-            "train_seconds_per_epoch",
-            "inference_images_per_second",
-        }
+        assert abs(row["params"] - 100_000) <= 10_000, row["id"]
+        assert {"id", "model", "input", "accuracy", "accuracy_std", "accuracies"} <= set(row)
+        assert len(row["accuracies"]) == protocol["seeds"]
+        assert row["history"]["epoch"] == [1] and row["seconds_per_epoch"] > 0
     assert report["checks"]["grid_gnn_with_cnn_weights_identical_predictions"] is True
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| `grid_cnn` | pixels |" in (out / "compare.md").read_text()
+    assert "| `gated_gcn/superpixel` |" in (out / "compare.md").read_text()
+
+    # the same command again finds every seed finished and trains nothing
+    done = sorted(out.glob("runs/*/seed-*/result.json"))
+    stamps = [p.stat().st_mtime_ns for p in done]
+    args = ["compare", "--quick", "--no-progress", "--out", str(out), "--rows", "mlp/pixels"]
+    assert main(args) == 0
+    assert [p.stat().st_mtime_ns for p in done] == stamps
+    again = json.loads((out / "compare.json").read_text())
+    assert again["rows"][0]["accuracies"] == report["rows"][0]["accuracies"]

@@ -1,0 +1,167 @@
+"""The experiment's protocol and rows: one parameter budget, one recipe, several seeds.
+
+Every row is a model and an input. Its width is solved so that its parameter count falls
+within 10% of the budget; everything else (optimizer, learning rate, schedule, batch
+size, epochs, seeds) is the protocol's, the same for every row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from gconv.models import DeepGNN, build_model
+
+# the default run trains every row for this many epochs; see the README for its time
+DEFAULT_EPOCHS = 1
+DEFAULT_SEEDS = 2
+QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alike
+TOLERANCE = 0.10  # a row's parameters must be within 10% of the budget
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything that is the same for every row, written into the report."""
+
+    budget: int = 100_000
+    layers: int = 4
+    epochs: int = DEFAULT_EPOCHS
+    seeds: int = DEFAULT_SEEDS
+    optimizer: str = "adam"
+    lr: float = 1e-3  # Dwivedi et al.'s initial rate for MNIST; not tuned on test
+    schedule: str = "cosine"
+    batch_size: int = 128
+    readout: str = "mean"
+    head: str = "2-layer MLP (width, width/2, classes)"
+    superpixels: dict[str, Any] = field(
+        default_factory=lambda: {"n_segments": 75, "compactness": 0.25, "k": 8}
+    )
+    quick: bool = False
+    version: int = 1  # bumped whenever a row's network or data changes
+
+    def key(self) -> str:
+        """Identifies what a finished seed of a row depends on (not the seed count, so a
+        run with more seeds reuses the seeds it has)."""
+        fields = {k: v for k, v in asdict(self).items() if k != "seeds"}
+        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One model on one input; ``published`` is Dwivedi et al.'s MNIST test accuracy of
+    the same kind of model on superpixels (100k parameters, trained to convergence)."""
+
+    model: str
+    input: str
+    published: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}/{self.input}"
+
+    @property
+    def in_channels(self) -> int:
+        return {"pixels": 1, "pixel_grid": 1, "pixel_grid_pos": 3, "superpixel": 3}[self.input]
+
+
+# Dwivedi et al., Benchmarking Graph Neural Networks, Table 2 (MNIST, 100k parameters)
+ROWS = [
+    Row("mlp", "pixels"),
+    Row("grid_cnn", "pixels"),
+    Row("grid_gnn", "pixel_grid"),
+    Row("gcn", "pixel_grid"),
+    Row("gcn", "pixel_grid_pos"),
+    Row("gcn", "superpixel", 0.90705),
+    Row("sage", "superpixel", 0.97312),
+    Row("gat", "superpixel", 0.95535),
+    Row("gin", "superpixel", 0.96485),
+    Row("gated_gcn", "superpixel", 0.97340),
+    Row("grid_conv", "superpixel"),
+]
+ROW_IDS = [row.id for row in ROWS]
+
+
+def get_rows(ids: list[str] | None = None) -> list[Row]:
+    """The rows with these ids, in the table's order; all of them for ``None``."""
+    if ids is None:
+        return list(ROWS)
+    unknown = [i for i in ids if i not in ROW_IDS]
+    if unknown:
+        raise ValueError(
+            f"compare: rows must be from {', '.join(ROW_IDS)} (got {', '.join(unknown)})"
+        )
+    return [row for row in ROWS if row.id in ids]
+
+
+def build_row_model(row: Row, width: int, layers: int, num_classes: int = 10) -> nn.Module:
+    """The row's network at ``width``: ``layers`` layers with batch norm and residuals,
+    a mean readout and a two-layer MLP head, for every row."""
+    head = max(width // 2, 1)
+    if row.model == "mlp":
+        return build_model(
+            "mlp",
+            in_channels=1,
+            num_classes=num_classes,
+            input_shape=(1, 28, 28),
+            hidden_channels=(width,) * layers,
+            dropout=0.0,
+            head_hidden=head,
+        )
+    if row.model in ("grid_cnn", "grid_gnn"):
+        return build_model(
+            row.model,
+            in_channels=1,
+            num_classes=num_classes,
+            input_shape=(1, 28, 28),
+            hidden_channels=(width,) * layers,
+            readout="mean",
+            norm=True,
+            residual=True,
+            head_hidden=head,
+        )
+    return DeepGNN(row.model, row.in_channels, num_classes, width, layers, head_hidden=head)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def solve_width(build: Callable[[int], nn.Module], budget: int, step: int = 1) -> int:
+    """The width (a multiple of ``step``) whose parameter count is nearest ``budget``;
+    models are built on the meta device, so a search costs no memory."""
+
+    def params(width: int) -> int:
+        with torch.device("meta"):
+            return count_parameters(build(width))
+
+    lo, hi = 1, 4096  # in units of step
+    while lo < hi:  # the smallest width with at least budget parameters
+        mid = (lo + hi) // 2
+        if params(mid * step) >= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    candidates = [w * step for w in (lo - 1, lo) if w >= 1]
+    return min(candidates, key=lambda w: abs(params(w) - budget))
+
+
+def row_width(row: Row, protocol: Protocol) -> int:
+    step = 4 if row.model == "gat" else 1  # four heads, concatenated
+    width = solve_width(lambda w: build_row_model(row, w, protocol.layers), protocol.budget, step)
+    with torch.device("meta"):
+        params = count_parameters(build_row_model(row, width, protocol.layers))
+    if abs(params - protocol.budget) > TOLERANCE * protocol.budget:
+        raise ValueError(
+            f"compare: no width puts {row.id} within 10% of {protocol.budget:,} parameters "
+            f"(nearest: {params:,} at width {width})"
+        )
+    return width

@@ -1,0 +1,215 @@
+"""Running the comparison: data per input, one resumable training per row and seed.
+
+Each (row, seed) trains in its own folder under ``out/runs/``. ``last.pt`` is written
+after every epoch and ``result.json`` when the seed is done, both tagged with the
+protocol's key: the same command after an interruption skips finished seeds, resumes an
+unfinished one from its last epoch exactly, and never reuses results of another
+protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gconv._io import save_atomic_text
+from gconv.compare.protocol import (
+    QUICK_LIMIT,
+    Protocol,
+    Row,
+    build_row_model,
+    count_parameters,
+    get_rows,
+    row_width,
+)
+from gconv.data import GridGraphLoader, data_root, load_dataset
+from gconv.data.superpixels import superpixel_dataset
+from gconv.train import Callback, ModelCheckpoint, Trainer, load_checkpoint
+from gconv.transforms import DirectionalEdgeType
+
+
+class TestCurve(Callback):
+    """Test accuracy and cumulative training seconds after every epoch, for the plots
+    only: nothing is chosen by them (every row reports its last epoch)."""
+
+    def __init__(self, test: Any) -> None:
+        self.test = test
+        self.accuracy: list[float] = []
+        self.seconds: list[float] = []
+
+    def on_epoch_end(
+        self, trainer: Any, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        self.accuracy.append(trainer.evaluate(model, self.test)["accuracy"])
+        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + logs["seconds"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "seconds": self.seconds}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.accuracy, self.seconds = list(state["accuracy"]), list(state["seconds"])
+
+
+class Inputs:
+    """The train, validation and test data of each input kind, built on first use."""
+
+    def __init__(self, protocol: Protocol, root: str | None, progress: bool) -> None:
+        self.protocol, self.root, self.progress = protocol, root, progress
+        self.mnist = load_dataset("mnist", root=root, limit=QUICK_LIMIT if protocol.quick else None)
+        self._superpixels: tuple[Any, Any, Any] | None = None
+
+    def superpixels(self) -> tuple[Any, Any, Any]:
+        if self._superpixels is None:
+            folder = data_root(self.root) / "MNIST" / "superpixels"
+            self._superpixels = tuple(  # type: ignore[assignment]
+                superpixel_dataset(
+                    split,
+                    folder,
+                    progress=self.progress,
+                    name=name,
+                    **self.protocol.superpixels,
+                )
+                for name, split in (
+                    ("train", self.mnist.train),
+                    ("val", self.mnist.val),
+                    ("test", self.mnist.test),
+                )
+            )
+        assert self._superpixels is not None
+        return self._superpixels
+
+    def splits(self, row: Row) -> tuple[Any, Any, Any]:
+        m, size = self.mnist, self.protocol.batch_size
+        if row.input == "pixels":
+            return m.train, m.val, m.test
+        if row.input in ("pixel_grid", "pixel_grid_pos"):
+            pos = row.input == "pixel_grid_pos"
+            return (
+                GridGraphLoader(m.train, size, True, positions=pos),
+                GridGraphLoader(m.val, size, positions=pos),
+                GridGraphLoader(m.test, size, positions=pos),
+            )
+        graphs = self.superpixels()
+        if row.model == "grid_conv":  # edge types from geometry, once per run
+            directions = DirectionalEdgeType()
+            return tuple(  # type: ignore[return-value]
+                [directions(g.clone()) for g in split] for split in graphs
+            )
+        return graphs
+
+
+def _run_dir(out: Path, row: Row, seed: int) -> Path:
+    return out / "runs" / row.id.replace("/", "-") / f"seed-{seed}"
+
+
+def train_seed(
+    row: Row, seed: int, protocol: Protocol, inputs: Inputs, out: Path, progress: bool
+) -> dict[str, Any]:
+    """One seed of one row: read if finished under this protocol, else trained (resumed
+    from its last epoch if one was saved under this protocol)."""
+    run_dir = _run_dir(out, row, seed)
+    done = run_dir / "result.json"
+    key = protocol.key()
+    if done.is_file():
+        result: dict[str, Any] = json.loads(done.read_text())
+        if result.get("protocol_key") == key:
+            return result
+    width = row_width(row, protocol)
+    train, val, test = inputs.splits(row)
+    torch.manual_seed(seed)
+    model = build_row_model(row, width, protocol.layers)
+    curve = TestCurve(test)
+    checkpoint = ModelCheckpoint(run_dir, "val_loss", meta={"protocol_key": key, "row": row.id})
+    trainer = Trainer(
+        max_epochs=protocol.epochs,
+        optimizer=protocol.optimizer,
+        lr=protocol.lr,
+        scheduler=protocol.schedule,
+        batch_size=protocol.batch_size,
+        seed=seed,
+        progress=progress,
+        callbacks=[checkpoint, curve],
+    )
+    last = run_dir / "last.pt"
+    resume = (
+        last
+        if last.is_file() and load_checkpoint(last)["meta"].get("protocol_key") == key
+        else None
+    )
+    history = trainer.fit(model, train, val, resume=resume)
+    n_train = len(inputs.mnist.train)
+    seconds = statistics.fmean(history.history["seconds"])
+    result = {
+        "row": row.id,
+        "seed": seed,
+        "protocol_key": key,
+        "width": width,
+        "params": count_parameters(model),
+        "accuracy": curve.accuracy[-1],  # the last epoch's model, on test
+        "seconds_per_epoch": seconds,
+        "graphs_per_second": n_train / seconds,
+        "history": {
+            "epoch": [e + 1 for e in history.epochs],
+            "test_accuracy": curve.accuracy,
+            "train_seconds": curve.seconds,
+            "loss": history.history["loss"],
+            "val_accuracy": history.history["val_accuracy"],
+        },
+    }
+    save_atomic_text(json.dumps(result, indent=2) + "\n", done)
+    return result
+
+
+def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
+    """One row of ``compare.json``: mean and spread over seeds, and each seed."""
+    accuracies = [s["accuracy"] for s in seeds]
+    epochs = len(seeds[0]["history"]["epoch"])
+    per_epoch = {
+        key: [statistics.fmean(s["history"][key][e] for s in seeds) for e in range(epochs)]
+        for key in ("test_accuracy", "train_seconds")
+    }
+    return {
+        "id": row.id,
+        "model": row.model,
+        "input": row.input,
+        "width": seeds[0]["width"],
+        "params": seeds[0]["params"],
+        "accuracy": statistics.fmean(accuracies),
+        "accuracy_std": statistics.pstdev(accuracies),
+        "accuracies": accuracies,
+        "published": row.published,
+        "epochs": protocol.epochs,
+        "seconds_per_epoch": statistics.fmean(s["seconds_per_epoch"] for s in seeds),
+        "graphs_per_second": statistics.fmean(s["graphs_per_second"] for s in seeds),
+        "history": {"epoch": list(range(1, epochs + 1)), **per_epoch},
+    }
+
+
+def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[str, Any]:
+    """``grid_gnn`` given the trained ``grid_cnn``'s weights (seed 0) must predict what
+    the CNN predicts on every test image."""
+    cnn_row, gnn_row = get_rows(["grid_cnn/pixels", "grid_gnn/pixel_grid"])
+    state = load_checkpoint(_run_dir(out, cnn_row, 0) / "last.pt")["model"]
+    width = row_width(cnn_row, protocol)
+    cnn = build_row_model(cnn_row, width, protocol.layers)
+    gnn = build_row_model(gnn_row, width, protocol.layers)
+    cnn.load_state_dict(state)
+    gnn.load_state_dict(state)  # the same keys and shapes
+    trainer = Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False)
+    start = time.perf_counter()
+    cnn_logits = trainer.predict(cnn, inputs.mnist.test)
+    gnn_logits = trainer.predict(gnn, inputs.splits(gnn_row)[2])
+    return {
+        "grid_gnn_with_cnn_weights_identical_predictions": bool(
+            torch.equal(cnn_logits.argmax(1), gnn_logits.argmax(1))
+        ),
+        "max_abs_logit_difference": float((cnn_logits - gnn_logits).abs().max()),
+        "test_images": len(cnn_logits),
+        "seconds": time.perf_counter() - start,
+    }
