@@ -1,7 +1,7 @@
 """The GNN side: PyG ``MessagePassing`` layers, normalization and readout."""
 
 from gconv.graph.gated_gcn import GatedGCNLayer
-from gconv.graph.gcn import GCNLayer, normalized_sparse
+from gconv.graph.gcn import GCNLayer, NormalizedAdjacency, normalized_sparse
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.norm import adjacency_matrix, gcn_normalize, normalized_adjacency
 from gconv.graph.readout import READOUT_KINDS, Readout
@@ -11,6 +11,7 @@ __all__ = [
     "GCNLayer",
     "GatedGCNLayer",
     "GridConv2d",
+    "NormalizedAdjacency",
     "Readout",
     "adjacency_matrix",
     "gcn_normalize",

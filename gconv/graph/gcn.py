@@ -2,6 +2,9 @@ r"""The graph convolution of Kipf and Welling as a PyG ``MessagePassing`` layer.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any, NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -23,6 +26,24 @@ from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
 from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
 
+class NormalizedAdjacency(NamedTuple):
+    """A normalized adjacency as two CSR matrices: ``matrix`` (targets as rows) and its
+    ``transpose``, which the backward pass multiplies by. Built once per graph or batch
+    and shared by every layer, it costs two sorts, not one per layer and pass."""
+
+    matrix: Tensor
+    transpose: Tensor
+
+
+def _csr(rows: Tensor, cols: Tensor, values: Tensor, n: int) -> Tensor:
+    order = torch.argsort(rows * n + cols)  # row-major: CSR's order, one sort
+    rows, cols, values = rows[order], cols[order], values[order]
+    crow = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
+    crow[1:] = torch.bincount(rows, minlength=n).cumsum(0)
+    # sorted indices of a valid graph: the invariants hold without paying for a check
+    return torch.sparse_csr_tensor(crow, cols, values, (n, n), check_invariants=False)
+
+
 def normalized_sparse(
     edge_index: Tensor,
     edge_weight: Tensor | None,
@@ -31,17 +52,32 @@ def normalized_sparse(
     mode: str = "sym",
     add_self_loops: bool = True,
     dtype: torch.dtype | None = None,
-) -> Tensor:
-    """:func:`gcn_normalize`'s graph as a sparse CSR matrix with targets as rows, the
-    form :meth:`GCNLayer.diffuse` multiplies by."""
+) -> NormalizedAdjacency:
+    """:func:`gcn_normalize`'s graph as CSR matrices, the form
+    :meth:`GCNLayer.diffuse` multiplies by in one sparse product per layer."""
     index, weight = gcn_normalize(
         edge_index, edge_weight, num_nodes, mode=mode, add_self_loops=add_self_loops, dtype=dtype
     )
-    # built from gcn_normalize's valid indices: the invariant checks would only cost time
-    matrix = torch.sparse_coo_tensor(
-        index.flip(0), weight, (num_nodes, num_nodes), check_invariants=False
-    )
-    return matrix.coalesce().to_sparse_csr()
+    weight = weight.detach()  # no gradient flows to the graph's weights on this path
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": a stable subset
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return NormalizedAdjacency(
+            _csr(index[1], index[0], weight, num_nodes), _csr(index[0], index[1], weight, num_nodes)
+        )
+
+
+class _AdjacencyProduct(torch.autograd.Function):
+    """``matrix @ h``, whose gradient ``transpose @ grad`` reuses the prebuilt transpose
+    (torch's own backward would transpose, and sort, the matrix again every layer)."""
+
+    @staticmethod
+    def forward(ctx: Any, matrix: Tensor, transpose: Tensor, h: Tensor) -> Tensor:
+        ctx.transpose = transpose
+        return torch.sparse.mm(matrix, h)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
+        return None, None, torch.sparse.mm(ctx.transpose, grad)
 
 
 class GCNLayer(MessagePassing):
@@ -144,7 +180,7 @@ class GCNLayer(MessagePassing):
     def forward(
         self,
         x: Tensor,
-        edge_index: Tensor,
+        edge_index: Tensor | NormalizedAdjacency,
         edge_weight: Tensor | None = None,
         *,
         grid_shape: tuple[int, int, int] | None = None,
@@ -159,7 +195,7 @@ class GCNLayer(MessagePassing):
     def diffuse(
         self,
         h: Tensor,
-        edge_index: Tensor,
+        edge_index: Tensor | NormalizedAdjacency,
         edge_weight: Tensor | None = None,
         *,
         grid_shape: tuple[int, int, int] | None = None,
@@ -170,13 +206,13 @@ class GCNLayer(MessagePassing):
         Since :math:`\hat A (H W) = (\hat A H) W`, a GCN layer is ``diffuse`` followed by
         a linear map; the ``gcn`` model uses this to end in a plain linear ``head``.
 
-        ``edge_index`` may also be the normalized adjacency itself, a sparse
-        :math:`(N, N)` tensor with targets as rows (see :func:`normalized_sparse`): then
-        ``diffuse`` is one sparse matrix product, and a network normalizes a batch once
-        for all its layers.
+        ``edge_index`` may also be the normalized adjacency itself (a
+        :class:`NormalizedAdjacency` from :func:`normalized_sparse`): then ``diffuse`` is
+        one sparse matrix product, and a network normalizes a batch once for all its
+        layers.
         """
-        if edge_index.layout in (torch.sparse_csr, torch.sparse_coo):
-            return torch.sparse.mm(edge_index, h)
+        if isinstance(edge_index, NormalizedAdjacency):
+            return _AdjacencyProduct.apply(edge_index.matrix, edge_index.transpose, h)
         if grid_shape is not None and edge_weight is None:
             return self._grid(h, edge_index, grid_shape)
         edge_index, weight = self._normalized(edge_index, edge_weight, h.size(0), h.dtype)

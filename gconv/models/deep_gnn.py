@@ -16,7 +16,7 @@ from torch_geometric.nn import GATConv, GINConv, SAGEConv
 
 from gconv._checks import check_choice, check_positive_int
 from gconv.graph.gated_gcn import GatedGCNLayer
-from gconv.graph.gcn import GCNLayer, normalized_sparse
+from gconv.graph.gcn import GCNLayer, NormalizedAdjacency, normalized_sparse
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
@@ -108,7 +108,7 @@ class DeepGNN(Classifier):
         weight = getattr(data, "edge_weight", None)
         grid = getattr(data, "grid_shape", None)
         h = self.embed(x)
-        graph: Tensor = edge_index
+        graph: Tensor | NormalizedAdjacency = edge_index
         if self.conv == "gcn" and grid is None:  # one normalization for all layers
             graph = normalized_sparse(edge_index, weight, h.size(0), dtype=h.dtype)
         if self.conv == "grid_conv":

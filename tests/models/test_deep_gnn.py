@@ -36,12 +36,16 @@ def test_gcn_layers_multiply_by_the_normalized_batch() -> None:
     adj = normalized_sparse(batch.edge_index, batch.edge_weight, n)
     index, weight = gcn_normalize(batch.edge_index, batch.edge_weight, n)
     dense = torch.zeros(n, n).index_put_((index[1], index[0]), weight, accumulate=True)
-    assert_close(adj.to_dense(), dense)
-    h = torch.randn(n, 8)
+    assert_close(adj.matrix.to_dense(), dense)
+    assert_close(adj.transpose.to_dense(), dense.T)
+    h = torch.randn(n, 8, requires_grad=True)
     layer = GCNLayer(8, 8)
     plain = GCNLayer(8, 8, normalize="none", add_self_loops=False)
     plain.load_state_dict(layer.state_dict())
-    assert_close(plain(h, adj), layer(h, batch.edge_index, batch.edge_weight))
+    out, expected = plain(h, adj), layer(h, batch.edge_index, batch.edge_weight)
+    assert_close(out, expected)
+    grads = [torch.autograd.grad(y.square().sum(), h)[0] for y in (out, expected)]
+    assert_close(*grads)
 
 
 def test_checks() -> None:
