@@ -86,7 +86,7 @@ def test_offline_without_files_reads_the_bundled_copy(
     reference = load_dataset(name, root=small_root)  # the real root, or the bundled copy
     first, second = bundled.dataset._data, reference.dataset._data
     assert first.keys() == second.keys()
-    for key in first:
+    for key in first.keys():  # noqa: SIM118 (iterating a Data yields (key, value) pairs)
         assert torch.equal(first[key], second[key]), key
     assert bundled.input_kind == reference.input_kind
     assert not any((tmp_path / "empty").glob("*/raw/*"))  # nothing copied, only processed
