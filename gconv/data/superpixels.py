@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -88,16 +89,11 @@ def superpixel_dataset(
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     bar = tqdm(total=len(labels), desc=f"superpixels {name}", disable=not progress)
     graphs = []
-    if workers <= 1:
-        results: Any = map(_build, chunks)
-    else:
-        pool = ProcessPoolExecutor(workers)
-        results = pool.map(_build, chunks)  # in order
-    for built in results:
-        graphs += [_graph(arrays) for arrays in built]
-        bar.update(len(built))
-    if workers > 1:
-        pool.shutdown()
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        results = pool.map(_build, chunks) if pool is not None else map(_build, chunks)
+        for built in results:  # in order
+            graphs += [_graph(arrays) for arrays in built]
+            bar.update(len(built))
     bar.close()
     folder.mkdir(parents=True, exist_ok=True)
     save_atomic(graphs, cache)
