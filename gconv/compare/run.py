@@ -63,6 +63,7 @@ class Inputs:
         self.protocol, self.root, self.progress = protocol, root, progress
         self.mnist = load_dataset("mnist", root=root, limit=QUICK_LIMIT if protocol.quick else None)
         self._superpixels: tuple[Any, Any, Any] | None = None
+        self._directed: tuple[Any, Any, Any] | None = None
 
     def superpixels(self) -> tuple[Any, Any, Any]:
         if self._superpixels is None:
@@ -95,13 +96,19 @@ class Inputs:
                 GridGraphLoader(m.val, size, positions=pos),
                 GridGraphLoader(m.test, size, positions=pos),
             )
-        graphs = self.superpixels()
-        if row.model == "grid_conv":  # edge types from geometry, once per run
+        if row.model == "grid_conv":
+            return self.directed_superpixels()
+        return self.superpixels()
+
+    def directed_superpixels(self) -> tuple[Any, Any, Any]:
+        """The superpixel graphs with edge types from geometry, built once per run."""
+        if self._directed is None:
             directions = DirectionalEdgeType()
-            return tuple(  # type: ignore[return-value]
-                [directions(g.clone()) for g in split] for split in graphs
+            self._directed = tuple(  # type: ignore[assignment]
+                [directions(g.clone()) for g in split] for split in self.superpixels()
             )
-        return graphs
+        assert self._directed is not None
+        return self._directed
 
 
 def _run_dir(out: Path, row: Row, seed: int) -> Path:
