@@ -27,6 +27,12 @@ def check_positive_int(owner: str, name: str, value: object, *, minimum: int = 1
     return value
 
 
+def check_bool(owner: str, name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be a bool (got {_describe(value)})")
+    return value
+
+
 def check_odd_kernel(owner: str, kernel_size: object) -> int:
     k = check_positive_int(owner, "kernel_size", kernel_size)
     if k % 2 == 0:

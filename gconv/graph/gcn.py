@@ -14,6 +14,7 @@ from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.nn.inits import zeros
 
 from gconv._checks import (
+    check_bool,
     check_choice,
     check_edge_index,
     check_edge_weight,
@@ -94,14 +95,23 @@ class GCNLayer(MessagePassing):
 
     Paper: `Semi-Supervised Classification with GCNs <https://arxiv.org/abs/1609.02907>`_.
 
+    It takes ``GCNConv``'s constructor and call as they are, so a PyG script runs with
+    ``from gconv.nn import GCNLayer as GCNConv`` and computes the same numbers.
+
     Args:
-        in_channels: size of each input node feature.
+        in_channels: size of each input node feature, or ``-1`` to infer it on the first
+            call (as PyG's lazy layers).
         out_channels: size of each output node feature.
-        normalize: ``"sym"``, ``"rw"`` or ``"none"``.
-        add_self_loops: add :math:`I` where a node has no self-loop.
+        improved: add :math:`2I` instead of :math:`I` (PyG's ``improved``).
         cached: keep the normalized graph between calls (transductive learning). A call
             with a different graph recomputes it rather than reusing the old one.
+        add_self_loops: add :math:`I` where a node has no self-loop; ``None`` (PyG's
+            default) adds them whenever the layer normalizes.
+        normalize: ``True`` (``"sym"``, Kipf and Welling's), ``False`` (``"none"``: the
+            graph's own weights, as ``GCNConv(normalize=False)``), or one of the modes of
+            :func:`gconv.gcn_normalize`: ``"sym"``, ``"rw"``, ``"none"``.
         bias: learn an additive bias.
+        **kwargs: passed to ``MessagePassing`` (e.g. ``node_dim``), as in PyG.
 
     ``forward(..., grid_shape=(B, H, W))`` (set by :func:`gconv.images_to_graphs`) takes
     a fast path on a batch of full pixel grids: the graph is checked once to be that grid,
@@ -123,22 +133,39 @@ class GCNLayer(MessagePassing):
         self,
         in_channels: int,
         out_channels: int,
-        *,
-        normalize: str = "sym",
-        add_self_loops: bool = True,
+        improved: bool = False,
         cached: bool = False,
+        add_self_loops: bool | None = None,
+        normalize: bool | str = True,
         bias: bool = True,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(aggr="add")
         owner = type(self).__name__
-        check_positive_int(owner, "in_channels", in_channels)
+        if kwargs.setdefault("aggr", "add") != "add":
+            raise ValueError(f"{owner}: aggr must be 'add' (got {kwargs['aggr']!r})")
+        if kwargs.setdefault("flow", "source_to_target") != "source_to_target":
+            raise ValueError(f"{owner}: flow must be 'source_to_target' (got {kwargs['flow']!r})")
+        super().__init__(**kwargs)
+        if in_channels != -1:
+            check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
-        check_choice(owner, "normalize", normalize, NORMALIZATIONS)
+        for name, flag in (("improved", improved), ("cached", cached), ("bias", bias)):
+            check_bool(owner, name, flag)
+        if isinstance(normalize, bool):
+            mode = "sym" if normalize else "none"
+        else:
+            check_choice(owner, "normalize", normalize, (True, False, *NORMALIZATIONS))
+            mode = normalize
+        if add_self_loops is None:
+            add_self_loops = mode != "none"
+        check_bool(owner, "add_self_loops", add_self_loops)
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.normalize = normalize
-        self.add_self_loops = add_self_loops
+        self.improved = improved
         self.cached = cached
+        self.add_self_loops = add_self_loops
+        self.normalize = normalize
+        self.mode = mode  # the normalization that ``normalize`` names
         self._cache: GraphCache[tuple[Tensor, Tensor]] = GraphCache()
         self._grid_cache: GraphCache[dict[tuple[int, ...], tuple[Tensor, Tensor]]] = GraphCache()
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
@@ -169,8 +196,9 @@ class GCNLayer(MessagePassing):
             edge_index,
             edge_weight,
             num_nodes,
-            mode=self.normalize,
+            mode=self.mode,
             add_self_loops=self.add_self_loops,
+            improved=self.improved,
             dtype=dtype,
         )
         if self.cached:
@@ -185,7 +213,8 @@ class GCNLayer(MessagePassing):
         *,
         grid_shape: tuple[int, int, int] | None = None,
     ) -> Tensor:
-        x = check_features(type(self).__name__, x, channels=self.in_channels)
+        channels = None if self.in_channels == -1 else self.in_channels
+        x = check_features(type(self).__name__, x, channels=channels)
         h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
         out = self.diffuse(h, edge_index, edge_weight, grid_shape=grid_shape)
         if self.bias is not None:
@@ -234,8 +263,8 @@ class GCNLayer(MessagePassing):
         if key not in plans:
             mask = grid_stencil(type(self).__name__, edge_index, grid_shape, h.size(0))
             r = mask.size(0) // 2
-            if self.add_self_loops:
-                mask[r, r] = 1.0
+            if self.add_self_loops and mask[r, r] == 0:  # an existing loop keeps weight 1
+                mask[r, r] = 2.0 if self.improved else 1.0
             ones = torch.ones(1, 1, height, width)
             deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
             plans[key] = (mask.to(h.device), deg.to(h.device))
@@ -243,12 +272,12 @@ class GCNLayer(MessagePassing):
         c, r = h.size(1), mask.size(0) // 2
         image = h.view(b, height, width, c).permute(0, 3, 1, 2)
         stencil = mask.to(h.dtype).expand(c, 1, *mask.shape)
-        if self.normalize == "sym":
+        if self.mode == "sym":
             scale = deg.to(h.dtype).pow(-0.5)
             out = scale * F.conv2d(scale * image, stencil, padding=r, groups=c)
         else:
             out = F.conv2d(image, stencil, padding=r, groups=c)
-            if self.normalize == "rw":
+            if self.mode == "rw":
                 out = out / deg.to(h.dtype)
         return out.permute(0, 2, 3, 1).reshape(b * height * width, c)
 

@@ -48,6 +48,7 @@ def gcn_normalize(
     *,
     mode: str = "sym",
     add_self_loops: bool = True,
+    improved: bool = False,
     dtype: torch.dtype | None = None,
 ) -> tuple[Tensor, Tensor]:
     r"""Normalizes the adjacency of a graph for graph convolution.
@@ -73,6 +74,7 @@ def gcn_normalize(
         num_nodes: number of nodes, ``edge_index.max() + 1`` if ``None``.
         mode: ``"sym"``, ``"rw"`` or ``"none"``.
         add_self_loops: add the identity :math:`I` (weight 1) where a node has no loop.
+        improved: add :math:`2I` instead, as PyG's ``gcn_norm(improved=True)``.
         dtype: floating type of the weights when ``edge_weight`` is ``None`` (default:
             torch's default type).
 
@@ -96,11 +98,13 @@ def gcn_normalize(
     n = _num_nodes(owner, edge_index, num_nodes)
     edge_index = edge_index.long()
 
-    if add_self_loops:
-        edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight, 1.0, n)
-    if edge_weight is None:
+    if edge_weight is None:  # before the loops: PyG fills loops only beside weights
         edge_weight = torch.ones(
             edge_index.size(1), dtype=dtype or torch.get_default_dtype(), device=edge_index.device
+        )
+    if add_self_loops:
+        edge_index, edge_weight = add_remaining_self_loops(
+            edge_index, edge_weight, 2.0 if improved else 1.0, n
         )
     if mode == "none":
         return edge_index, edge_weight

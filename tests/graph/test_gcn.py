@@ -13,17 +13,70 @@ def _graph(n: int = 10, e: int = 30) -> torch.Tensor:
     return to_undirected(edge_index[:, edge_index[0] != edge_index[1]], num_nodes=n)
 
 
-@pytest.mark.parametrize("bias", [True, False])
+# every constructor combination that PyG's GCNConv accepts (it refuses self-loops
+# without normalization)
+PYG_COMBINATIONS = [
+    dict(improved=improved, cached=cached, add_self_loops=loops, normalize=normalize, bias=bias)
+    for improved in (False, True)
+    for cached in (False, True)
+    for loops in (None, True, False)
+    for normalize in (True, False)
+    for bias in (True, False)
+    if not (loops and not normalize)
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs", PYG_COMBINATIONS, ids=lambda k: "-".join(f"{v}" for v in k.values())
+)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_equals_pyg_gcnconv(bias: bool, weighted: bool) -> None:
+def test_equals_pyg_gcnconv(kwargs: dict, weighted: bool) -> None:
     edge_index = _graph()
+    edge_index = torch.cat([edge_index, torch.tensor([[3], [3]])], dim=1)  # one existing loop
     weight = torch.rand(edge_index.size(1)) if weighted else None
-    ours = GCNLayer(16, 32, bias=bias)
-    reference = GCNConv(16, 32, bias=bias)
-    torch.nn.init.normal_(ours.bias) if bias else None
+    ours = GCNLayer(16, 32, **kwargs)
+    reference = GCNConv(16, 32, **kwargs)
+    if kwargs["bias"]:
+        torch.nn.init.normal_(ours.bias)
     reference.load_state_dict(ours.state_dict())
-    x = torch.randn(10, 16)
-    assert_close(ours(x, edge_index, weight), reference(x, edge_index, weight))
+    x = torch.randn(10, 16, requires_grad=True)
+    # PyG 2.8 fills loops with 2 only beside edge weights: unweighted, its improved=True
+    # adds I, not the documented 2I. The reference gets explicit ones there, which is
+    # what its documentation (and Kipf and Welling's A + 2I) says.
+    ones = torch.ones(edge_index.size(1)) if kwargs["improved"] and weight is None else weight
+    for _ in range(2):  # the second call reads the cache where cached=True
+        out, expected = ours(x, edge_index, weight), reference(x, edge_index, ones)
+        assert_close(out, expected)
+    (grad,) = torch.autograd.grad(out.square().sum(), x)
+    (grad_ref,) = torch.autograd.grad(expected.square().sum(), x)
+    assert_close(grad, grad_ref)
+
+
+def test_takes_gcnconv_positional_arguments_and_attributes() -> None:
+    ours, reference = (
+        GCNLayer(4, 3, True, True, False, True, False),
+        GCNConv(4, 3, True, True, False, True, False),
+    )
+    for name in (
+        "in_channels",
+        "out_channels",
+        "improved",
+        "cached",
+        "add_self_loops",
+        "normalize",
+    ):
+        assert getattr(ours, name) == getattr(reference, name), name
+    assert ours.bias is None
+    assert GCNLayer(4, 3).add_self_loops and not GCNLayer(4, 3, normalize=False).add_self_loops
+
+
+def test_lazy_in_channels_like_pyg() -> None:
+    edge_index = _graph()
+    ours, reference = GCNLayer(-1, 8), GCNConv(-1, 8)
+    x = torch.randn(10, 5)
+    ours(x, edge_index), reference(x, edge_index)  # both infer in_channels = 5
+    reference.load_state_dict(ours.state_dict())
+    assert_close(ours(x, edge_index), reference(x, edge_index))
 
 
 def test_equals_dense_lecture_formula() -> None:
@@ -40,7 +93,7 @@ def test_equals_dense_lecture_formula() -> None:
 @pytest.mark.parametrize("mode", ["rw", "none"])
 def test_other_normalizations_equal_dense(mode: str) -> None:
     edge_index = torch.randint(0, 6, (2, 14))
-    layer = GCNLayer(3, 2, normalize=mode, bias=False)
+    layer = GCNLayer(3, 2, normalize=mode, add_self_loops=True, bias=False)
     x = torch.randn(6, 3)
     a = normalized_adjacency(adjacency_matrix(edge_index, 6), mode=mode)
     assert_close(layer(x, edge_index), a @ x @ layer.lin.weight.t())
@@ -124,17 +177,24 @@ def test_bad_input(call, error, message: str) -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="GCNLayer: normalize must be one of"):
         GCNLayer(4, 3, normalize="left")
+    with pytest.raises(TypeError, match="GCNLayer: improved must be a bool"):
+        GCNLayer(4, 3, improved="yes")
+    with pytest.raises(ValueError, match="GCNLayer: flow must be 'source_to_target'"):
+        GCNLayer(4, 3, flow="target_to_source")
     with pytest.raises(ValueError, match="GCNLayer: in_channels must be >= 1"):
         GCNLayer(0, 3)
 
 
-@pytest.mark.parametrize("normalize", ["sym", "rw", "none"])
+@pytest.mark.parametrize("normalize", ["sym", "rw", "none", False])
+@pytest.mark.parametrize("improved", [False, True])
 @pytest.mark.parametrize(("k", "connectivity"), [(3, 8), (3, 4), (5, 8)])
-def test_grid_path_equals_message_passing(normalize: str, k: int, connectivity: int) -> None:
+def test_grid_path_equals_message_passing(
+    normalize, improved: bool, k: int, connectivity: int
+) -> None:
     from gconv import images_to_graphs
 
     batch = images_to_graphs(torch.randn(3, 4, 7, 6), kernel_size=k, connectivity=connectivity)
-    layer = GCNLayer(4, 5, normalize=normalize).double()
+    layer = GCNLayer(4, 5, improved=improved, normalize=normalize).double()
     torch.nn.init.normal_(layer.bias)
     x = batch.x.double().requires_grad_(True)
     fast = layer(x, batch.edge_index, grid_shape=batch.grid_shape)
@@ -150,8 +210,8 @@ def test_grid_path_without_self_loops_in_the_graph() -> None:
 
     graph = grid_graph(5, 5, self_loops=False)
     x = torch.randn(25, 3)
-    for add in (True, False):
-        layer = GCNLayer(3, 2, add_self_loops=add)
+    for add, improved in [(True, False), (True, True), (False, False)]:
+        layer = GCNLayer(3, 2, improved, add_self_loops=add)
         fast = layer(x, graph.edge_index, grid_shape=(1, 5, 5))
         assert_close(fast, layer(x, graph.edge_index))
 
