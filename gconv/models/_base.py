@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
+from gconv.models._inputs import image_input
 
 
 class Classifier(nn.Module, ABC):
@@ -30,6 +31,8 @@ class Classifier(nn.Module, ABC):
     input_kind: str = "images"
     num_features: int
     head: nn.Linear
+    in_channels: int | None = None  # image models check their input against these two
+    min_input_size: int = 1  # the smallest side the network maps to at least one pixel
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,6 +41,12 @@ class Classifier(nn.Module, ABC):
     @abstractmethod
     def forward_features(self, data: Any) -> Tensor:
         """One feature vector per example (or per node), before the head."""
+
+    def images(self, data: Any) -> Tensor:
+        """``data`` checked to be images this model takes (see ``image_input``)."""
+        return image_input(
+            type(self).__name__, data, channels=self.in_channels, min_size=self.min_input_size
+        )
 
     def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
         x = self.pre_logits(features)

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from gconv._checks import check_positive_int
 from gconv.grid.sizes import conv_output_size, pool_output_size
 from gconv.models._base import Classifier
-from gconv.models._inputs import image_input
+from gconv.models._inputs import check_input_shape
 from gconv.models._registry import register_model
 
 
@@ -49,6 +49,11 @@ class MLP(Classifier):
         x = data.x if hasattr(data, "x") and hasattr(data, "edge_index") else data
         if not isinstance(x, Tensor):
             raise TypeError(f"MLP: expected a tensor or a PyG Data (got {type(data).__name__})")
+        if not x.is_floating_point():
+            raise TypeError(
+                f"MLP: input must be floating point (got dtype {x.dtype}); convert it with "
+                "x.float()"
+            )
         x = x.flatten(1) if x.dim() > 2 else x
         if x.size(-1) != self.in_features:
             raise ValueError(
@@ -79,16 +84,20 @@ class LeNet5(Classifier):
 
     conv 5x5 (6, padding 2) -> pool -> conv 5x5 (16) -> pool -> fc 120 -> fc 84 -> head.
     The flattened width comes from :func:`gconv.conv_output_size` and
-    :func:`gconv.pool_output_size`, so 28x28 and 32x32 inputs both work.
+    :func:`gconv.pool_output_size` for ``input_size``; other sizes (at least 12x12) are
+    average-pooled to that grid before the fully connected layers, so any image runs.
 
     Paper: `Gradient-based learning applied to document recognition
     <http://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf>`_.
     """
 
+    min_input_size = 12  # conv 5 (padding 2), pool 2, conv 5, pool 2 leave 1x1
+
     def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size: int = 28) -> None:
         super().__init__()
         check_positive_int("LeNet5", "in_channels", in_channels)
         check_positive_int("LeNet5", "num_classes", num_classes)
+        check_positive_int("LeNet5", "input_size", input_size, minimum=self.min_input_size)
         self.in_channels = in_channels
         self.input_size = input_size
         side = input_size
@@ -102,6 +111,8 @@ class LeNet5(Classifier):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
+        self.side = side
+        self.pool = nn.AdaptiveAvgPool2d(side)  # identity at input_size
         self.fc = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU()
         )
@@ -109,7 +120,8 @@ class LeNet5(Classifier):
         self.head = nn.Linear(84, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.fc(self.conv(image_input("LeNet5", data)))
+        x = self.conv(self.images(data))
+        return self.fc(x if x.shape[-2:] == (self.side, self.side) else self.pool(x))
 
 
 @register_model(inputs=("images",))
@@ -120,5 +132,6 @@ def lenet5(
     input_shape: tuple[int, int, int] | None = None,
 ) -> LeNet5:
     """LeNet-5 for ``input_shape`` (default 1x28x28)."""
+    check_input_shape("lenet5", input_shape, in_channels, LeNet5.min_input_size)
     size = 28 if input_shape is None else input_shape[-1]
     return LeNet5(in_channels, num_classes, size)

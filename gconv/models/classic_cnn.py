@@ -10,19 +10,26 @@ from gconv._checks import check_positive_int
 from gconv.grid.conv import ConvNormAct
 from gconv.grid.inception import InceptionBlock
 from gconv.models._base import Classifier
-from gconv.models._inputs import image_input
+from gconv.models._inputs import check_input_shape
 from gconv.models._registry import register_model
 from gconv.models.resnet import is_small
 
 Shape = tuple[int, int, int] | None
 
 
+def _pool() -> nn.MaxPool2d:
+    """3x3 stride-2 max pool, padded by 1: it halves any side (rounding up) and maps a
+    1x1 input to 1x1, where an unpadded pool would leave nothing."""
+    return nn.MaxPool2d(3, stride=2, padding=1)
+
+
 class AlexNet(Classifier):
     """AlexNet (Krizhevsky et al., 2012) with batch norm and a global-pool head.
 
     Five convolutions (64-192-384-256-256) with three max pools. Large images get the
-    11x11 stride-4 first layer; images under 64 pixels a 3x3 stride-1 one. Pools round up
-    (``ceil_mode``) so that 28x28 inputs keep a spatial extent to the end.
+    11x11 stride-4 first layer; images under 64 pixels a 3x3 stride-1 one. Pools are
+    padded, so no input shrinks to nothing: any image of at least ``min_input_size``
+    (7 for the 11x11 stem, 1 for the 3x3 one) reaches the global pool and the head.
 
     Paper: `ImageNet Classification with Deep CNNs
     <https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks>`_.
@@ -31,6 +38,9 @@ class AlexNet(Classifier):
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, input_shape: Shape = None):
         super().__init__()
         check_positive_int("AlexNet", "in_channels", in_channels)
+        self.in_channels = in_channels
+        self.min_input_size = 1 if is_small(input_shape) else 7
+        check_input_shape("AlexNet", input_shape, in_channels, self.min_input_size)
         first = (
             ConvNormAct(in_channels, 64, 3)
             if is_small(input_shape)
@@ -38,13 +48,13 @@ class AlexNet(Classifier):
         )
         self.features = nn.Sequential(
             first,
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            _pool(),
             ConvNormAct(64, 192, 5),
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            _pool(),
             ConvNormAct(192, 384, 3),
             ConvNormAct(384, 256, 3),
             ConvNormAct(256, 256, 3),
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            _pool(),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
             nn.Dropout(0.5),
@@ -55,7 +65,7 @@ class AlexNet(Classifier):
         self.head = nn.Linear(512, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.features(image_input("AlexNet", data))
+        return self.features(self.images(data))
 
 
 # VGG configurations: output channels of each 3x3 convolution, "M" a 2x2 max pool
@@ -97,6 +107,7 @@ class VGG(Classifier):
     def __init__(self, cfg: list[int | str], in_channels: int = 3, num_classes: int = 1000):
         super().__init__()
         check_positive_int("VGG", "in_channels", in_channels)
+        self.in_channels = in_channels
         layers: list[nn.Module] = []
         width = in_channels
         for item in cfg:
@@ -118,7 +129,7 @@ class VGG(Classifier):
         self.head = nn.Linear(512, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.pre_head(self.features(image_input("VGG", data)))
+        return self.pre_head(self.features(self.images(data)))
 
 
 class Inception(Classifier):
@@ -131,6 +142,9 @@ class Inception(Classifier):
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, input_shape: Shape = None):
         super().__init__()
         check_positive_int("Inception", "in_channels", in_channels)
+        self.in_channels = in_channels
+        self.min_input_size = 2 if is_small(input_shape) else 1
+        check_input_shape("Inception", input_shape, in_channels, self.min_input_size)
         if is_small(input_shape):
             self.stem = nn.Sequential(
                 ConvNormAct(in_channels, 64, 3), ConvNormAct(64, 192, 3), nn.MaxPool2d(2)
@@ -138,17 +152,17 @@ class Inception(Classifier):
         else:
             self.stem = nn.Sequential(
                 ConvNormAct(in_channels, 64, 7, stride=2),
-                nn.MaxPool2d(3, stride=2, ceil_mode=True),
+                _pool(),
                 ConvNormAct(64, 192, 3),
-                nn.MaxPool2d(3, stride=2, ceil_mode=True),
+                _pool(),
             )
         self.blocks = nn.Sequential(
             InceptionBlock(192, 64, 96, 128, 16, 32, 32),  # 3a -> 256
             InceptionBlock(256, 128, 128, 192, 32, 96, 64),  # 3b -> 480
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            _pool(),
             InceptionBlock(480, 192, 96, 208, 16, 48, 64),  # 4a -> 512
             InceptionBlock(512, 160, 112, 224, 24, 64, 64),  # 4b -> 512
-            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            _pool(),
             InceptionBlock(512, 256, 160, 320, 32, 128, 128),  # 5a -> 832
             InceptionBlock(832, 384, 192, 384, 48, 128, 128),  # 5b -> 1024
         )
@@ -157,7 +171,7 @@ class Inception(Classifier):
         self.head = nn.Linear(1024, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.pool(self.blocks(self.stem(image_input("Inception", data))))
+        return self.pool(self.blocks(self.stem(self.images(data))))
 
 
 @register_model(inputs=("images",))

@@ -7,7 +7,9 @@ makes them compute the same function.
 
 The head reads the features through ``readout``: ``"flatten"`` (the default) keeps every
 pixel's features in (row, column, channel) order, which on a pixel grid batch is the
-order of the nodes, so the head knows where each feature is; ``"mean"`` averages over
+order of the nodes, so the head knows where each feature is. Its width is set by the
+``H x W`` of ``input_shape`` (28x28 when not given); ``grid_cnn`` average-pools images of
+another size to that grid first, ``grid_gnn`` needs grids of that size; ``"mean"`` averages over
 pixels (any image size, but position is lost: 0.79 validation accuracy on MNIST after one
 epoch, against 0.986 for ``"flatten"``).
 """
@@ -24,7 +26,7 @@ from gconv._checks import check_choice, check_positive_int
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
-from gconv.models._inputs import graph_inputs, image_input
+from gconv.models._inputs import check_input_shape, graph_inputs
 from gconv.models._registry import register_model
 
 READOUTS = ("flatten", "mean")
@@ -43,9 +45,13 @@ def _head_width(
     check_choice(owner, "readout", readout, READOUTS)
     if readout == "mean":
         return channels
-    if input_shape is None:
-        raise ValueError(f"{owner}: readout 'flatten' needs input_shape=(C, H, W) (got None)")
-    return channels * input_shape[-2] * input_shape[-1]
+    h, w = _flat_grid(input_shape)
+    return channels * h * w
+
+
+def _flat_grid(input_shape: tuple[int, int, int] | None) -> tuple[int, int]:
+    """The ``H x W`` a flatten head is sized for: MNIST's unless told."""
+    return (28, 28) if input_shape is None else (int(input_shape[-2]), int(input_shape[-1]))
 
 
 class GridCNN(Classifier):
@@ -71,7 +77,10 @@ class GridCNN(Classifier):
     ) -> None:
         super().__init__()
         widths = _widths("GridCNN", in_channels, hidden_channels)
+        check_input_shape("GridCNN", input_shape, in_channels, 1)
+        self.in_channels = in_channels
         self.readout, self.residual = readout, residual
+        self.grid = _flat_grid(input_shape)
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2) for a, b in pairwise(widths)
         )
@@ -80,12 +89,14 @@ class GridCNN(Classifier):
         self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
-        x = image_input("GridCNN", data)
+        x = self.images(data)
         for conv, norm in zip(self.convs, self.norms, strict=True):
             out = F.relu(norm(conv(x)))
             x = x + out if self.residual and out.shape == x.shape else out
         if self.readout == "mean":
             return x.mean(dim=(2, 3))
+        if x.shape[-2:] != self.grid:  # the head reads the grid it was sized for
+            x = F.adaptive_avg_pool2d(x, self.grid)
         return x.permute(0, 2, 3, 1).flatten(1)  # (row, col, channel): the node order
 
 
@@ -110,7 +121,9 @@ class GridGNN(Classifier):
     ) -> None:
         super().__init__()
         widths = _widths("GridGNN", in_channels, hidden_channels)
+        check_input_shape("GridGNN", input_shape, in_channels, 1)
         self.residual = residual
+        self.grid = _flat_grid(input_shape)
         self.convs = nn.ModuleList(GridConv2d(a, b, kernel_size) for a, b in pairwise(widths))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) if norm else nn.Identity() for b in widths[1:])
         self.num_features = _head_width("GridGNN", readout, widths[-1], input_shape)
@@ -128,6 +141,12 @@ class GridGNN(Classifier):
             x = x + out if self.residual and out.shape == x.shape else out
         if self.readout is not None:
             return self.readout(x, batch, num_graphs)
+        h, w = self.grid
+        if x.size(0) != num_graphs * h * w:
+            raise ValueError(
+                f"GridGNN: readout 'flatten' reads {h}x{w} pixel grids (input_shape); got "
+                f"{x.size(0)} nodes in {num_graphs} graphs; use readout='mean' for other sizes"
+            )
         # each graph's nodes are its pixels in row-major order: one row per graph
         return x.reshape(num_graphs, -1)
 
@@ -137,7 +156,7 @@ def grid_cnn(
     in_channels: int,
     num_classes: int,
     *,
-    input_shape: tuple[int, int, int] | None = (1, 28, 28),
+    input_shape: tuple[int, int, int] | None = None,
     hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
     readout: str = "flatten",
@@ -164,7 +183,7 @@ def grid_gnn(
     in_channels: int,
     num_classes: int,
     *,
-    input_shape: tuple[int, int, int] | None = (1, 28, 28),
+    input_shape: tuple[int, int, int] | None = None,
     hidden_channels: tuple[int, ...] = (16, 32, 32),
     kernel_size: int = 3,
     readout: str = "flatten",

@@ -11,7 +11,7 @@ from gconv._checks import check_positive_int
 from gconv.grid.residual import BasicBlock, Bottleneck
 from gconv.grid.squeeze_excite import SqueezeExcite
 from gconv.models._base import Classifier
-from gconv.models._inputs import image_input
+from gconv.models._inputs import check_input_shape
 from gconv.models._registry import register_model
 
 Block = type[BasicBlock] | type[Bottleneck]
@@ -58,6 +58,7 @@ class ResNet(Classifier):
     ) -> None:
         super().__init__()
         check_positive_int("ResNet", "in_channels", in_channels)
+        check_input_shape("ResNet", input_shape, in_channels, 1)
         check_positive_int("ResNet", "num_classes", num_classes)
         self.in_channels = in_channels
         if is_small(input_shape):
@@ -97,7 +98,7 @@ class ResNet(Classifier):
         return nn.Sequential(*units)
 
     def forward_features(self, data: Any) -> Tensor:
-        x = self.stem(image_input("ResNet", data))
+        x = self.stem(self.images(data))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.pool(x).flatten(1)
 

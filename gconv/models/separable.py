@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from gconv._checks import check_positive_int
 from gconv.grid.conv import ConvNormAct, DepthwiseSeparableConv2d
 from gconv.models._base import Classifier
-from gconv.models._inputs import image_input
+from gconv.models._inputs import check_input_shape
 from gconv.models._registry import register_model
 from gconv.models.resnet import is_small
 
@@ -63,6 +63,8 @@ class Xception(Classifier):
     ) -> None:
         super().__init__()
         check_positive_int("Xception", "in_channels", in_channels)
+        check_input_shape("Xception", input_shape, in_channels, 1)
+        self.in_channels = in_channels
         stride = 1 if is_small(input_shape) else 2
         self.entry = nn.Sequential(
             ConvNormAct(in_channels, 32, 3, stride=stride),
@@ -83,7 +85,7 @@ class Xception(Classifier):
         self.head = nn.Linear(2048, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.exit(self.middle(self.entry(image_input("Xception", data))))
+        return self.exit(self.middle(self.entry(self.images(data))))
 
 
 # MobileNet v1: (output channels, stride) of each depthwise-separable layer
@@ -110,6 +112,8 @@ class MobileNet(Classifier):
     ) -> None:
         super().__init__()
         check_positive_int("MobileNet", "in_channels", in_channels)
+        check_input_shape("MobileNet", input_shape, in_channels, 1)
+        self.in_channels = in_channels
         if not width_mult > 0:
             raise ValueError(f"MobileNet: width_mult must be > 0 (got {width_mult})")
 
@@ -132,7 +136,7 @@ class MobileNet(Classifier):
         self.head = nn.Linear(width, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.features(image_input("MobileNet", data))
+        return self.features(self.images(data))
 
 
 @register_model(inputs=("images",))

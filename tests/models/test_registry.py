@@ -117,9 +117,18 @@ def test_grid_gnn_with_the_cnn_weights_computes_the_same_function(readout: str) 
     assert_close(gnn(batch), cnn(images))
 
 
-def test_flatten_head_needs_the_input_shape() -> None:
-    with pytest.raises(ValueError, match="readout 'flatten' needs input_shape"):
-        get_model("grid_cnn", in_channels=1, num_classes=10, input_shape=None)
+def test_flatten_head_takes_any_image_size_and_names_the_grid_size_for_graphs() -> None:
+    cnn = get_model("grid_cnn", in_channels=3, num_classes=10)  # sized for 28x28
+    gnn = get_model("grid_gnn", in_channels=3, num_classes=10)
+    gnn.load_state_dict(cnn.state_dict())
+    images = torch.randn(2, 3, 28, 28)
+    assert_close(gnn(images_to_graphs(images)), cnn(images))  # at its size: the twin
+    for size in (8, 32):  # other sizes are pooled to 28x28 before the head
+        assert cnn(torch.randn(2, 3, size, size)).shape == (2, 10)
+    with pytest.raises(ValueError, match=r"GridGNN: readout 'flatten' reads 28x28 pixel grids"):
+        gnn(images_to_graphs(torch.randn(2, 3, 8, 8)))
+    with pytest.raises(ValueError, match=r"GridCNN: input_shape must be \(C, H, W\) with C = "):
+        get_model("grid_cnn", in_channels=3, num_classes=10, input_shape=(1, 28, 28))
 
 
 @pytest.mark.parametrize("size", [28, 32])

@@ -81,3 +81,36 @@ def test_every_model(name: str, kind: str, shape) -> None:
     model.eval()
     with torch.no_grad():
         assert model(data).shape == (rows, 7)
+
+
+IMAGE_MODELS = [name for name in list_models() if "images" in model_entry(name).inputs]
+
+
+@pytest.mark.parametrize("name", [n for n in IMAGE_MODELS if n != "mlp"])
+def test_image_model_without_input_shape_runs_down_to_its_smallest_size(name: str) -> None:
+    """No ``input_shape``: every size from ``min_input_size`` up reaches the head
+    (adaptive pooling), and a smaller one is refused by name, not by a torch error."""
+    model = build_model(name, in_channels=1, num_classes=3).eval()
+    smallest = model.min_input_size
+    with torch.no_grad():
+        for size in {smallest, 28, 33}:
+            assert model(torch.randn(1, 1, size, size)).shape == (1, 3), size
+    if smallest > 1:
+        with pytest.raises(ValueError, match=f"at least {smallest}x{smallest}"):
+            model(torch.randn(1, 1, smallest - 1, smallest - 1))
+
+
+@pytest.mark.parametrize("name", IMAGE_MODELS)
+def test_image_model_names_wrong_dtype_and_channels(name: str) -> None:
+    model = build_model(name, in_channels=1, num_classes=3, input_shape=(1, 28, 28))
+    with pytest.raises(TypeError, match="floating point"):
+        model(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+    if name != "mlp":  # an MLP counts features, not channels
+        with pytest.raises(ValueError, match="must have 1 channels"):
+            model(torch.randn(2, 3, 28, 28))
+
+
+@pytest.mark.parametrize(("name", "shape"), [("lenet5", (1, 4, 4)), ("inception", (1, 1, 1))])
+def test_input_shape_below_the_smallest_size_fails_at_construction(name: str, shape) -> None:
+    with pytest.raises(ValueError, match="input_shape must be at least"):
+        build_model(name, in_channels=1, num_classes=3, input_shape=shape)
