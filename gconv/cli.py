@@ -120,14 +120,7 @@ def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
 
 
 def _splits(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
-    if dataset.loader is None:
-        return dataset.train, dataset.val, dataset.test
-    make = dataset.loader
-    return (
-        make(dataset.train, batch_size=batch_size, shuffle=True),
-        make(dataset.val, batch_size=batch_size),
-        make(dataset.test, batch_size=batch_size),
-    )
+    return dataset.splits(batch_size)
 
 
 def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:

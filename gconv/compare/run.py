@@ -40,6 +40,9 @@ class TestCurve(Callback):
 
     def __init__(self, test: Any) -> None:
         self.test = test
+        self.reset()
+
+    def reset(self) -> None:
         self.accuracy: list[float] = []
         self.seconds: list[float] = []
 

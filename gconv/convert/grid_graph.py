@@ -181,6 +181,11 @@ def images_to_graphs(
     check_odd_kernel(owner, kernel_size)
     check_choice(owner, "connectivity", connectivity, (4, 8))
     b, c, h, w = images.shape
+    if b == 0 or h == 0 or w == 0:
+        raise ValueError(
+            f"{owner}: images must hold at least one image of at least 1x1 pixels "
+            f"(got shape {tuple(images.shape)})"
+        )
     if labels is not None and (
         not isinstance(labels, Tensor) or labels.dim() != 1 or labels.numel() != b
     ):

@@ -91,6 +91,43 @@ class LoadedDataset:
     folds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     loader: Callable[..., Any] | None = None
 
+    def splits(self, batch_size: int = 64) -> tuple[Any, Any, Any]:
+        """``(train, val, test)`` as the trainer takes them: wrapped in ``loader`` for
+        datasets that batch in their own way, else as they are."""
+        if self.loader is None:
+            return self.train, self.val, self.test
+        make = self.loader
+        return (
+            make(self.train, batch_size=batch_size, shuffle=True),
+            make(self.val, batch_size=batch_size),
+            make(self.test, batch_size=batch_size),
+        )
+
+    # It also behaves as the PyG (or torch) dataset it wraps, where users reach for one:
+    # ``len(cora)``, ``cora[0]``, ``for graph in mutag``, ``mutag.num_features``.
+
+    @property
+    def num_features(self) -> int:
+        """Node feature size (graphs) or channels (images), as PyG's ``num_features``."""
+        return self.in_channels
+
+    def _whole(self) -> Any:
+        if self.dataset is not None:
+            return self.dataset
+        from torch.utils.data import ConcatDataset
+
+        return ConcatDataset([self.train, self.val, self.test])  # images: every split
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._whole()[index]
+
+    def __iter__(self) -> Any:
+        whole = self._whole()
+        return (whole[i] for i in range(len(whole)))
+
 
 _LOADERS: dict[str, Callable[..., LoadedDataset]] = {}
 

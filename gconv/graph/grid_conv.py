@@ -131,11 +131,12 @@ class GridConv2d(MessagePassing):
                 raise ValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
         check_odd_kernel(owner, k)
         layer = cls(conv.in_channels, conv.out_channels, k, bias=conv.bias is not None)
+        layer = layer.to(device=conv.weight.device, dtype=conv.weight.dtype)  # as conv's
         with torch.no_grad():
             layer.weight.copy_(conv.weight)
             if conv.bias is not None and layer.bias is not None:
                 layer.bias.copy_(conv.bias)
-        return layer.to(conv.weight.device)
+        return layer
 
     def to_conv2d(self) -> nn.Conv2d:
         """The equivalent ``nn.Conv2d`` (stride 1, zero padding ``k // 2``), weights copied."""

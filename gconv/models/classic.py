@@ -110,9 +110,8 @@ class LeNet5(Classifier):
             nn.Conv2d(6, 16, 5),
             nn.ReLU(),
             nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(side),  # the identity at input_size; other sizes fit fc
         )
-        self.side = side
-        self.pool = nn.AdaptiveAvgPool2d(side)  # identity at input_size
         self.fc = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU()
         )
@@ -120,8 +119,7 @@ class LeNet5(Classifier):
         self.head = nn.Linear(84, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        x = self.conv(self.images(data))
-        return self.fc(x if x.shape[-2:] == (self.side, self.side) else self.pool(x))
+        return self.fc(self.conv(self.images(data)))
 
 
 @register_model(inputs=("images",))

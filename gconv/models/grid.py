@@ -95,8 +95,7 @@ class GridCNN(Classifier):
             x = x + out if self.residual and out.shape == x.shape else out
         if self.readout == "mean":
             return x.mean(dim=(2, 3))
-        if x.shape[-2:] != self.grid:  # the head reads the grid it was sized for
-            x = F.adaptive_avg_pool2d(x, self.grid)
+        x = F.adaptive_avg_pool2d(x, self.grid)  # the identity at the size it was built for
         return x.permute(0, 2, 3, 1).flatten(1)  # (row, col, channel): the node order
 
 

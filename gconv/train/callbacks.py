@@ -27,6 +27,7 @@ class TrainerLike(Protocol):
 
     should_stop: bool
     start_epoch: int
+    logged_metrics: frozenset[str]  # what each epoch of this fit will log
 
     def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]: ...
 
@@ -35,6 +36,10 @@ class TrainerLike(Protocol):
 
 class Callback:
     """Base class: override the hooks you need."""
+
+    def reset(self) -> None:
+        """Called first thing in every ``fit``, before a resume restores the state: a
+        callback reused across fits (one per seed or fold) starts each from scratch."""
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         """Called once before the first epoch (also when resuming)."""
@@ -62,7 +67,19 @@ class _Monitor:
         if mode == "auto":
             mode = "max" if "acc" in monitor or "f1" in monitor else "min"
         self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(min_delta)
-        self.best = math.inf if mode == "min" else -math.inf
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def check(self, logged: frozenset[str]) -> None:
+        """Before any training: the monitored metric must be one this fit logs."""
+        if logged and self.monitor not in logged:
+            hint = " (validation metrics need val data)" if self.monitor.startswith("val_") else ""
+            raise ValueError(
+                f"{self.owner}: monitor {self.monitor!r} is not logged by this fit; logged are "
+                f"{', '.join(sorted(logged))}{hint}"
+            )
 
     def value(self, logs: dict[str, float]) -> float:
         if self.monitor not in logs:
@@ -76,6 +93,15 @@ class _Monitor:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
+
+
+def _check_folder(path: Path) -> None:
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise ValueError(
+                f"ModelCheckpoint: dirpath must be a folder (got {str(path)!r}, and "
+                f"{str(part)!r} is a file)"
+            )
 
 
 class EarlyStopping(Callback):
@@ -102,10 +128,17 @@ class EarlyStopping(Callback):
         self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
         self.monitor, self.mode, self.patience = monitor, self._monitor.mode, patience
         self.restore_best_weights = restore_best_weights
+        self.reset()
+
+    def reset(self) -> None:
+        self._monitor.reset()
         self.wait = 0
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
         self.best_weights: dict[str, Any] | None = None
+
+    def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
+        self._monitor.check(trainer.logged_metrics)
 
     @property
     def best(self) -> float:
@@ -162,12 +195,18 @@ class ModelCheckpoint(Callback):
         meta: dict[str, Any] | None = None,
     ) -> None:
         self.dirpath = Path(dirpath)
+        _check_folder(self.dirpath)
         self._monitor = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
         self.monitor, self.save_last, self.meta = monitor, save_last, meta or {}
         self.best_path = self.dirpath / "best.pt"
         self.last_path = self.dirpath / "last.pt"
 
+    def reset(self) -> None:
+        self._monitor.reset()
+
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
+        self._monitor.check(trainer.logged_metrics)
+        _check_folder(self.dirpath)
         self.dirpath.mkdir(parents=True, exist_ok=True)
 
     def on_epoch_end(

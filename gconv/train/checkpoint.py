@@ -9,21 +9,64 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from gconv._io import save_atomic
 
-__all__ = ["load_checkpoint", "random_state", "save_atomic", "seed_everything", "set_random_state"]
+__all__ = [
+    "load_checkpoint",
+    "load_weights",
+    "random_state",
+    "save_atomic",
+    "seed_everything",
+    "set_random_state",
+]
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
     """Loads a checkpoint written by :class:`gconv.train.ModelCheckpoint`."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"load_checkpoint: no checkpoint at {path}")
-    state = torch.load(path, map_location=map_location, weights_only=False)
+        what = "a folder" if path.is_dir() else "nothing"
+        raise FileNotFoundError(f"load_checkpoint: no checkpoint file at {path} (found {what})")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # pickle, zip and torch all raise their own kinds
+        raise ValueError(
+            f"load_checkpoint: {path} is not a readable checkpoint, corrupt or truncated "
+            f"({type(err).__name__}: {err})"
+        ) from None
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"load_checkpoint: {path} is not a gconv checkpoint (no 'model' entry)")
     return state
+
+
+def load_weights(model: nn.Module, weights: dict[str, Any], owner: str) -> None:
+    """``model.load_state_dict(weights)``, or a ``ValueError`` that says how the two
+    differ (the checkpoint of another model, or of another size)."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in weights]
+    unexpected = [k for k in weights if k not in own]
+    resized = [
+        f"{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in weights and hasattr(weights[k], "shape") and weights[k].shape != v.shape
+    ]
+    if missing or unexpected or resized:
+        parts = [
+            f"{label} {', '.join(items[:3])}{' ...' if len(items) > 3 else ''}"
+            for label, items in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("other shapes", resized),
+            )
+            if items
+        ]
+        raise ValueError(
+            f"{owner}: the checkpoint holds the weights of another model "
+            f"({type(model).__name__} has {'; '.join(parts)})"
+        )
+    model.load_state_dict(weights)
 
 
 def random_state() -> dict[str, Any]:

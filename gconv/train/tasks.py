@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import DataLoader as PyGDataLoader
@@ -78,6 +78,15 @@ class Task(ABC):
     def loss(self, logits: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(logits, target)
 
+    def labels(self, data: Any, phase: str) -> Tensor | None:
+        """Every target of ``data`` for ``phase``, when they can be read without
+        iterating it (``None`` otherwise): what :func:`check_labels` validates once."""
+        data = getattr(data, "dataset", data)  # a loader's dataset
+        if isinstance(data, TensorDataset) and len(data.tensors) >= 2:
+            return data.tensors[1]
+        y = getattr(data, "y", None)
+        return y if isinstance(y, Tensor) else None
+
     def metrics(self, logits: Tensor, target: Tensor, *, f1: bool = False) -> dict[str, float]:
         """``loss`` and ``accuracy`` (and ``macro_f1``) over all examples at once."""
         predicted = logits.argmax(-1)
@@ -112,6 +121,12 @@ class ImageTask(Task):
 
 class NodeTask(Task):
     """Full-batch node classification on one graph; a phase is a node mask."""
+
+    def labels(self, data: Any, phase: str) -> Tensor | None:
+        y, mask = getattr(data, "y", None), getattr(data, self.masks[phase], None)
+        if not isinstance(y, Tensor):
+            return None
+        return y[mask] if isinstance(mask, Tensor) else y
 
     name, input_kind = "node", "nodes"
     masks: ClassVar[dict[str, str]] = {

@@ -15,10 +15,13 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.data import LoadedDataset
 from gconv.models import fits
+from gconv.train._validate import check_batch, check_labels, check_not_empty, num_classes_of
 from gconv.train.callbacks import Callback
 from gconv.train.checkpoint import (
     load_checkpoint,
+    load_weights,
     random_state,
     seed_everything,
     set_random_state,
@@ -27,6 +30,7 @@ from gconv.train.tasks import TASKS, NodeTask, Task, count, get_task, infer_task
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 OPTIMIZERS = ("adam", "adamw", "sgd")
+NONFINITE_EVERY = 50  # steps between looks at the loss's finiteness (each is a device sync)
 SCHEDULERS = ("cosine",)
 
 
@@ -134,6 +138,8 @@ class Trainer:
         self.amp = amp and self.device.type == "cuda"
         self.should_stop = False
         self.start_epoch = 0
+        self.logged_metrics: frozenset[str] = frozenset()
+        self._first_batch = False
         self.history = History()
         self._optimizer: torch.optim.Optimizer | None = None
         self._schedule: torch.optim.lr_scheduler.LRScheduler | None = None
@@ -174,12 +180,33 @@ class Trainer:
         optimizer, epoch, history, random state and callback state are restored, so the
         run ends as if it had never been interrupted.
         """
+        if isinstance(train, LoadedDataset):  # fit(model, load_dataset(...)): its splits
+            train, default_val, _ = train.splits(self.batch_size)
+            val = default_val if val is None else val
+        check_not_empty("train", train)
+        if val is not None:
+            check_not_empty("val", val)
         task = self._task(train)
         verdict = fits(model, task.input_kind)
         if not verdict:
             raise ValueError(f"Trainer.fit: {verdict.reason}")
         if val is None and isinstance(task, NodeTask) and hasattr(train, "val_mask"):
             val = train
+        classes = num_classes_of(model)
+        check_labels("train", task.labels(train, "train"), classes)
+        if val is not None:
+            check_labels("val", task.labels(val, "val"), classes)
+        # what every epoch logs, so that callbacks refuse a monitor before any training
+        self.logged_metrics = frozenset(
+            (
+                "loss",
+                "accuracy",
+                "seconds",
+                *(("val_loss", "val_accuracy") if val is not None else ()),
+            )
+        )
+        for callback in self.callbacks:
+            callback.reset()  # a callback reused across fits (seeds, folds) starts clean
         if self.seed is not None:
             seed_everything(self.seed)
         model.to(self.device)
@@ -188,10 +215,11 @@ class Trainer:
         self.history, self.start_epoch, self.should_stop = History(), 0, False
         if resume is not None:
             self._restore(model, resume)
-        train = task.prepare(train, self.device)
-        val = task.prepare(val, self.device) if val is not None else None
         for callback in self.callbacks:
             callback.on_fit_start(self, model)
+        train = task.prepare(train, self.device)
+        val = task.prepare(val, self.device) if val is not None else None
+        self._first_batch = True
         for epoch in range(self.start_epoch, self.max_epochs):
             start = time.perf_counter()
             logs = self._train_epoch(model, task, train, epoch)
@@ -222,17 +250,22 @@ class Trainer:
         )
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
-        seen = 0
+        # the first step whose loss was not finite, kept on the device: looked at every
+        # NONFINITE_EVERY steps, not every step, so that CUDA never waits on it
+        bad_step = torch.full((), -1, device=self.device, dtype=torch.long)
+        seen, step = 0, -1
         for step, batch in enumerate(bar):
             batch = task.to_device(batch, self.device)
             with self._autocast():
                 logits, target = task.forward(model, batch, "train")
+                if self._first_batch:
+                    check_batch(logits, target)
+                    self._first_batch = False
                 loss = task.loss(logits, target)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"Trainer: the loss became {loss.item()} at epoch {epoch + 1}, step "
-                    f"{step + 1}; lower the learning rate or set grad_clip"
-                )
+            first_bad = (bad_step < 0) & ~torch.isfinite(loss.detach())
+            bad_step = torch.where(first_bad, torch.full_like(bad_step, step), bad_step)
+            if step % NONFINITE_EVERY == 0:
+                self._check_finite(bad_step, epoch)
             optimizer.zero_grad(set_to_none=True)
             self._scaler.scale(loss).backward()
             if self.grad_clip is not None:
@@ -246,9 +279,18 @@ class Trainer:
             loss_sum += loss.detach() * n
             correct += (logits.detach().argmax(-1) == target).sum()
             seen += n
+        self._check_finite(bad_step, epoch)
         if seen == 0:
             raise ValueError(f"Trainer: the training data of epoch {epoch + 1} had no examples")
         return {"loss": loss_sum.item() / seen, "accuracy": correct.item() / seen}
+
+    def _check_finite(self, bad_step: Tensor, epoch: int) -> None:
+        step = int(bad_step)
+        if step >= 0:
+            raise FloatingPointError(
+                f"Trainer: the loss was not finite at epoch {epoch + 1}, step {step + 1}; "
+                "lower the learning rate or set grad_clip"
+            )
 
     def _autocast(self) -> Any:
         if not self.amp:
@@ -283,7 +325,9 @@ class Trainer:
 
     def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:
         """``loss``, ``accuracy`` and ``macro_f1`` on ``data`` (a node task scores
-        ``test_mask``)."""
+        ``test_mask``; a :func:`gconv.load_dataset` result, its test split)."""
+        if isinstance(data, LoadedDataset):
+            data = data.splits(self.batch_size)[2]
         model.to(self.device)
         return self._evaluate(model, self._task(data), data, "test", f1=True)
 
@@ -308,9 +352,21 @@ class Trainer:
 
     def _restore(self, model: nn.Module, path: str | os.PathLike[str]) -> None:
         state = load_checkpoint(path, map_location=self.device)
-        model.load_state_dict(state["model"])
+        for key in ("optimizer", "scaler", "epoch", "history", "random_state", "callbacks"):
+            if key not in state:
+                raise ValueError(
+                    f"Trainer.fit: resume={str(path)!r} holds weights only (no {key!r}); "
+                    "resume takes a last.pt written by ModelCheckpoint"
+                )
+        load_weights(model, state["model"], f"Trainer.fit: resume={str(path)!r}")
         assert self._optimizer is not None
-        self._optimizer.load_state_dict(state["optimizer"])
+        try:
+            self._optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise ValueError(
+                f"Trainer.fit: resume={str(path)!r} has optimizer state that does not fit "
+                f"this trainer's optimizer ({err})"
+            ) from None
         self._scaler.load_state_dict(state["scaler"])
         if self._schedule is not None and state.get("schedule") is not None:
             self._schedule.load_state_dict(state["schedule"])

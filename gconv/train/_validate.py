@@ -1,0 +1,75 @@
+"""Checks of what ``Trainer.fit`` is given, paid once per dataset rather than per step.
+
+A verdict is remembered against the label tensor it read (its identity and version, as
+:mod:`gconv.graph._cache` keys a normalization), so a second ``fit`` on the same data,
+e.g. one per seed, checks nothing again and an in-place edit of the labels is seen.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import torch
+from torch import Tensor
+
+# id(labels) -> (a weak reference to them, their version, num_classes): a tensor cannot be
+# a WeakKeyDictionary key (its == is elementwise), and the reference tells a reused id
+_checked: dict[int, tuple[weakref.ref[Tensor], int, int | None]] = {}
+
+
+def check_not_empty(name: str, data: Any) -> None:
+    """``data`` must hold at least one example, when it can say how many it holds."""
+    try:
+        size = len(data)
+    except TypeError:
+        return
+    if size == 0:
+        raise ValueError(
+            f"Trainer.fit: {name} data must hold at least one example (got an empty "
+            f"{type(data).__name__})"
+        )
+
+
+def check_labels(name: str, labels: Tensor | None, num_classes: int | None) -> None:
+    """Class labels must be integers in ``[0, num_classes)``; one device sync, once."""
+    if labels is None or labels.numel() == 0:
+        return
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(
+            f"Trainer.fit: {name} labels must be integer class ids (got dtype {labels.dtype})"
+        )
+    seen = _checked.get(id(labels))
+    if seen is not None and seen[0]() is labels and seen[1:] == (labels._version, num_classes):
+        return
+    lo, hi = (int(v) for v in labels.aminmax())
+    if lo < 0:
+        raise ValueError(f"Trainer.fit: {name} labels must be >= 0 (got {lo})")
+    if num_classes is not None and hi >= num_classes:
+        raise ValueError(
+            f"Trainer.fit: {name} labels must be < num_classes = {num_classes}, the model's "
+            f"outputs (got {hi})"
+        )
+    for key in [k for k, (ref, *_) in _checked.items() if ref() is None]:
+        del _checked[key]
+    _checked[id(labels)] = (weakref.ref(labels), labels._version, num_classes)
+
+
+def check_batch(logits: Tensor, target: Tensor) -> None:
+    """The first batch of a fit: targets against the width of the model's output (for
+    data whose labels cannot be read up front)."""
+    if logits.dim() < 1 or target.numel() == 0:
+        return
+    lo, hi = (int(v) for v in target.aminmax())
+    if lo < 0 or hi >= logits.size(-1):
+        raise ValueError(
+            f"Trainer.fit: labels must be in [0, {logits.size(-1)}), the model's "
+            f"{logits.size(-1)} outputs (got labels from {lo} to {hi})"
+        )
+
+
+def num_classes_of(model: Any) -> int | None:
+    """How many classes a model predicts, when its head says so."""
+    head = getattr(model, "head", None)
+    out = getattr(head, "out_features", None)
+    return out if isinstance(out, int) else None
