@@ -1,6 +1,10 @@
 """gconv: grid and graph convolutions under one roof, on PyTorch Geometric."""
 
-from gconv import nn, transforms
+from gconv import (
+    _pyg,  # noqa: F401  (first: imports PyG without its torch warning)
+    nn,
+    transforms,
+)
 from gconv.convert import graphs_to_images, grid_graph, images_to_graphs
 from gconv.data import data_root, list_datasets, load_dataset
 from gconv.graph import adjacency_matrix, gcn_normalize, normalized_adjacency

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +92,7 @@ def load(args: argparse.Namespace, recipe: Recipe) -> LoadedDataset:
 
 
 def _folds(args: argparse.Namespace, recipe: Recipe) -> int | None:
-    folds = args.folds or recipe.folds
+    folds = _given(args.folds, recipe.folds)
     if args.folds is not None and args.folds < 2:
         raise UsageError(f"--folds must be >= 2 (got {args.folds})")
     if folds and args.dataset not in FOLD_DATASETS:
@@ -119,17 +121,23 @@ def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
     }
 
 
+def _given(value: Any, default: Any) -> Any:
+    """A flag's value when it was given (0 included, so that it is checked), else the
+    default."""
+    return default if value is None else value
+
+
 def _splits(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
     return dataset.splits(batch_size)
 
 
 def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
     return {
-        "max_epochs": args.epochs or (recipe.quick_epochs if args.quick else recipe.epochs),
-        "lr": args.lr or recipe.lr,
+        "max_epochs": _given(args.epochs, recipe.quick_epochs if args.quick else recipe.epochs),
+        "lr": _given(args.lr, recipe.lr),
         "weight_decay": recipe.weight_decay,
         "scheduler": recipe.scheduler,
-        "batch_size": args.batch_size or recipe.batch_size,
+        "batch_size": _given(args.batch_size, recipe.batch_size),
         "device": args.device,
         "progress": not args.no_progress,
     }
@@ -260,7 +268,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if dataset.folds and (args.folds or recipe.folds):
+    if dataset.folds and _given(args.folds, recipe.folds):
         runs, extra = train_folds(args, dataset, out, kwargs)
     else:
         runs, extra = train_seeds(args, dataset, out, kwargs), {}
@@ -335,9 +343,9 @@ def compare(args: argparse.Namespace) -> None:
         if value is not None and value < 1:
             raise UsageError(f"--{flag} must be >= 1 (got {value})")
     protocol = Protocol(
-        budget=args.budget or defaults.budget,
-        epochs=args.epochs or (1 if args.quick else defaults.epochs),
-        seeds=args.seeds or defaults.seeds,
+        budget=_given(args.budget, defaults.budget),
+        epochs=_given(args.epochs, 1 if args.quick else defaults.epochs),
+        seeds=_given(args.seeds, defaults.seeds),
         quick=args.quick,
     )
     run_compare(protocol, rows=rows, out=args.out, root=args.root, progress=not args.no_progress)
@@ -403,16 +411,31 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
 }
 
 
+def _say(err: BaseException) -> None:
+    """One line on stderr, never a traceback."""
+    print(f"gconv: {' '.join(str(err).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # the process is ours: torch's deprecation notices about its own internals are noise
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(_geometric)?\b")
     args = parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
     except UsageError as err:
-        print(f"gconv: {err}", file=sys.stderr)
+        _say(err)
         return 2
     except DatasetNotFoundError as err:
-        print(f"gconv: {err}", file=sys.stderr)
+        _say(err)
         return 1
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
+        if os.environ.get("GCONV_DEBUG"):  # the full traceback, for reporting a bug
+            raise
+        _say(err)  # gconv's own checks name the argument, what was expected and what came
+        return 2
+    except KeyboardInterrupt:
+        _say(KeyboardInterrupt("interrupted"))
+        return 130
     return 0
 
 

@@ -186,3 +186,68 @@ def test_compare_quick_writes_every_row_and_resumes(tmp_path: Path, data_root: P
     assert [p.stat().st_mtime_ns for p in done] == stamps
     again = json.loads((out / "compare.json").read_text())
     assert again["rows"][0]["accuracies"] == report["rows"][0]["accuracies"]
+
+
+def _one_line_error(capsys, argv: list[str]) -> str:
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gconv: ") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "mutag", "gin", "--folds", "1"], "--folds must be >= 2"),
+        (["train", "digits", "lenet5", "--quick"], "at least 12x12"),
+        (["summary", "resnet18", "--input", "1,2"], "--input"),
+        (["train", "cora", "gcn", "--epochs", "0"], "max_epochs must be >= 1"),
+        (["train", "cora", "gcn", "--lr", "-1"], "lr must be > 0"),
+        (["train", "cora", "gcn", "--batch-size", "0"], "batch_size must be >= 1"),
+        (["compare", "--epochs", "0"], "--epochs must be >= 1"),
+        (["compare", "--rows", "cnn/pixels"], "compare: rows must be from"),
+    ],
+)
+def test_user_errors_are_one_line(capsys, small_root: Path, argv: list[str], message: str) -> None:
+    assert message in _one_line_error(
+        capsys, [*argv, "--root", str(small_root)] if argv[0] == "train" else argv
+    )
+
+
+def test_explain_with_a_missing_or_corrupt_checkpoint_is_one_line(tmp_path: Path, capsys) -> None:
+    assert "no checkpoint file" in _one_line_error(
+        capsys, ["explain", str(tmp_path / "none.pt"), "0", "--out", str(tmp_path / "maps")]
+    )
+    (tmp_path / "bad.pt").write_bytes(b"junk")
+    assert "corrupt or truncated" in _one_line_error(
+        capsys, ["explain", str(tmp_path / "bad.pt"), "0", "--out", str(tmp_path / "maps")]
+    )
+
+
+def test_train_into_a_file_is_one_line(tmp_path: Path, capsys, small_root: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    out = str(tmp_path / "file")
+    assert "must be a folder" in _one_line_error(
+        capsys, ["train", "digits", "mlp", "--quick", "--out", out, "--root", str(small_root)]
+    )
+
+
+def test_cli_prints_no_future_warnings(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gconv",
+            "train",
+            "digits",
+            "mlp",
+            "--quick",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+    assert "FutureWarning" not in result.stderr, result.stderr

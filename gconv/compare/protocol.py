@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gconv._checks import check_positive_int
 from gconv.models import DeepGNN, build_model
 
 # the default run trains every row for this many epochs; see the README for its time
@@ -44,6 +45,12 @@ class Protocol:
     )
     quick: bool = False
     version: int = 1  # bumped whenever a row's network or data changes
+
+    def __post_init__(self) -> None:
+        for name in ("budget", "layers", "epochs", "seeds", "batch_size"):
+            check_positive_int("compare", name, getattr(self, name))
+        if not self.lr > 0:
+            raise ValueError(f"compare: lr must be > 0 (got {self.lr!r})")
 
     def key(self) -> str:
         """Identifies what a finished seed of a row depends on (not the seed count, so a

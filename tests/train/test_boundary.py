@@ -183,7 +183,7 @@ def test_checkpoint_of_another_model(tmp_path: Path) -> None:
             _model(), _images(), resume=tmp_path / "last.pt"
         )
     wider = get_model("lenet5", in_channels=1, num_classes=5, input_shape=(1, 12, 12))
-    with pytest.raises(ValueError, match="other shapes head.weight"):
+    with pytest.raises(ValueError, match=r"other shapes head\.weight"):
         from gconv.train.checkpoint import load_weights
 
         load_weights(wider, _model().state_dict(), "test")
