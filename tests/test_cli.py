@@ -205,7 +205,7 @@ def _one_line_error(capsys, argv: list[str]) -> str:
         (["train", "cora", "gcn", "--lr", "-1"], "lr must be > 0"),
         (["train", "cora", "gcn", "--batch-size", "0"], "batch_size must be >= 1"),
         (["compare", "--epochs", "0"], "--epochs must be >= 1"),
-        (["compare", "--rows", "cnn/pixels"], "compare: rows must be from"),
+        (["compare", "--rows", "cnn/pixels"], "--rows must be from"),
     ],
 )
 def test_user_errors_are_one_line(capsys, small_root: Path, argv: list[str], message: str) -> None:
