@@ -121,6 +121,16 @@ def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
     }
 
 
+def _folder(path: str, flag: str) -> Path:
+    """The output folder, made; a file in its place is a usage error, not a traceback."""
+    folder = Path(path)
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise UsageError(f"{flag} must be a folder (got {path!r}, and {str(part)!r} is a file)")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _given(value: Any, default: Any) -> Any:
     """A flag's value when it was given (0 included, so that it is checked), else the
     default."""
@@ -265,8 +275,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     dataset = load(args, recipe)
     build(args.model, dataset)  # says why not before anything is written or trained
     kwargs = _trainer_kwargs(args, recipe)
-    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(args.out or f"runs/{args.dataset}-{args.model}", "--out")
     start = time.perf_counter()
     if dataset.folds and _given(args.folds, recipe.folds):
         runs, extra = train_folds(args, dataset, out, kwargs)
@@ -315,7 +324,7 @@ def explain(args: argparse.Namespace) -> None:
         raise UsageError(f"IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})")
     image, label = dataset.test[args.index]
     layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
-    out = Path(args.out)
+    out = _folder(args.out, "--out")
     plot_feature_maps(feature_maps(model, image, layers), out)
     plot_filters(model, out / "filters.png")
     with torch.no_grad():
@@ -348,6 +357,7 @@ def compare(args: argparse.Namespace) -> None:
         seeds=_given(args.seeds, defaults.seeds),
         quick=args.quick,
     )
+    _folder(args.out, "--out")
     run_compare(protocol, rows=rows, out=args.out, root=args.root, progress=not args.no_progress)
     print(f"wrote {args.out}/compare.json, compare.md, compare.png")
 
@@ -428,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetNotFoundError as err:
         _say(err)
         return 1
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, TypeError, OSError, FloatingPointError) as err:
         if os.environ.get("GCONV_DEBUG"):  # the full traceback, for reporting a bug
             raise
         _say(err)  # gconv's own checks name the argument, what was expected and what came
