@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from gconv.viz._figure import pyplot, save
+from gconv.viz._figure import save, subplots
 
 
 def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> Any:
@@ -18,14 +18,13 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
     Returns:
         The matplotlib ``Figure``.
     """
-    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
         raise ValueError("plot_history: history must hold per-epoch 'loss' (got none)")
     epochs = range(1, len(logs["loss"]) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
             if key in logs:

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gconv.viz._figure import pyplot, save
+from gconv.viz._figure import save, subplots
 
 
 def conv_layers(model: nn.Module) -> list[str]:
@@ -61,7 +61,6 @@ def plot_feature_maps(
     Returns:
         The figures, one per layer.
     """
-    plt = pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures = []
@@ -73,7 +72,7 @@ def plot_feature_maps(
         n = min(max_channels, fmap.size(0))
         cols = math.ceil(math.sqrt(n))
         rows = math.ceil(n / cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows), squeeze=False)
+        fig, axes = subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows), squeeze=False)
         for i, ax in enumerate(axes.flat):
             ax.axis("off")
             if i < n:
@@ -89,7 +88,6 @@ def plot_filters(
 ) -> Any:
     """Plots the kernels of the first convolution (one row per output channel, one
     column per input channel, at most 64 x 3)."""
-    plt = pyplot()
     weight = model_or_weight
     if isinstance(model_or_weight, nn.Module):
         convs = [m for m in model_or_weight.modules() if isinstance(m, nn.Conv2d)]
@@ -105,7 +103,7 @@ def plot_filters(
     n, c = w.shape[:2]
     cols = min(8, n) * c
     rows = math.ceil(n / min(8, n))
-    fig, axes = plt.subplots(rows, cols, figsize=(0.8 * cols, 0.8 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(0.8 * cols, 0.8 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i in range(n):
@@ -124,8 +122,7 @@ def plot_image(image: Tensor, title: str = "", path: str | os.PathLike[str] | No
     """
     if image.dim() != 3 or image.size(0) not in (1, 3):
         raise ValueError(f"plot_image: image must be [1 or 3, H, W] (got {tuple(image.shape)})")
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(3, 3))
+    fig, ax = subplots(figsize=(3, 3))
     if image.size(0) == 1:
         ax.imshow(image[0].cpu().numpy(), cmap="gray")
     else:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gconv.viz._figure import pyplot, save
+from gconv.viz._figure import save, subplots
 
 
 def plot_confusion_matrix(
@@ -23,7 +23,6 @@ def plot_confusion_matrix(
     """Plots scikit-learn's confusion matrix (rows: true class, columns: predicted)."""
     from sklearn.metrics import confusion_matrix
 
-    plt = pyplot()
     true = torch.as_tensor(y_true).cpu().numpy()
     pred = torch.as_tensor(y_pred).cpu().numpy()
     if true.shape != pred.shape:
@@ -38,7 +37,7 @@ def plot_confusion_matrix(
     matrix = confusion_matrix(true, pred, labels=labels, normalize="true" if normalize else None)
     names = list(class_names) if class_names is not None else [str(i) for i in labels]
     size = max(4.0, 0.5 * len(names))
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = subplots(figsize=(size, size))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(names)), names, rotation=45)
     ax.set_yticks(range(len(names)), names)
@@ -60,7 +59,6 @@ def draw_graph(
     import networkx as nx
     from torch_geometric.utils import to_networkx
 
-    plt = pyplot()
     if getattr(data, "edge_index", None) is None:
         raise TypeError(
             f"draw_graph: expected a PyG Data with edge_index (got {type(data).__name__})"
@@ -82,7 +80,7 @@ def draw_graph(
         categorical = not node_color.is_floating_point()
         cmap = "tab10" if categorical else "viridis"
         style = {"node_color": node_color.cpu().numpy(), "cmap": cmap}
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = subplots(figsize=(5, 5))
     nx.draw(graph, layout, ax=ax, node_size=80, width=0.8, **style)
     ax.set_title(f"{data.num_nodes} nodes, {graph.number_of_edges()} edges", fontsize=9)
     return save(fig, path)

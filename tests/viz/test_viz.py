@@ -76,3 +76,22 @@ def test_draw_graph_grid_and_molecule(tmp_path: Path, mutag) -> None:
     fig = draw_graph(molecule, tmp_path / "molecule.png")
     assert f"{molecule.num_nodes} nodes" in fig.axes[0].get_title()
     assert (tmp_path / "molecule.png").stat().st_size > 1000
+
+
+def test_plots_leave_the_matplotlib_backend_and_pyplot_alone(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, matplotlib
+matplotlib.use("svg")  # the user's choice, which gconv must keep
+from gconv.viz import plot_history
+from gconv.train import History
+h = History()
+h.append(0, {{"loss": 1.0, "accuracy": 0.5}})
+plot_history(h, {str(tmp_path / "h.png")!r})
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert "matplotlib.pyplot" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert _png_size(tmp_path / "h.png")[0] > 0
