@@ -7,6 +7,7 @@ Every message names the caller, the argument, what was expected and what came, s
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import torch
@@ -86,7 +87,7 @@ def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> T
             f"{owner}: edge_index must be an integer tensor (torch.long) (got {edge_index.dtype})"
         )
     if edge_index.numel() > 0:
-        lo, hi = int(edge_index.min()), int(edge_index.max())
+        lo, hi = _id_range(edge_index)
         if lo < 0:
             raise ValueError(f"{owner}: edge_index must hold node ids >= 0 (got {lo})")
         if num_nodes is not None and hi >= num_nodes:
@@ -94,6 +95,24 @@ def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> T
                 f"{owner}: edge_index holds node id {hi}, out of range for {num_nodes} nodes"
             )
     return edge_index
+
+
+# id(edge_index) -> (weak reference, version, smallest id, largest id): the range of a graph
+# is read once (one device sync), then every layer and every epoch that sees the same
+# tensor, unmodified, is checked against it for free
+_ranges: dict[int, tuple[weakref.ref[Tensor], int, int, int]] = {}
+
+
+def _id_range(edge_index: Tensor) -> tuple[int, int]:
+    seen = _ranges.get(id(edge_index))
+    if seen is not None and seen[0]() is edge_index and seen[1] == edge_index._version:
+        return seen[2], seen[3]
+    lo, hi = (int(v) for v in edge_index.aminmax())
+    if len(_ranges) > 64:  # forget graphs that are gone
+        for key in [k for k, (ref, *_) in _ranges.items() if ref() is None]:
+            del _ranges[key]
+    _ranges[id(edge_index)] = (weakref.ref(edge_index), edge_index._version, lo, hi)
+    return lo, hi
 
 
 def check_edge_weight(owner: str, edge_weight: Tensor | None, num_edges: int) -> Tensor | None:

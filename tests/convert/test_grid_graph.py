@@ -144,3 +144,9 @@ def test_batched_template_is_shared_and_rebuilt_after_in_place_changes() -> None
     assert third.edge_index is not first.edge_index
     reference = Batch.from_data_list([ImageToGridGraph()(image) for image in images])
     assert torch.equal(third.edge_index, reference.edge_index)
+
+
+@pytest.mark.parametrize("shape", [(0, 1, 8, 8), (2, 1, 0, 8)])
+def test_images_to_graphs_refuses_an_empty_batch(shape) -> None:
+    with pytest.raises(ValueError, match="images_to_graphs: images must hold at least one image"):
+        images_to_graphs(torch.randn(*shape))

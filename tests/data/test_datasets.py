@@ -109,3 +109,20 @@ def test_mnist_missing_files_offline_say_what_and_where(
     assert str(tmp_path / folder) in message
     assert "GCONV_DATA" in message and "Expected:" in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_loaded_datasets_behave_as_pyg_datasets(small_root) -> None:
+    from torch_geometric.data import Data
+
+    cora = load_dataset("cora", root=small_root)
+    assert len(cora) == 1 and isinstance(cora[0], Data) and cora[0].num_nodes == 2708
+    assert [g.num_nodes for g in cora] == [2708]
+    assert (cora.num_features, cora.num_classes) == (1433, 7)
+    mutag = load_dataset("mutag", root=small_root)
+    assert len(mutag) == 188 and mutag.num_features == 7 and mutag.num_classes == 2
+    assert sum(1 for _ in mutag) == 188 and mutag[0].y.shape == (1,)
+    assert len(mutag[:10]) == 10  # slicing, as PyG's
+    digits = load_dataset("digits")
+    assert len(digits) == len(digits.train) + len(digits.val) + len(digits.test)
+    x, _ = digits[0]
+    assert x.shape == (1, 8, 8) and digits.num_features == 1

@@ -217,3 +217,16 @@ def test_table_backward_without_a_reverse_table() -> None:
     assert torch.autograd.gradcheck(
         lambda v: conv(v, edge_index, edge_type, path="table"), (x.detach().requires_grad_(),)
     )
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_from_conv2d_keeps_the_convolutions_dtype(dtype: torch.dtype) -> None:
+    conv = nn.Conv2d(2, 3, 3, padding=1).to(dtype)
+    layer = GridConv2d.from_conv2d(conv)
+    assert layer.weight.dtype == dtype and layer.weight.device == conv.weight.device
+    if dtype == torch.float64:  # CPU half kernels are patchy; float64 runs end to end
+        images = torch.randn(2, 2, 5, 5, dtype=dtype)
+        batch = images_to_graphs(images)
+        out = layer(batch.x, batch.edge_index, batch.edge_type, grid_shape=batch.grid_shape)
+        torch.testing.assert_close(out.view(2, 5, 5, 3).permute(0, 3, 1, 2), conv(images))
+        assert layer.to_conv2d().weight.dtype == dtype
