@@ -1,0 +1,52 @@
+"""A PyG user's script runs with only its import changed, and computes what PyG computes."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gconv.data.datasets import BUNDLED
+
+REPO = Path(__file__).resolve().parents[1]
+GCONV_IMPORT = "from gconv.nn import GCNLayer as GCNConv"
+
+
+@pytest.fixture(scope="module")
+def planetoid_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("planetoid")
+    shutil.copytree(BUNDLED / "Cora", root / "Cora")  # raw files only: Planetoid processes
+    return root
+
+
+def _run(script: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def _accuracy(out: str) -> float:
+    match = re.search(r"test accuracy (\d\.\d+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [[], ["--gdc", "--epochs", "20"]], ids=["gcn", "gdc"])
+def test_pyg_gcn_script_with_gconv_equals_pyg(
+    tmp_path: Path, planetoid_root: Path, extra: list[str]
+) -> None:
+    ours = REPO / "examples" / "pyg_gcn.py"
+    source = ours.read_text()
+    assert source.count(GCNG := GCONV_IMPORT) == 1  # the one line that names gconv
+    reference = tmp_path / "pyg_gcn_reference.py"
+    reference.write_text(source.replace(GCNG, "from torch_geometric.nn import GCNConv"))
+    args = ["--root", str(planetoid_root), *extra]
+    out, expected = _run(ours, *args), _run(reference, *args)
+    strip = lambda text: re.sub(r"median seconds per epoch .*", "", text)  # noqa: E731
+    assert strip(out) == strip(expected)  # every logged loss and accuracy, to 4 decimals
+    if not extra:
+        assert _accuracy(out) >= 0.79  # Kipf and Welling: 0.815
