@@ -75,6 +75,16 @@ def check_features(
     return x
 
 
+def check_dtype(owner: str, x: Tensor, weight: Tensor) -> None:
+    """Features must have the weights' floating type (autocast, which casts for itself,
+    excepted)."""
+    if x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type):
+        raise TypeError(
+            f"{owner}: the input must have the weights' dtype {weight.dtype} (got {x.dtype}); "
+            f"convert one of them, e.g. x.to({weight.dtype}) or model.to({x.dtype})"
+        )
+
+
 def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> Tensor:
     """``edge_index`` must be an integer ``[2, num_edges]`` tensor with ids in range."""
     edge_index = check_tensor(owner, "edge_index", edge_index)

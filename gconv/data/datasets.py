@@ -11,6 +11,7 @@ the package (under 1 MB), so they work offline on a fresh install; for MNIST
 
 from __future__ import annotations
 
+import inspect
 import os
 import urllib.error
 from collections.abc import Callable
@@ -164,6 +165,18 @@ def load_dataset(
     if name not in _LOADERS:
         raise ValueError(
             f"load_dataset: name must be one of {', '.join(list_datasets())} (got {name!r})"
+        )
+    loader = _LOADERS[name]
+    params = inspect.signature(loader).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):  # passes them on
+        loader = _LOADERS["mnist"]
+        params = inspect.signature(loader).parameters
+    options = [p for p in params if p != "root"]
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        raise TypeError(
+            f"load_dataset: {name} takes the options {', '.join(options) or 'none'} "
+            f"(got {', '.join(unknown)})"
         )
     return _LOADERS[name](data_root(root), **kwargs)
 

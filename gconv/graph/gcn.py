@@ -16,6 +16,7 @@ from torch_geometric.nn.inits import zeros
 from gconv._checks import (
     check_bool,
     check_choice,
+    check_dtype,
     check_edge_index,
     check_edge_weight,
     check_features,
@@ -215,6 +216,8 @@ class GCNLayer(MessagePassing):
     ) -> Tensor:
         channels = None if self.in_channels == -1 else self.in_channels
         x = check_features(type(self).__name__, x, channels=channels)
+        if not isinstance(self.lin.weight, torch.nn.parameter.UninitializedParameter):
+            check_dtype(type(self).__name__, x, self.lin.weight)
         h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
         out = self.diffuse(h, edge_index, edge_weight, grid_shape=grid_shape)
         if self.bias is not None:

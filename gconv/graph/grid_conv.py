@@ -13,6 +13,7 @@ from torch_geometric.nn import MessagePassing
 
 from gconv._checks import (
     check_choice,
+    check_dtype,
     check_edge_index,
     check_features,
     check_odd_kernel,
@@ -162,6 +163,7 @@ class GridConv2d(MessagePassing):
     ) -> Tensor:
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
+        check_dtype(owner, x, self.weight)
         check_choice(owner, "path", path, PATHS)
         plan = self._plan(x.size(0), edge_index, edge_type)
         if path == "dense" and grid_shape is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_dtype, check_positive_int
 from gconv.models._inputs import image_input
 
 
@@ -44,9 +44,13 @@ class Classifier(nn.Module, ABC):
 
     def images(self, data: Any) -> Tensor:
         """``data`` checked to be images this model takes (see ``image_input``)."""
-        return image_input(
+        x = image_input(
             type(self).__name__, data, channels=self.in_channels, min_size=self.min_input_size
         )
+        weight = next(self.parameters(), None)
+        if isinstance(x, Tensor) and weight is not None:
+            check_dtype(type(self).__name__, x, weight)
+        return x
 
     def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
         x = self.pre_logits(features)
