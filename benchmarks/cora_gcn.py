@@ -3,8 +3,9 @@
 Both train Kipf and Welling's two-layer GCN (hidden 16, dropout 0.5, Adam lr 0.01,
 weight decay 5e-4) for 200 epochs, evaluate every epoch and report the test accuracy
 at the best validation accuracy, over the same seeds. PyG's loop is its example as
-written (``GCNConv`` with ``cached=True``, dense features); gconv's is ``Trainer.fit``
-with the ``gcn`` model (sparse features).
+written (``GCNConv`` with ``cached=True``, dense features); the drop-in is that same
+loop with ``from gconv.nn import GCNLayer as GCNConv``; gconv's is ``Trainer.fit`` with
+the ``gcn`` model (sparse features).
 
     GCONV_DATA=/path/to/data python benchmarks/cora_gcn.py [--seeds 10]
 """
@@ -22,14 +23,15 @@ from torch_geometric.nn import GCNConv
 
 import gconv
 from gconv.models import get_model
+from gconv.nn import GCNLayer
 from gconv.train import EarlyStopping
 
 
 class PyGExampleGCN(torch.nn.Module):
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int) -> None:
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, conv) -> None:
         super().__init__()
-        self.conv1 = GCNConv(in_channels, hidden_channels, cached=True)
-        self.conv2 = GCNConv(hidden_channels, out_channels, cached=True)
+        self.conv1 = conv(in_channels, hidden_channels, cached=True)
+        self.conv2 = conv(hidden_channels, out_channels, cached=True)
 
     def forward(self, x, edge_index, edge_weight=None):
         x = F.dropout(x, p=0.5, training=self.training)
@@ -38,9 +40,9 @@ class PyGExampleGCN(torch.nn.Module):
         return self.conv2(x, edge_index, edge_weight)
 
 
-def pyg_example(data, seed: int, epochs: int) -> float:
+def pyg_example(data, seed: int, epochs: int, conv=GCNConv) -> float:
     torch.manual_seed(seed)
-    model = PyGExampleGCN(data.num_features, 16, 7)
+    model = PyGExampleGCN(data.num_features, 16, 7, conv)
     optimizer = torch.optim.Adam(
         [
             dict(params=model.conv1.parameters(), weight_decay=5e-4),
@@ -86,21 +88,32 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     data = gconv.load_dataset("cora").train
-    results: dict[str, tuple[list[float], list[float]]] = {"pyg": ([], []), "gconv": ([], [])}
-    for seed in range(args.seeds):  # the two take turns, seed by seed
-        for name, run in (("pyg", pyg_example), ("gconv", gconv_trainer)):
+    runs = {
+        "pyg": pyg_example,
+        "dropin": lambda d, s, e: pyg_example(d, s, e, conv=GCNLayer),
+        "gconv": gconv_trainer,
+    }
+    results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in runs}
+    for seed in range(args.seeds):  # they take turns, seed by seed
+        for name, run in runs.items():
             start = time.perf_counter()
             accuracy = run(data, seed, args.epochs)
             results[name][0].append(time.perf_counter() - start)
             results[name][1].append(accuracy)
-    for name, label in (("pyg", "PyG examples/gcn.py loop"), ("gconv", "gconv Trainer.fit")):
+    labels = {
+        "pyg": "PyG examples/gcn.py loop",
+        "dropin": "same loop, GCNLayer as GCNConv",
+        "gconv": "gconv Trainer.fit",
+    }
+    for name, label in labels.items():
         times, accs = results[name]
         print(
-            f"{label:28s} {statistics.median(times):6.2f} s per run, test accuracy "
+            f"{label:32s} {statistics.median(times):6.2f} s per run, test accuracy "
             f"{statistics.fmean(accs):.4f} ± {statistics.pstdev(accs):.4f}"
         )
-    ratio = statistics.median(results["gconv"][0]) / statistics.median(results["pyg"][0])
-    print(f"time ratio gconv / PyG: {ratio:.3f}")
+    for name in ("dropin", "gconv"):
+        ratio = statistics.median(results[name][0]) / statistics.median(results["pyg"][0])
+        print(f"time ratio {labels[name]} / PyG: {ratio:.3f}")
 
 
 if __name__ == "__main__":
