@@ -74,7 +74,7 @@ def test_gcn_layer_is_the_dense_formula_or_a_gconv_error(
         assert not valid or dtype != torch.float64
         return
     assert dtype == torch.float64
-    adj = adjacency_matrix(edge_index, n, weight)
+    adj = adjacency_matrix(edge_index, n, weight).double()
     mode = {True: "sym", False: "none", "rw": "rw"}[normalize]
     if normalize is not False:
         diag = adj.diagonal()
