@@ -12,7 +12,7 @@ LEVELS = [
     {"_checks", "_io", "_pyg"},
     {"grid", "graph", "convert"},
     {"nn", "transforms"},  # public re-exports of the layers
-    {"models", "data", "viz"},
+    {"models", "data", "viz", "loader"},
     {"train"},
     {"compare"},  # the experiment behind `gconv compare`
     {"cli"},

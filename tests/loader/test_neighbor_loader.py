@@ -1,0 +1,111 @@
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from gconv.loader import NeighborLoader, TorchNeighborSampler
+
+
+def _graph(n: int = 60, e: int = 400, seed: int = 0) -> Data:
+    g = torch.Generator().manual_seed(seed)
+    edge_index = torch.randint(0, n, (2, e), generator=g)
+    return Data(
+        x=torch.randn(n, 4, generator=g),
+        edge_index=edge_index,
+        edge_attr=torch.arange(e, dtype=torch.float),  # each edge's own id
+        y=torch.arange(n),
+        num_nodes=n,
+    )
+
+
+@pytest.mark.parametrize("num_neighbors", [[3], [5, 2], [-1, 4], [2, 2, 2]])
+def test_batches_are_subgraphs_with_the_fanout_and_seeds_first(num_neighbors) -> None:
+    data = _graph()
+    torch.manual_seed(0)
+    loader = NeighborLoader(data, num_neighbors, batch_size=7, shuffle=True, backend="torch")
+    in_degree = torch.bincount(data.edge_index[1], minlength=data.num_nodes)
+    seen_seeds = []
+    for batch in loader:
+        n_id, e_id = batch.n_id, batch.e_id
+        # every sampled edge exists, with its features, between the nodes it names
+        assert torch.equal(data.edge_index[:, e_id], n_id[batch.edge_index])
+        assert torch.equal(batch.edge_attr, data.edge_attr[e_id])
+        assert torch.equal(batch.x, data.x[n_id]) and torch.equal(batch.y, n_id)
+        assert len(set(n_id.tolist())) == n_id.numel()  # each node once
+        assert len(set(e_id.tolist())) == e_id.numel()  # without replacement
+        seeds = n_id[: batch.batch_size]
+        assert torch.equal(seeds, batch.input_id)  # input_nodes=None: ids are nodes
+        seen_seeds += seeds.tolist()
+        # hop by hop: each target of hop i draws min(k, in-degree) of its edges
+        hops = torch.tensor(batch.num_sampled_nodes).cumsum(0)
+        edge_hops = torch.tensor([0, *batch.num_sampled_edges]).cumsum(0)
+        assert sum(batch.num_sampled_nodes) == n_id.numel()
+        for i, k in enumerate(num_neighbors):
+            lo = 0 if i == 0 else int(hops[i - 1])
+            targets = torch.arange(lo, int(hops[i]))
+            cols = batch.edge_index[1, int(edge_hops[i]) : int(edge_hops[i + 1])]
+            counts = torch.bincount(cols, minlength=n_id.numel())[targets]
+            degree = in_degree[n_id[targets]]
+            expected = degree if k == -1 else degree.clamp(max=k)
+            assert torch.equal(counts, expected), (i, k)
+    assert sorted(seen_seeds) == list(range(data.num_nodes))
+
+
+def test_same_seed_same_batches() -> None:
+    data = _graph()
+
+    def run():
+        torch.manual_seed(3)
+        return [b.e_id for b in NeighborLoader(data, [4, 3], batch_size=16, shuffle=True)]
+
+    first, second = run(), run()
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    torch.manual_seed(4)
+    other = [b.e_id for b in NeighborLoader(data, [4, 3], batch_size=16, shuffle=True)]
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_input_nodes_as_mask_and_as_ids() -> None:
+    data = _graph()
+    mask = torch.zeros(data.num_nodes, dtype=torch.bool)
+    mask[[3, 10, 40]] = True
+    for input_nodes in (mask, torch.tensor([3, 10, 40])):
+        batch = next(iter(NeighborLoader(data, [2], batch_size=8, input_nodes=input_nodes)))
+        assert batch.batch_size == 3 and batch.n_id[:3].tolist() == [3, 10, 40]
+
+
+def test_isolated_seed_gets_no_edges() -> None:
+    data = Data(edge_index=torch.tensor([[0], [1]]), num_nodes=3)
+    batch = next(iter(NeighborLoader(data, [5, 5], batch_size=3)))
+    assert batch.n_id.tolist() == [0, 1, 2] and batch.edge_index.tolist() == [[0], [1]]
+
+
+def test_uses_the_torch_sampler_without_pyg_lib() -> None:
+    from gconv.loader import pyg_sampling_available
+
+    loader = NeighborLoader(_graph(), [2], batch_size=4)
+    assert loader.backend == ("pyg" if pyg_sampling_available() else "torch")
+    assert isinstance(
+        NeighborLoader(_graph(), [2], backend="torch").node_sampler, TorchNeighborSampler
+    )
+    assert repr(loader).startswith("NeighborLoader(num_neighbors=[2]")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"num_neighbors": []}, ValueError, "non-empty list"),
+        ({"num_neighbors": [0]}, ValueError, r"ints >= 1, or -1"),
+        ({"num_neighbors": 5}, TypeError, "must be a list of ints"),
+        ({"num_neighbors": [2], "backend": "cuda"}, ValueError, "backend must be"),
+    ],
+)
+def test_bad_arguments(kwargs, error, message: str) -> None:
+    with pytest.raises(error, match=message):
+        NeighborLoader(_graph(), **kwargs)
+
+
+def test_data_must_be_a_graph() -> None:
+    with pytest.raises(TypeError, match="NeighborLoader: data must be a PyG Data"):
+        NeighborLoader(torch.randn(3, 3), [2])
+    with pytest.raises(ValueError, match="out of range"):
+        NeighborLoader(Data(edge_index=torch.tensor([[0], [5]]), num_nodes=3), [2])
