@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from gconv.data import DatasetNotFoundError, LoadedDataset, list_datasets, load_dataset
+from gconv.loader import NeighborLoader
 from gconv.models import build_model, fits, list_models, summary
 from gconv.train import (
     CSVLogger,
@@ -137,8 +138,44 @@ def _given(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _splits(dataset: LoadedDataset, batch_size: int) -> tuple[Any, Any, Any]:
-    return dataset.splits(batch_size)
+SAMPLED_BATCH = 64  # seed nodes per batch of --sampled, unless --batch-size says
+
+
+def _splits(
+    dataset: LoadedDataset, batch_size: int, num_neighbors: list[int] | None = None
+) -> tuple[Any, Any, Any]:
+    """The splits the trainer gets: the dataset's own, or with ``num_neighbors`` (node
+    datasets, ``--sampled``) neighbour-sampled mini-batches of each split's seed nodes."""
+    if num_neighbors is None:
+        return dataset.splits(batch_size)
+    graph = dataset.train
+    return tuple(  # type: ignore[return-value]
+        NeighborLoader(
+            graph,
+            num_neighbors,
+            input_nodes=getattr(graph, f"{split}_mask"),
+            batch_size=batch_size,
+            shuffle=split == "train",
+        )
+        for split in ("train", "val", "test")
+    )
+
+
+def _num_neighbors(args: argparse.Namespace, dataset: LoadedDataset) -> list[int] | None:
+    if not args.sampled:
+        return None
+    if dataset.task != "node":
+        raise UsageError(
+            f"--sampled samples the neighbourhoods of nodes; dataset {dataset.name!r} is "
+            f"{dataset.task} classification"
+        )
+    try:
+        fanout = [int(k) for k in args.num_neighbors.split(",")]
+    except ValueError:
+        raise UsageError(
+            f"--num-neighbors must be comma-separated ints like 10,5 (got {args.num_neighbors!r})"
+        ) from None
+    return fanout
 
 
 def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
@@ -147,7 +184,7 @@ def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
         "lr": _given(args.lr, recipe.lr),
         "weight_decay": recipe.weight_decay,
         "scheduler": recipe.scheduler,
-        "batch_size": _given(args.batch_size, recipe.batch_size),
+        "batch_size": _given(args.batch_size, SAMPLED_BATCH if args.sampled else recipe.batch_size),
         "device": args.device,
         "progress": not args.no_progress,
     }
@@ -157,7 +194,9 @@ def train_seeds(
     args: argparse.Namespace, dataset: LoadedDataset, out: Path, kwargs: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Step 3a: one run per seed on the dataset's split."""
-    train_data, val_data, test_data = _splits(dataset, kwargs["batch_size"])
+    train_data, val_data, test_data = _splits(
+        dataset, kwargs["batch_size"], _num_neighbors(args, dataset)
+    )
     runs = []
     for seed in range(args.seed, args.seed + args.seeds):
         run_dir = out / f"seed-{seed}"
@@ -274,6 +313,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     recipe = RECIPES[args.dataset]
     dataset = load(args, recipe)
     build(args.model, dataset)  # says why not before anything is written or trained
+    _num_neighbors(args, dataset)  # and so does --sampled
     kwargs = _trainer_kwargs(args, recipe)
     out = _folder(args.out or f"runs/{args.dataset}-{args.model}", "--out")
     start = time.perf_counter()
@@ -385,6 +425,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
     t.add_argument("--quick", action="store_true", help="a smoke test: few epochs, less data")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t.add_argument(
+        "--sampled",
+        action="store_true",
+        help=f"node datasets: mini-batches of sampled neighbourhoods ({SAMPLED_BATCH} seeds)",
+    )
+    t.add_argument("--num-neighbors", default="10,5", help="fan-out per hop of --sampled")
     sub.add_parser("list", help="list datasets and models")
     s = sub.add_parser("summary", help="layer table of a model: shapes, parameters, FLOPs")
     s.add_argument("model", choices=list_models())

@@ -251,3 +251,10 @@ def test_cli_prints_no_future_warnings(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONWARNINGS": "default"},
     )
     assert "FutureWarning" not in result.stderr, result.stderr
+
+
+def test_train_sampled_node_classification(tmp_path: Path, small_root: Path) -> None:
+    argv = ["train", "cora", "sage", "--sampled", "--quick", "--out", str(tmp_path)]
+    assert main([*argv, "--root", str(small_root)]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.3

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import DataLoader as PyGDataLoader
+from torch_geometric.loader import NodeLoader
 
 from gconv._checks import check_choice
 
@@ -120,13 +121,10 @@ class ImageTask(Task):
 
 
 class NodeTask(Task):
-    """Full-batch node classification on one graph; a phase is a node mask."""
-
-    def labels(self, data: Any, phase: str) -> Tensor | None:
-        y, mask = getattr(data, "y", None), getattr(data, self.masks[phase], None)
-        if not isinstance(y, Tensor):
-            return None
-        return y[mask] if isinstance(mask, Tensor) else y
+    """Node classification: full batch on one graph, where a phase is a node mask, or
+    mini-batches of sampled subgraphs (a PyG ``NodeLoader`` such as
+    :class:`gconv.loader.NeighborLoader`), where the seed nodes that open each batch are
+    the ones scored."""
 
     name, input_kind = "node", "nodes"
     masks: ClassVar[dict[str, str]] = {
@@ -135,14 +133,29 @@ class NodeTask(Task):
         "test": "test_mask",
     }
 
+    def labels(self, data: Any, phase: str) -> Tensor | None:
+        if isinstance(data, NodeLoader):  # the labels of its seed nodes
+            y = getattr(data.data, "y", None)
+            seeds = data.input_data.node
+            return y[seeds] if isinstance(y, Tensor) else None
+        y, mask = getattr(data, "y", None), getattr(data, self.masks[phase], None)
+        if not isinstance(y, Tensor):
+            return None
+        return y[mask] if isinstance(mask, Tensor) else y
+
     def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
-        return [data]
+        return data if isinstance(data, NodeLoader) else [data]
 
     def prepare(self, data: Any, device: torch.device) -> Any:
+        if isinstance(data, NodeLoader):
+            return data  # batches move one by one
         return data.to(device)  # one graph: moved once, not every epoch
 
     def forward(self, model: nn.Module, batch: Any, phase: str | None) -> tuple[Tensor, Tensor]:
         out = model(batch)
+        seeds = getattr(batch, "batch_size", None)
+        if isinstance(seeds, int) and hasattr(batch, "n_id"):  # a sampled subgraph
+            return out[:seeds], batch.y[:seeds]
         if phase is None:
             return out, batch.y
         mask = getattr(batch, self.masks[phase], None)
@@ -199,7 +212,7 @@ def _graph_task(first: Any) -> GraphTask:
 def infer_task(data: Any) -> Task:
     """The task of some data (peeking at its first example or batch);
     ``Trainer(task=...)`` overrides it."""
-    if isinstance(data, Data) and not isinstance(data, Batch):
+    if (isinstance(data, Data) and not isinstance(data, Batch)) or isinstance(data, NodeLoader):
         return NodeTask()
     if isinstance(data, PyGDataset) or (
         isinstance(data, (list, tuple)) and data and isinstance(data[0], Data)

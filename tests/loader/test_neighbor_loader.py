@@ -109,3 +109,22 @@ def test_data_must_be_a_graph() -> None:
         NeighborLoader(torch.randn(3, 3), [2])
     with pytest.raises(ValueError, match="out of range"):
         NeighborLoader(Data(edge_index=torch.tensor([[0], [5]]), num_nodes=3), [2])
+
+
+def test_trainer_scores_the_seed_nodes_of_each_batch(cora) -> None:
+    import gconv
+    from gconv.models import build_model
+    from gconv.train import NodeTask
+
+    graph = cora.train
+    train = NeighborLoader(graph, [5, 5], batch_size=32, input_nodes=graph.train_mask, shuffle=True)
+    val = NeighborLoader(graph, [5, 5], batch_size=500, input_nodes=graph.val_mask)
+    batch = next(iter(val))
+    model = build_model("sage", cora)
+    logits, target = NodeTask().forward(model, batch, "val")
+    assert logits.shape == (500, 7) and torch.equal(target, graph.y[graph.val_mask])
+    trainer = gconv.Trainer(max_epochs=15, lr=0.01, seed=0, progress=False)
+    history = trainer.fit(model, train, val)
+    assert history.history["val_accuracy"][-1] > 0.6  # chance is 0.14 (7 classes)
+    predicted = trainer.predict(model, val)
+    assert predicted.shape == (500, 7)
