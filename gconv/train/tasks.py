@@ -21,8 +21,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
+from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
-from torch_geometric.loader import NodeLoader
 
 from gconv._checks import check_choice
 
@@ -121,10 +121,11 @@ class ImageTask(Task):
 
 
 class NodeTask(Task):
-    """Node classification: full batch on one graph, where a phase is a node mask, or
+    """Node classification: full batch on one graph, where a phase is a node mask;
     mini-batches of sampled subgraphs (a PyG ``NodeLoader`` such as
     :class:`gconv.loader.NeighborLoader`), where the seed nodes that open each batch are
-    the ones scored."""
+    the ones scored; or Cluster-GCN's batches of parts (PyG's ``ClusterLoader``), where
+    each part's nodes in the phase's mask are."""
 
     name, input_kind = "node", "nodes"
     masks: ClassVar[dict[str, str]] = {
@@ -138,16 +139,18 @@ class NodeTask(Task):
             y = getattr(data.data, "y", None)
             seeds = data.input_data.node
             return y[seeds] if isinstance(y, Tensor) else None
+        if isinstance(data, ClusterLoader):  # Cluster-GCN: the whole partitioned graph
+            data = data.cluster_data.data
         y, mask = getattr(data, "y", None), getattr(data, self.masks[phase], None)
         if not isinstance(y, Tensor):
             return None
         return y[mask] if isinstance(mask, Tensor) else y
 
     def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
-        return data if isinstance(data, NodeLoader) else [data]
+        return data if isinstance(data, (NodeLoader, ClusterLoader)) else [data]
 
     def prepare(self, data: Any, device: torch.device) -> Any:
-        if isinstance(data, NodeLoader):
+        if isinstance(data, (NodeLoader, ClusterLoader)):
             return data  # batches move one by one
         return data.to(device)  # one graph: moved once, not every epoch
 
@@ -212,7 +215,9 @@ def _graph_task(first: Any) -> GraphTask:
 def infer_task(data: Any) -> Task:
     """The task of some data (peeking at its first example or batch);
     ``Trainer(task=...)`` overrides it."""
-    if (isinstance(data, Data) and not isinstance(data, Batch)) or isinstance(data, NodeLoader):
+    if (isinstance(data, Data) and not isinstance(data, Batch)) or isinstance(
+        data, (NodeLoader, ClusterLoader)
+    ):
         return NodeTask()
     if isinstance(data, PyGDataset) or (
         isinstance(data, (list, tuple)) and data and isinstance(data[0], Data)

@@ -128,3 +128,25 @@ def test_trainer_scores_the_seed_nodes_of_each_batch(cora) -> None:
     assert history.history["val_accuracy"][-1] > 0.6  # chance is 0.14 (7 classes)
     predicted = trainer.predict(model, val)
     assert predicted.shape == (500, 7)
+
+
+def test_cluster_gcn_parts_cover_the_graph_and_train(cora, tmp_path) -> None:
+    from torch_geometric.loader import ClusterLoader
+
+    import gconv
+    from gconv.loader import ClusterData, metis_partition
+    from gconv.models import build_model
+
+    graph = cora.train
+    parts = metis_partition(graph.edge_index, graph.num_nodes, 8)
+    assert parts.shape == (graph.num_nodes,) and set(parts.tolist()) == set(range(8))
+    # METIS keeps most edges inside parts (a random split would keep 1/8 of them)
+    inside = (parts[graph.edge_index[0]] == parts[graph.edge_index[1]]).float().mean()
+    assert inside > 0.7
+    data = ClusterData(graph, num_parts=8, save_dir=str(tmp_path))
+    loader = ClusterLoader(data, batch_size=2, shuffle=True)
+    assert sum(batch.num_nodes for batch in loader) == graph.num_nodes
+    model = build_model("gcn", cora)
+    trainer = gconv.Trainer(max_epochs=20, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
+    trainer.fit(model, loader, graph)  # batches of parts; validation on the whole graph
+    assert trainer.evaluate(model, graph)["accuracy"] > 0.6
