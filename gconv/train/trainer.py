@@ -85,7 +85,8 @@ class Trainer:
         callbacks: e.g. ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``.
         seed: seeds Python, NumPy and torch at the start of ``fit``; a CPU run repeats.
         progress: a tqdm bar per epoch (only when output is a terminal).
-        amp: mixed precision (autocast and a gradient scaler) on CUDA.
+        amp: mixed precision: float16 autocast with a gradient scaler on CUDA, bfloat16
+            autocast on the CPU (no scaler: bfloat16 has float32's range).
         grad_clip: clip the gradient norm to this value.
         task: ``"image"``, ``"node"``, ``"graph"`` or a :class:`~gconv.train.tasks.Task`
             to override the inference.
@@ -135,7 +136,7 @@ class Trainer:
         self.device = resolve_device(device)
         self.callbacks = list(callbacks)
         self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
-        self.amp = amp and self.device.type == "cuda"
+        self.amp = bool(amp) and self.device.type in ("cuda", "cpu")
         self.should_stop = False
         self.start_epoch = 0
         self.logged_metrics: frozenset[str] = frozenset()
@@ -143,7 +144,7 @@ class Trainer:
         self.history = History()
         self._optimizer: torch.optim.Optimizer | None = None
         self._schedule: torch.optim.lr_scheduler.LRScheduler | None = None
-        self._scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self._scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.device.type == "cuda")
 
     def _make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         params = [p for p in model.parameters() if p.requires_grad]
@@ -295,6 +296,8 @@ class Trainer:
     def _autocast(self) -> Any:
         if not self.amp:
             return nullcontext()
+        if self.device.type == "cpu":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
         return torch.autocast(self.device.type)
 
     @torch.no_grad()

@@ -236,3 +236,20 @@ def test_fit_and_evaluate_take_what_load_dataset_returns() -> None:
     history = trainer.fit(model, cora)
     assert "val_loss" in history.history  # validated on val_mask
     assert 0.0 <= trainer.evaluate(model, cora)["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("name", ["lenet5", "gcn"])
+def test_amp_on_the_cpu_runs_in_bfloat16(name: str) -> None:
+    if name == "gcn":
+        cora = gconv.load_dataset("cora")
+        model, train, first = build_model(name, cora), cora.train, "head"  # conv1 is sparse
+    else:
+        model, train, first = _model(), _images(64), "conv.0"
+    seen = []
+    model.get_submodule(first).register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    trainer = Trainer(max_epochs=3, amp=True, device="cpu", progress=False, lr=0.01, seed=0)
+    history = trainer.fit(model, train)
+    assert torch.bfloat16 in seen
+    losses = history.history["loss"]
+    assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
+    assert next(model.parameters()).dtype == torch.float32  # the weights stay float32
