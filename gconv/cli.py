@@ -33,6 +33,7 @@ from gconv.train import (
     ModelCheckpoint,
     Trainer,
     cross_validate,
+    distributed,
     load_checkpoint,
 )
 from gconv.viz import (
@@ -273,9 +274,6 @@ def report(
     """Step 4: ``metrics.json``, and the run best on validation (never on test) as
     ``best.pt``, ``history.csv`` and ``curves.png``."""
     best = min(runs, key=lambda r: min(r["history"]["val_loss"]))
-    shutil.copyfile(best["dir"] / "best.pt", out / "best.pt")
-    _write_history(best["history"], out / "history.csv")
-    plot_history(best["history"], out / "curves.png")
     accuracies = [r["test_accuracy"] for r in runs]
     unit = "folds" if extra else "seed(s)"
     metrics = {
@@ -290,8 +288,14 @@ def report(
         "seconds": seconds,
         "protocol": f"{len(runs)}-fold cross-validation" if extra else f"{len(runs)} seed(s)",
         "quick": bool(args.quick),
+        "world_size": distributed.world_size(),  # processes under torchrun, else 1
         **extra,
     }
+    if not distributed.is_main():  # under torchrun, rank 0 alone writes
+        return metrics
+    shutil.copyfile(best["dir"] / "best.pt", out / "best.pt")
+    _write_history(best["history"], out / "history.csv")
+    plot_history(best["history"], out / "curves.png")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(
         f"{args.dataset} / {args.model}: test accuracy {metrics['test_accuracy']:.4f} "
@@ -476,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the process is ours: torch's deprecation notices about its own internals are noise
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(_geometric)?\b")
     args = parser().parse_args(argv)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone prints
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         COMMANDS[args.command](args)
     except UsageError as err:
@@ -492,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(KeyboardInterrupt("interrupted"))
         return 130
+    finally:
+        distributed.shutdown()
     return 0
 
 

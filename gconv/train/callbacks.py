@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from torch import nn
 
 from gconv._checks import check_choice
+from gconv.train import distributed
 from gconv.train.checkpoint import save_atomic
 
 
@@ -216,6 +217,8 @@ class ModelCheckpoint(Callback):
         improved = self._monitor.improved(value)
         if improved:
             self._monitor.best = value
+        if not distributed.is_main():  # under torchrun, rank 0 alone writes
+            return
         # the state is taken after updating best, so that a resume sees it
         state = {**trainer.checkpoint_state(model, epoch), "meta": self.meta}
         if improved:
@@ -238,12 +241,14 @@ class CSVLogger(Callback):
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if trainer.start_epoch == 0 and self.path.exists():
+        if trainer.start_epoch == 0 and self.path.exists() and distributed.is_main():
             self.path.unlink()
 
     def on_epoch_end(
         self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
+        if not distributed.is_main():
+            return
         row = {"epoch": epoch, **logs}
         new = not self.path.exists()
         with self.path.open("a", newline="") as f:

@@ -59,11 +59,26 @@ class Task(ABC):
     name: str
     input_kind: str  # what the model is given, in the terms of gconv.models.fits
 
-    def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
-        """What one epoch iterates over: loaders pass through, datasets get one."""
+    loader_class: Any = DataLoader  # what batches a dataset of this task
+
+    def batches(
+        self, data: Any, *, batch_size: int, shuffle: bool, sampler: Any = None
+    ) -> Iterable[Any]:
+        """What one epoch iterates over: loaders pass through, datasets get one. With a
+        ``sampler`` (a rank's shard under torchrun), a dataset, or the dataset of a
+        loader of this task's kind, is batched through it."""
+        if sampler is not None and self.shardable(data) is not None:
+            batch_size = getattr(data, "batch_size", None) or batch_size
+            return self.loader_class(self.shardable(data), batch_size=batch_size, sampler=sampler)
+        if self.shardable(data) is data:
+            return self.loader_class(data, batch_size=batch_size, shuffle=shuffle)
         if isinstance(data, Iterable):
             return data
         raise TypeError(f"Trainer: {self.name} data must be iterable (got {type(data).__name__})")
+
+    def shardable(self, data: Any) -> Any:
+        """The dataset behind ``data`` that a sampler can split, or ``None``."""
+        return None
 
     def prepare(self, data: Any, device: torch.device) -> Any:
         """Once per ``fit`` or ``evaluate``: the whole data set, before batching."""
@@ -106,10 +121,12 @@ class Task(ABC):
 class ImageTask(Task):
     name, input_kind = "image", "images"
 
-    def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
+    def shardable(self, data: Any) -> Any:
         if isinstance(data, Dataset):
-            return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
-        return super().batches(data, batch_size=batch_size, shuffle=shuffle)
+            return data
+        if type(data) is DataLoader:  # a plain loader: its dataset, re-batched
+            return data.dataset
+        return None
 
     def to_device(self, batch: Any, device: torch.device) -> Any:
         x, y = batch
@@ -128,6 +145,7 @@ class NodeTask(Task):
     each part's nodes in the phase's mask are."""
 
     name, input_kind = "node", "nodes"
+    shard: tuple[int, int] = (0, 1)  # (rank, world): under torchrun, a rank's seed nodes
     masks: ClassVar[dict[str, str]] = {
         "train": "train_mask",
         "val": "val_mask",
@@ -146,7 +164,9 @@ class NodeTask(Task):
             return None
         return y[mask] if isinstance(mask, Tensor) else y
 
-    def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
+    def batches(
+        self, data: Any, *, batch_size: int, shuffle: bool, sampler: Any = None
+    ) -> Iterable[Any]:
         return data if isinstance(data, (NodeLoader, ClusterLoader)) else [data]
 
     def prepare(self, data: Any, device: torch.device) -> Any:
@@ -164,6 +184,10 @@ class NodeTask(Task):
         mask = getattr(batch, self.masks[phase], None)
         if mask is None:
             raise ValueError(f"Trainer: node data needs a {self.masks[phase]} (got none)")
+        rank, world = self.shard
+        if phase == "train" and world > 1:  # this rank's share of the training nodes
+            index = mask.nonzero().view(-1)[rank::world]
+            return out[index], batch.y[index]
         return out[mask], batch.y[mask]
 
 
@@ -177,10 +201,14 @@ class GraphTask(Task):
         check_choice("GraphTask", "input_kind", input_kind, ("graphs", "pixel_grid"))
         self.input_kind = input_kind
 
-    def batches(self, data: Any, *, batch_size: int, shuffle: bool) -> Iterable[Any]:
+    loader_class = PyGDataLoader
+
+    def shardable(self, data: Any) -> Any:
         if isinstance(data, (PyGDataset, list, tuple)):
-            return PyGDataLoader(data, batch_size=batch_size, shuffle=shuffle)
-        return super().batches(data, batch_size=batch_size, shuffle=shuffle)
+            return data
+        if type(data) is PyGDataLoader:
+            return data.dataset
+        return None
 
     def to_device(self, batch: Any, device: torch.device) -> Any:
         if isinstance(batch, (list, tuple)):  # a loader over (Data, label) pairs

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from gconv._checks import check_choice, check_positive_int
 from gconv.data import LoadedDataset
 from gconv.models import fits
+from gconv.train import distributed
 from gconv.train._validate import check_batch, check_labels, check_not_empty, num_classes_of
 from gconv.train.callbacks import Callback
 from gconv.train.checkpoint import (
@@ -133,13 +134,14 @@ class Trainer:
                 raise TypeError(f"Trainer: callbacks must be Callback objects (got {callback!r})")
         self.max_epochs, self.optimizer, self.lr = max_epochs, optimizer, lr
         self.weight_decay, self.scheduler, self.batch_size = weight_decay, scheduler, batch_size
-        self.device = resolve_device(device)
+        self.device = distributed.setup(resolve_device(device))  # a rank's under torchrun
         self.callbacks = list(callbacks)
         self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
         self.amp = bool(amp) and self.device.type in ("cuda", "cpu")
         self.should_stop = False
         self.start_epoch = 0
         self.logged_metrics: frozenset[str] = frozenset()
+        self._train_model: nn.Module | None = None
         self._first_batch = False
         self.history = History()
         self._optimizer: torch.optim.Optimizer | None = None
@@ -158,11 +160,28 @@ class Trainer:
     def _task(self, data: Any) -> Task:
         return self.task or infer_task(data)
 
+    def _sampler(self, task: Task, data: Any, epoch: int) -> Any:
+        """Under torchrun, this rank's shard of a dataset, reshuffled each epoch."""
+        if not distributed.active() or task.shardable(data) is None:
+            return None
+        sampler = distributed.shard_sampler(
+            task.shardable(data), shuffle=True, seed=self.seed if self.seed is not None else 0
+        )
+        sampler.set_epoch(epoch)
+        return sampler
+
     def _make_schedule(self, task: Task, train: Any) -> torch.optim.lr_scheduler.LRScheduler | None:
         if self.scheduler is None:
             return None
         assert self._optimizer is not None
-        per_epoch = count(task.batches(train, batch_size=self.batch_size, shuffle=False))
+        per_epoch = count(
+            task.batches(
+                train,
+                batch_size=self.batch_size,
+                shuffle=False,
+                sampler=self._sampler(task, train, 0),
+            )
+        )
         total = self.max_epochs * (per_epoch or 1)
         return torch.optim.lr_scheduler.CosineAnnealingLR(self._optimizer, T_max=total)
 
@@ -211,6 +230,12 @@ class Trainer:
         if self.seed is not None:
             seed_everything(self.seed)
         model.to(self.device)
+        if distributed.active() and isinstance(task, NodeTask):
+            task.shard = (distributed.rank(), distributed.world_size())
+        self._train_model = model
+        if distributed.active() and distributed.world_size() > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self._optimizer = self._make_optimizer(model)
         self._schedule = self._make_schedule(task, train)
         self.history, self.start_epoch, self.should_stop = History(), 0, False
@@ -241,14 +266,20 @@ class Trainer:
         model.train()
         optimizer = self._optimizer
         assert optimizer is not None
-        loader = task.batches(data, batch_size=self.batch_size, shuffle=True)
+        loader = task.batches(
+            data,
+            batch_size=self.batch_size,
+            shuffle=True,
+            sampler=self._sampler(task, data, epoch),
+        )
         bar = tqdm(
             loader,
             desc=f"epoch {epoch + 1}/{self.max_epochs}",
             total=count(loader),
             leave=False,
-            disable=not self.progress or not sys.stderr.isatty(),
+            disable=not self.progress or not sys.stderr.isatty() or not distributed.is_main(),
         )
+        train_model = self._train_model if self._train_model is not None else model
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         # the first step whose loss was not finite, kept on the device: looked at every
@@ -258,7 +289,7 @@ class Trainer:
         for step, batch in enumerate(bar):
             batch = task.to_device(batch, self.device)
             with self._autocast():
-                logits, target = task.forward(model, batch, "train")
+                logits, target = task.forward(train_model, batch, "train")
                 if self._first_batch:
                     check_batch(logits, target)
                     self._first_batch = False
@@ -281,9 +312,12 @@ class Trainer:
             correct += (logits.detach().argmax(-1) == target).sum()
             seen += n
         self._check_finite(bad_step, epoch)
-        if seen == 0:
+        # every rank reports the same figures: sums over all ranks
+        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), loss_sum.new_tensor(seen)])
+        loss_total, correct_total, seen_total = distributed.all_reduce_sum(totals).tolist()
+        if seen_total == 0:
             raise ValueError(f"Trainer: the training data of epoch {epoch + 1} had no examples")
-        return {"loss": loss_sum.item() / seen, "accuracy": correct.item() / seen}
+        return {"loss": loss_total / seen_total, "accuracy": correct_total / seen_total}
 
     def _check_finite(self, bad_step: Tensor, epoch: int) -> None:
         step = int(bad_step)
