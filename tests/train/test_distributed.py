@@ -68,3 +68,12 @@ def test_gconv_train_under_torchrun_writes_one_set_of_outputs(tmp_path: Path) ->
 
     state = load_checkpoint(out / "best.pt")  # the unwrapped model: loads in one process
     assert not any(k.startswith("module.") for k in state["model"])
+
+
+@pytest.mark.slow
+def test_node_classification_shares_the_training_nodes(tmp_path: Path, small_root: Path) -> None:
+    out = tmp_path / "cora"
+    args = ["-m", "gconv", "train", "cora", "gcn", "--epochs", "30", "--out", str(out)]
+    _torchrun(2, *args, "--root", str(small_root))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["test_accuracy"] > 0.7
