@@ -1,0 +1,97 @@
+r"""The graph of a transposed convolution: coarse pixels send to the fine pixels they reach.
+
+A transposed convolution with kernel :math:`k`, stride :math:`s` and padding :math:`p`
+inserts :math:`s - 1` zeros between input pixels and convolves. As a graph it is
+bipartite: coarse pixel :math:`(i, j)` sends, through tap :math:`(a, b)`, to fine pixel
+
+.. math::
+    (y, x) = (i s - p + a, \; j s - p + b), \quad 0 \le a, b < k,
+
+kept where it falls inside the :math:`H_{out} \times W_{out}` output, with
+:math:`H_{out} = (H - 1) s - 2p + k + \text{output\_padding}`. The edge type is the tap,
+:math:`a k + b`, the index into ``nn.ConvTranspose2d``'s ``[k, k]`` kernel.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gconv._checks import check_positive_int
+
+
+def transposed_output_size(
+    size: int, kernel_size: int, stride: int, padding: int, output_padding: int
+) -> int:
+    return (size - 1) * stride - 2 * padding + kernel_size + output_padding
+
+
+def check_transposed(
+    owner: str, kernel_size: int, stride: int, padding: int, output_padding: int
+) -> None:
+    check_positive_int(owner, "kernel_size", kernel_size)
+    check_positive_int(owner, "stride", stride)
+    check_positive_int(owner, "padding", padding, minimum=0)
+    check_positive_int(owner, "output_padding", output_padding, minimum=0)
+    if output_padding >= stride:
+        raise ValueError(
+            f"{owner}: output_padding must be smaller than stride {stride} (got {output_padding})"
+        )
+
+
+def transposed_grid_graph(
+    height: int,
+    width: int,
+    kernel_size: int,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    batch_size: int = 1,
+    device: torch.device | str | None = None,
+) -> tuple[Tensor, Tensor, tuple[int, int]]:
+    """The bipartite graph from ``batch_size`` coarse ``height x width`` grids to their
+    fine grids.
+
+    Coarse node ids are ``b * H * W + i * W + j``; fine ones ``b * Ho * Wo + y * Wo + x``.
+
+    Returns:
+        ``(edge_index, edge_type, (Ho, Wo))``: ``edge_index[0]`` coarse sources,
+        ``edge_index[1]`` fine targets, ``edge_type`` the kernel tap of each edge.
+
+    Example:
+        >>> edge_index, edge_type, size = transposed_grid_graph(4, 4, 2, stride=2)
+        >>> edge_index.shape, size
+        (torch.Size([2, 64]), (8, 8))
+    """
+    owner = "transposed_grid_graph"
+    check_positive_int(owner, "height", height)
+    check_positive_int(owner, "width", width)
+    check_positive_int(owner, "batch_size", batch_size)
+    check_transposed(owner, kernel_size, stride, padding, output_padding)
+    ho = transposed_output_size(height, kernel_size, stride, padding, output_padding)
+    wo = transposed_output_size(width, kernel_size, stride, padding, output_padding)
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"{owner}: a {height}x{width} input gives an empty {ho}x{wo} output "
+            f"(kernel_size {kernel_size}, stride {stride}, padding {padding})"
+        )
+    i, j, a, b = torch.meshgrid(
+        torch.arange(height, device=device),
+        torch.arange(width, device=device),
+        torch.arange(kernel_size, device=device),
+        torch.arange(kernel_size, device=device),
+        indexing="ij",
+    )
+    y, x = i * stride - padding + a, j * stride - padding + b
+    keep = (y >= 0) & (y < ho) & (x >= 0) & (x < wo)
+    source, target = (i * width + j)[keep], (y * wo + x)[keep]
+    edge_type = (a * kernel_size + b)[keep]
+    shift = torch.arange(batch_size, device=device).view(-1, 1)
+    edge_index = torch.stack(
+        [
+            (source + shift * height * width).reshape(-1),
+            (target + shift * ho * wo).reshape(-1),
+        ]
+    )
+    return edge_index, edge_type.repeat(batch_size), (ho, wo)

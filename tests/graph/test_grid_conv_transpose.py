@@ -1,0 +1,96 @@
+import pytest
+import torch
+from torch import nn
+from torch.testing import assert_close
+
+from gconv.graph import transposed_grid_graph
+from gconv.nn import GridConvTranspose2d
+
+# (kernel_size, stride, padding, output_padding, groups)
+CONFIGS = [
+    (3, 1, 0, 0, 1),
+    (3, 1, 1, 0, 1),
+    (2, 2, 0, 0, 1),
+    (4, 2, 1, 0, 1),
+    (3, 2, 1, 1, 1),
+    (3, 2, 0, 1, 2),
+    (5, 3, 2, 2, 1),
+    (1, 2, 0, 1, 4),
+]
+
+
+def _images_as_nodes(images: torch.Tensor) -> torch.Tensor:
+    return images.permute(0, 2, 3, 1).reshape(-1, images.size(1))
+
+
+@pytest.mark.parametrize(("k", "stride", "padding", "output_padding", "groups"), CONFIGS)
+@pytest.mark.parametrize("dense", [False, True], ids=["message-passing", "dense"])
+def test_equals_conv_transpose2d(k, stride, padding, output_padding, groups, dense) -> None:
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose2d(
+        4, 8, k, stride=stride, padding=padding, output_padding=output_padding, groups=groups
+    ).double()
+    layer = GridConvTranspose2d.from_conv_transpose2d(conv)
+    images = torch.randn(3, 4, 5, 6, dtype=torch.float64, requires_grad=True)
+    expected = conv(images)
+    edge_index, edge_type, (ho, wo) = layer.graph(5, 6, batch_size=3)
+    assert (ho, wo) == tuple(expected.shape[-2:])
+    x = _images_as_nodes(images)
+    if dense:
+        out = layer(x, edge_index, edge_type, grid_shape=(3, 5, 6))
+    else:
+        out = layer(x, edge_index, edge_type, size=(x.size(0), 3 * ho * wo))
+    reference = _images_as_nodes(expected)
+    assert_close(out, reference)
+    grads = torch.autograd.grad(out.square().sum(), [images, layer.weight, layer.bias])
+    expected_grads = torch.autograd.grad(reference.square().sum(), [images, conv.weight, conv.bias])
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        assert_close(grad, expected_grad)
+
+
+def test_initialization_and_layout_match_conv_transpose2d() -> None:
+    torch.manual_seed(1)
+    conv = nn.ConvTranspose2d(6, 4, 3, stride=2, groups=2)
+    torch.manual_seed(1)
+    layer = GridConvTranspose2d(6, 4, 3, stride=2, groups=2)
+    assert layer.weight.shape == conv.weight.shape == (6, 2, 3, 3)
+    assert_close(layer.weight, conv.weight)
+    assert_close(layer.bias, conv.bias)
+    assert repr(layer) == "GridConvTranspose2d(6, 4, kernel_size=3, stride=2, groups=2)"
+
+
+def test_graph_is_bipartite_from_coarse_to_fine() -> None:
+    edge_index, edge_type, (ho, wo) = transposed_grid_graph(2, 3, 2, stride=2, batch_size=2)
+    assert (ho, wo) == (4, 6)
+    # stride = kernel: every fine pixel has exactly one coarse parent
+    assert torch.equal(torch.bincount(edge_index[1]), torch.ones(2 * ho * wo, dtype=torch.long))
+    assert int(edge_index[0].max()) == 2 * 2 * 3 - 1
+    assert set(edge_type.tolist()) == {0, 1, 2, 3}
+
+
+def test_dense_path_refuses_a_graph_that_is_not_the_full_grid() -> None:
+    layer = GridConvTranspose2d(2, 2, 2, stride=2)
+    edge_index, edge_type, _ = layer.graph(3, 3, batch_size=1)
+    x = torch.randn(9, 2)
+    with pytest.raises(ValueError, match="not this layer's full transposed grid"):
+        layer(x, edge_index[:, :-1], edge_type[:-1], grid_shape=(1, 3, 3))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"output_padding": 2, "stride": 2}, "output_padding must be smaller than stride"),
+        ({"groups": 3}, "divisible by groups"),
+        ({"stride": 0}, "stride must be >= 1"),
+    ],
+)
+def test_bad_arguments(kwargs, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        GridConvTranspose2d(4, 8, 3, **kwargs)
+
+
+def test_message_passing_needs_the_fine_size() -> None:
+    layer = GridConvTranspose2d(2, 2, 2, stride=2)
+    edge_index, edge_type, _ = layer.graph(3, 3)
+    with pytest.raises(ValueError, match=r"size=\(num_coarse, num_fine\) is needed"):
+        layer(torch.randn(9, 2), edge_index, edge_type)
