@@ -138,7 +138,7 @@ class GridConvTranspose2d(MessagePassing):
             conv.out_channels,
             k,
             conv.stride[0],
-            conv.padding[0],
+            int(conv.padding[0]),  # a tuple of ints for transposed convolutions
             conv.output_padding[0],
             conv.groups,
             bias=conv.bias is not None,
