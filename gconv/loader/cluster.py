@@ -35,12 +35,13 @@ def metis_partition(
     edge_index = to_undirected(edge_index, num_nodes=num_nodes)  # sorted by row
     indptr = torch.zeros(num_nodes + 1, dtype=torch.long)
     indptr[1:] = torch.bincount(edge_index[0], minlength=num_nodes).cumsum(0)
-    _, parts = pymetis.part_graph(
-        num_parts,
-        xadj=indptr.numpy(),
-        adjncy=edge_index[1].numpy(),
-        recursive=recursive,
-    )
+    if hasattr(pymetis, "CSRAdjacency"):  # pymetis 2025 and newer
+        adjacency = pymetis.CSRAdjacency(indptr.numpy(), edge_index[1].numpy())
+        _, parts = pymetis.part_graph(num_parts, adjacency, recursive=recursive)
+    else:
+        _, parts = pymetis.part_graph(
+            num_parts, xadj=indptr.numpy(), adjncy=edge_index[1].numpy(), recursive=recursive
+        )
     return torch.as_tensor(parts, dtype=torch.long)
 
 
