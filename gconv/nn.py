@@ -4,6 +4,7 @@ from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_conv_transpose import GridConvTranspose2d
+from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
 from gconv.grid.conv import ConvNormAct, DepthwiseSeparableConv2d, PointwiseConv2d
 from gconv.grid.filters import FixedFilter2d
@@ -21,6 +22,7 @@ __all__ = [
     "GatedGCNLayer",
     "GridConv2d",
     "GridConvTranspose2d",
+    "GridMaxPool2d",
     "InceptionBlock",
     "PointwiseConv2d",
     "Readout",

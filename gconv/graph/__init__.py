@@ -4,9 +4,10 @@ from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer, NormalizedAdjacency, normalized_sparse
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_conv_transpose import GridConvTranspose2d
+from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.norm import adjacency_matrix, gcn_normalize, normalized_adjacency
 from gconv.graph.readout import READOUT_KINDS, Readout
-from gconv.graph.transposed_grid import transposed_grid_graph
+from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
 
 __all__ = [
     "READOUT_KINDS",
@@ -14,11 +15,13 @@ __all__ = [
     "GatedGCNLayer",
     "GridConv2d",
     "GridConvTranspose2d",
+    "GridMaxPool2d",
     "NormalizedAdjacency",
     "Readout",
     "adjacency_matrix",
     "gcn_normalize",
     "normalized_adjacency",
     "normalized_sparse",
+    "strided_grid_graph",
     "transposed_grid_graph",
 ]

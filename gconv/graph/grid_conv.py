@@ -160,11 +160,14 @@ class GridConv2d(MessagePassing):
         *,
         grid_shape: tuple[int, int, int] | None = None,
         path: str = "auto",
+        size: tuple[int, int] | None = None,
     ) -> Tensor:
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
         check_dtype(owner, x, self.weight)
         check_choice(owner, "path", path, PATHS)
+        if size is not None and int(size[1]) != x.size(0):  # bipartite, e.g. strided
+            return self._bipartite(x, edge_index, edge_type, size)
         plan = self._plan(x.size(0), edge_index, edge_type)
         if path == "dense" and grid_shape is None:
             raise ValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
@@ -262,12 +265,32 @@ class GridConv2d(MessagePassing):
         out: Tensor = TableConv.apply(x, weight, self.bias, plan.table, plan.slots, plan.buffers)
         return out
 
-    def _scatter(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
+    def _bipartite(
+        self, x: Tensor, edge_index: Tensor, edge_type: Tensor, size: tuple[int, int]
+    ) -> Tensor:
+        """From ``size[0]`` source nodes to ``size[1]`` others, e.g. a strided
+        convolution over :func:`gconv.graph.strided_grid_graph`."""
+        owner = type(self).__name__
+        n_src, n_dst = (int(v) for v in size)
+        if n_src != x.size(0):
+            raise ValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
+        check_edge_index(owner, edge_index, max(n_src, n_dst))
+        edge_type = check_tensor(owner, "edge_type", edge_type)
+        if edge_type.shape != (edge_index.size(1),):
+            raise ValueError(
+                f"{owner}: edge_type must have shape [{edge_index.size(1)}] "
+                f"(got {tuple(edge_type.shape)})"
+            )
+        return self._scatter(x, edge_index, edge_type, n_dst)
+
+    def _scatter(
+        self, x: Tensor, edge_index: Tensor, edge_type: Tensor, n_dst: int | None = None
+    ) -> Tensor:
         n, k2 = x.size(0), self.kernel_size**2
         # every node transformed by every tap: h[j, t] = W_t x_j, picked per edge below
         weight = self.weight.flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
         h = (x @ weight).view(n * k2, self.out_channels)
-        out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n))
+        out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n_dst or n))
         return out if self.bias is None else out + self.bias
 
     def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor) -> Tensor:

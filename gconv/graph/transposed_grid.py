@@ -1,4 +1,5 @@
-r"""The graph of a transposed convolution: coarse pixels send to the fine pixels they reach.
+r"""Grid graphs between resolutions: a transposed convolution's coarse-to-fine graph, and
+the fine-to-coarse graph of a strided convolution or a pooling, its reverse.
 
 A transposed convolution with kernel :math:`k`, stride :math:`s` and padding :math:`p`
 inserts :math:`s - 1` zeros between input pixels and convolves. As a graph it is
@@ -86,6 +87,67 @@ def transposed_grid_graph(
     y, x = i * stride - padding + a, j * stride - padding + b
     keep = (y >= 0) & (y < ho) & (x >= 0) & (x < wo)
     source, target = (i * width + j)[keep], (y * wo + x)[keep]
+    edge_type = (a * kernel_size + b)[keep]
+    shift = torch.arange(batch_size, device=device).view(-1, 1)
+    edge_index = torch.stack(
+        [
+            (source + shift * height * width).reshape(-1),
+            (target + shift * ho * wo).reshape(-1),
+        ]
+    )
+    return edge_index, edge_type.repeat(batch_size), (ho, wo)
+
+
+def strided_grid_graph(
+    height: int,
+    width: int,
+    kernel_size: int,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    batch_size: int = 1,
+    device: torch.device | str | None = None,
+) -> tuple[Tensor, Tensor, tuple[int, int]]:
+    r"""The bipartite graph from ``batch_size`` fine ``height x width`` grids to the coarse
+    grids a strided convolution or pooling computes.
+
+    Coarse pixel :math:`(i, j)` receives, through tap :math:`(a, b)`, from fine pixel
+    :math:`(i s - p + a, j s - p + b)` where that is inside the image: the transposed
+    convolution's graph with its edges reversed, and the same edge types, so ``F.conv2d``'s
+    weight ``[..., a, b]`` is the weight of tap :math:`a k + b`. The coarse grid is
+    :math:`\lfloor (H + 2p - k) / s \rfloor + 1` high, as ``nn.Conv2d``'s.
+
+    Returns:
+        ``(edge_index, edge_type, (Ho, Wo))`` with fine sources and coarse targets.
+
+    Example:
+        >>> edge_index, edge_type, size = strided_grid_graph(8, 8, 2, stride=2)
+        >>> edge_index.shape, size
+        (torch.Size([2, 64]), (4, 4))
+    """
+    owner = "strided_grid_graph"
+    check_positive_int(owner, "height", height)
+    check_positive_int(owner, "width", width)
+    check_positive_int(owner, "kernel_size", kernel_size)
+    check_positive_int(owner, "stride", stride)
+    check_positive_int(owner, "padding", padding, minimum=0)
+    ho = (height + 2 * padding - kernel_size) // stride + 1
+    wo = (width + 2 * padding - kernel_size) // stride + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"{owner}: a {height}x{width} input is smaller than kernel_size {kernel_size} "
+            f"with padding {padding}"
+        )
+    i, j, a, b = torch.meshgrid(
+        torch.arange(ho, device=device),
+        torch.arange(wo, device=device),
+        torch.arange(kernel_size, device=device),
+        torch.arange(kernel_size, device=device),
+        indexing="ij",
+    )
+    y, x = i * stride - padding + a, j * stride - padding + b
+    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+    source, target = (y * width + x)[keep], (i * wo + j)[keep]
     edge_type = (a * kernel_size + b)[keep]
     shift = torch.arange(batch_size, device=device).view(-1, 1)
     edge_index = torch.stack(

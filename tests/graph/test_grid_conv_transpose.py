@@ -94,3 +94,57 @@ def test_message_passing_needs_the_fine_size() -> None:
     edge_index, edge_type, _ = layer.graph(3, 3)
     with pytest.raises(ValueError, match=r"size=\(num_coarse, num_fine\) is needed"):
         layer(torch.randn(9, 2), edge_index, edge_type)
+
+
+@pytest.mark.parametrize(("k", "stride", "padding"), [(3, 2, 1), (3, 1, 1), (5, 2, 2), (3, 3, 0)])
+def test_strided_convolution_as_message_passing_equals_conv2d(k, stride, padding) -> None:
+    from gconv.graph import strided_grid_graph
+    from gconv.nn import GridConv2d
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 5, k, stride=stride, padding=padding).double()
+    layer = GridConv2d(3, 5, k).double()
+    layer.load_state_dict(conv.state_dict())
+    images = torch.randn(2, 3, 9, 8, dtype=torch.float64)
+    edge_index, edge_type, (ho, wo) = strided_grid_graph(
+        9, 8, k, stride=stride, padding=padding, batch_size=2
+    )
+    expected = conv(images)
+    assert (ho, wo) == tuple(expected.shape[-2:])
+    out = layer(_images_as_nodes(images), edge_index, edge_type, size=(2 * 72, 2 * ho * wo))
+    assert_close(out, _images_as_nodes(expected))
+
+
+@pytest.mark.parametrize(("k", "stride", "padding"), [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)])
+def test_max_pool_as_message_passing_equals_max_pool2d(k, stride, padding) -> None:
+    from gconv.nn import GridMaxPool2d
+
+    images = torch.randn(2, 3, 7, 6)
+    pool = GridMaxPool2d(k, stride, padding)
+    edge_index, _, (ho, wo) = pool.graph(7, 6, batch_size=2)
+    expected = nn.MaxPool2d(k, stride, padding)(images)
+    assert (ho, wo) == tuple(expected.shape[-2:])
+    out = pool(_images_as_nodes(images), edge_index, size=(2 * 42, 2 * ho * wo))
+    assert_close(out, _images_as_nodes(expected))
+
+
+def test_encoder_decoder_as_message_passing_equals_the_cnn() -> None:
+    """Strided convolution down, transposed convolution up: the whole round trip as
+    message passing gives the CNN's output."""
+    from gconv.graph import strided_grid_graph
+    from gconv.nn import GridConv2d
+
+    torch.manual_seed(0)
+    down = nn.Conv2d(2, 4, 3, stride=2, padding=1).double()
+    up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1).double()
+    images = torch.randn(1, 2, 8, 8, dtype=torch.float64)
+    expected = up(torch.relu(down(images)))
+    g_down = GridConv2d(2, 4, 3).double()
+    g_down.load_state_dict(down.state_dict())
+    g_up = GridConvTranspose2d.from_conv_transpose2d(up)
+    ei, et, (h, w) = strided_grid_graph(8, 8, 3, stride=2, padding=1)
+    coarse = torch.relu(g_down(_images_as_nodes(images), ei, et, size=(64, h * w)))
+    ei, et, (ho, wo) = g_up.graph(h, w)
+    fine = g_up(coarse, ei, et, size=(h * w, ho * wo))
+    assert (ho, wo) == (8, 8)
+    assert_close(fine, _images_as_nodes(expected))
