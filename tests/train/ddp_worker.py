@@ -1,6 +1,7 @@
 """Trains grid_cnn on digits under torchrun and saves what rank 0 ends with.
 
 python -m torch.distributed.run --standalone --nproc_per_node=N ddp_worker.py OUT BATCH
+    [EPOCHS [RESUME]]
 """
 
 import json
@@ -14,19 +15,21 @@ from gconv.models import build_model
 from gconv.train import CSVLogger, ModelCheckpoint, Trainer, distributed
 
 out, batch_size = Path(sys.argv[1]), int(sys.argv[2])
+epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+resume = sys.argv[4] if len(sys.argv) > 4 else None
 digits = gconv.load_dataset("digits", limit=512)  # train: 308 images
 train = torch.utils.data.Subset(digits.train, range(256))  # divisible by every batch
 torch.manual_seed(0)
 model = build_model("grid_cnn", digits, hidden_channels=(8, 8))  # no dropout, no batch norm
 trainer = Trainer(
-    max_epochs=3,
+    max_epochs=epochs,
     lr=0.01,
     batch_size=batch_size,
     seed=0,
     progress=False,
     callbacks=[ModelCheckpoint(out / "ckpt", "val_loss"), CSVLogger(out / "history.csv")],
 )
-history = trainer.fit(model, train, digits.val)
+history = trainer.fit(model, train, digits.val, resume=resume)
 scores = trainer.evaluate(model, digits.test)
 result = {"world": distributed.world_size(), "history": history.history, "test": scores}
 (out / f"rank-{distributed.rank()}.json").write_text(json.dumps(result))

@@ -77,3 +77,12 @@ def test_node_classification_shares_the_training_nodes(tmp_path: Path, small_roo
     _torchrun(2, *args, "--root", str(small_root))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["test_accuracy"] > 0.7
+
+
+@pytest.mark.slow
+def test_resume_under_torchrun_ends_where_an_uninterrupted_run_ends(tmp_path: Path) -> None:
+    straight, first, resumed = tmp_path / "straight", tmp_path / "first", tmp_path / "resumed"
+    _torchrun(2, str(WORKER), str(straight), "16", "3")
+    _torchrun(2, str(WORKER), str(first), "16", "2")  # "interrupted" after 2 epochs
+    _torchrun(2, str(WORKER), str(resumed), "16", "3", str(first / "ckpt" / "last.pt"))
+    assert_close(torch.load(resumed / "weights.pt"), torch.load(straight / "weights.pt"))
