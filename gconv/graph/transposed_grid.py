@@ -40,6 +40,35 @@ def check_transposed(
         )
 
 
+def _taps(
+    coarse: tuple[int, int],
+    fine: tuple[int, int],
+    kernel_size: int,
+    stride: int,
+    padding: int,
+    batch_size: int,
+    device: torch.device | str | None,
+) -> tuple[Tensor, Tensor]:
+    """Edges from coarse pixel (i, j) to fine pixel (i s - p + a, j s - p + b) inside the
+    fine grid, typed by the tap a k + b, for ``batch_size`` pairs of grids."""
+    (h, w), (fh, fw) = coarse, fine
+    i, j, a, b = torch.meshgrid(
+        torch.arange(h, device=device),
+        torch.arange(w, device=device),
+        torch.arange(kernel_size, device=device),
+        torch.arange(kernel_size, device=device),
+        indexing="ij",
+    )
+    y, x = i * stride - padding + a, j * stride - padding + b
+    keep = (y >= 0) & (y < fh) & (x >= 0) & (x < fw)
+    source, target = (i * w + j)[keep], (y * fw + x)[keep]
+    shift = torch.arange(batch_size, device=device).view(-1, 1)
+    edge_index = torch.stack(
+        [(source + shift * h * w).reshape(-1), (target + shift * fh * fw).reshape(-1)]
+    )
+    return edge_index, (a * kernel_size + b)[keep].repeat(batch_size)
+
+
 def transposed_grid_graph(
     height: int,
     width: int,
@@ -77,25 +106,10 @@ def transposed_grid_graph(
             f"{owner}: a {height}x{width} input gives an empty {ho}x{wo} output "
             f"(kernel_size {kernel_size}, stride {stride}, padding {padding})"
         )
-    i, j, a, b = torch.meshgrid(
-        torch.arange(height, device=device),
-        torch.arange(width, device=device),
-        torch.arange(kernel_size, device=device),
-        torch.arange(kernel_size, device=device),
-        indexing="ij",
+    edge_index, edge_type = _taps(
+        (height, width), (ho, wo), kernel_size, stride, padding, batch_size, device
     )
-    y, x = i * stride - padding + a, j * stride - padding + b
-    keep = (y >= 0) & (y < ho) & (x >= 0) & (x < wo)
-    source, target = (i * width + j)[keep], (y * wo + x)[keep]
-    edge_type = (a * kernel_size + b)[keep]
-    shift = torch.arange(batch_size, device=device).view(-1, 1)
-    edge_index = torch.stack(
-        [
-            (source + shift * height * width).reshape(-1),
-            (target + shift * ho * wo).reshape(-1),
-        ]
-    )
-    return edge_index, edge_type.repeat(batch_size), (ho, wo)
+    return edge_index, edge_type, (ho, wo)
 
 
 def strided_grid_graph(
@@ -138,22 +152,7 @@ def strided_grid_graph(
             f"{owner}: a {height}x{width} input is smaller than kernel_size {kernel_size} "
             f"with padding {padding}"
         )
-    i, j, a, b = torch.meshgrid(
-        torch.arange(ho, device=device),
-        torch.arange(wo, device=device),
-        torch.arange(kernel_size, device=device),
-        torch.arange(kernel_size, device=device),
-        indexing="ij",
+    coarse_to_fine, edge_type = _taps(
+        (ho, wo), (height, width), kernel_size, stride, padding, batch_size, device
     )
-    y, x = i * stride - padding + a, j * stride - padding + b
-    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-    source, target = (y * width + x)[keep], (i * wo + j)[keep]
-    edge_type = (a * kernel_size + b)[keep]
-    shift = torch.arange(batch_size, device=device).view(-1, 1)
-    edge_index = torch.stack(
-        [
-            (source + shift * height * width).reshape(-1),
-            (target + shift * ho * wo).reshape(-1),
-        ]
-    )
-    return edge_index, edge_type.repeat(batch_size), (ho, wo)
+    return coarse_to_fine.flip(0), edge_type, (ho, wo)  # the same taps, reversed
