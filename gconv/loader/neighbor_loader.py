@@ -5,7 +5,9 @@ PyG's own ``NeighborLoader`` needs pyg-lib or torch-sparse, which many installs 
 :class:`~gconv.loader.TorchNeighborSampler` into PyG's ``NodeLoader``, so its batches are
 PyG's: a ``Data`` subgraph with ``n_id``, ``e_id``, ``batch_size``, ``input_id`` and
 ``num_sampled_nodes``/``num_sampled_edges``, the seed nodes first. Where pyg-lib or
-torch-sparse is installed, it hands over to PyG's sampler.
+torch-sparse is installed, it hands over to PyG's sampler. For links, pass the sampler to
+PyG's ``LinkLoader`` (``LinkLoader(data, TorchNeighborSampler(data, [10, 5]),
+edge_label_index=...)``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,12 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
+from torch_geometric.sampler import (
+    BaseSampler,
+    EdgeSamplerInput,
+    NodeSamplerInput,
+    SamplerOutput,
+)
 
 from gconv._checks import check_edge_index
 
@@ -127,11 +132,21 @@ class TorchNeighborSampler(BaseSampler):
             metadata=(inputs.input_id, inputs.time),
         )
 
-    def sample_from_edges(self, index: Any, neg_sampling: Any = None) -> Any:
-        raise NotImplementedError(
-            f"{type(self).__name__}: link-level sampling (LinkNeighborLoader) is not "
-            "implemented; sample_from_nodes is"
-        )
+    def sample_from_edges(
+        self, inputs: EdgeSamplerInput, neg_sampling: Any = None
+    ) -> SamplerOutput:
+        """Link-level sampling, for PyG's ``LinkLoader``: the neighbourhoods of both ends
+        of every seed link, with ``edge_label_index`` in the batch's local ids."""
+        if neg_sampling is not None:
+            raise ValueError(
+                f"{type(self).__name__}: neg_sampling must be None; give negative links as "
+                f"labelled edges instead (got {neg_sampling!r})"
+            )
+        ends = torch.cat([inputs.row, inputs.col]).long()
+        nodes, local = torch.unique(ends, return_inverse=True)
+        out = self.sample_from_nodes(NodeSamplerInput(input_id=None, node=nodes))
+        out.metadata = (inputs.input_id, local.view(2, -1), inputs.label, inputs.time)
+        return out
 
     @property
     def edge_permutation(self) -> None:

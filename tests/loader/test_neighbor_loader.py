@@ -150,3 +150,22 @@ def test_cluster_gcn_parts_cover_the_graph_and_train(cora, tmp_path) -> None:
     trainer = gconv.Trainer(max_epochs=20, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
     trainer.fit(model, loader, graph)  # batches of parts; validation on the whole graph
     assert trainer.evaluate(model, graph)["accuracy"] > 0.6
+
+
+def test_link_sampling_through_pyg_link_loader() -> None:
+    from torch_geometric.loader import LinkLoader
+
+    data = _graph()
+    links = data.edge_index[:, :20]
+    loader = LinkLoader(
+        data, TorchNeighborSampler(data, [3, 2]), edge_label_index=links, batch_size=8
+    )
+    seen = []
+    for batch in loader:
+        # the labelled links, read back through n_id, are the seed links of the batch
+        assert torch.equal(batch.n_id[batch.edge_label_index], links[:, batch.input_id])
+        assert torch.equal(data.edge_index[:, batch.e_id], batch.n_id[batch.edge_index])
+        seen += batch.input_id.tolist()
+    assert sorted(seen) == list(range(20))
+    with pytest.raises(ValueError, match="neg_sampling must be None"):
+        TorchNeighborSampler(data, [2]).sample_from_edges(None, neg_sampling="binary")
