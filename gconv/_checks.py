@@ -107,21 +107,44 @@ def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> T
     return edge_index
 
 
-# id(edge_index) -> (weak reference, version, smallest id, largest id): the range of a graph
-# is read once (one device sync), then every layer and every epoch that sees the same
-# tensor, unmodified, is checked against it for free
-_ranges: dict[int, tuple[weakref.ref[Tensor], int, int, int]] = {}
+class TensorMemo:
+    """A value computed from a tensor, remembered while that very tensor lives
+    unmodified (its identity and in-place version, as ``gconv.graph._cache`` keys a
+    normalization), so a check that needs a device sync is paid once per tensor.
+
+    A tensor cannot be a ``WeakKeyDictionary`` key (its ``==`` is elementwise); entries
+    are keyed by ``id`` and hold a weak reference that tells a reused id apart.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[weakref.ref[Tensor], int, object]] = {}
+
+    def get(self, tensor: Tensor) -> object | None:
+        seen = self._seen.get(id(tensor))
+        if seen is not None and seen[0]() is tensor and seen[1] == tensor._version:
+            return seen[2]
+        return None
+
+    def __contains__(self, tensor: Tensor) -> bool:
+        return self.get(tensor) is not None
+
+    def put(self, tensor: Tensor, value: object) -> None:
+        if len(self._seen) > 64:  # forget tensors that are gone
+            for key in [k for k, (ref, *_) in self._seen.items() if ref() is None]:
+                del self._seen[key]
+        self._seen[id(tensor)] = (weakref.ref(tensor), tensor._version, value)
+
+
+# every layer and epoch that sees the same edge_index, unmodified, reads its range once
+_ranges = TensorMemo()
 
 
 def _id_range(edge_index: Tensor) -> tuple[int, int]:
-    seen = _ranges.get(id(edge_index))
-    if seen is not None and seen[0]() is edge_index and seen[1] == edge_index._version:
-        return seen[2], seen[3]
+    seen = _ranges.get(edge_index)
+    if seen is not None:
+        return seen  # type: ignore[return-value]
     lo, hi = (int(v) for v in edge_index.aminmax())
-    if len(_ranges) > 64:  # forget graphs that are gone
-        for key in [k for k, (ref, *_) in _ranges.items() if ref() is None]:
-            del _ranges[key]
-    _ranges[id(edge_index)] = (weakref.ref(edge_index), edge_index._version, lo, hi)
+    _ranges.put(edge_index, (lo, hi))
     return lo, hi
 
 

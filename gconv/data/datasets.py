@@ -166,12 +166,7 @@ def load_dataset(
         raise ValueError(
             f"load_dataset: name must be one of {', '.join(list_datasets())} (got {name!r})"
         )
-    loader = _LOADERS[name]
-    params = inspect.signature(loader).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):  # passes them on
-        loader = _LOADERS["mnist"]
-        params = inspect.signature(loader).parameters
-    options = [p for p in params if p != "root"]
+    options = [p for p in inspect.signature(_LOADERS[name]).parameters if p != "root"]
     unknown = sorted(set(kwargs) - set(options))
     if unknown:
         raise TypeError(
@@ -278,9 +273,11 @@ class GridGraphLoader:
 
 
 @_register("mnist_grid")
-def _mnist_grid(root: Path, **kwargs: Any) -> LoadedDataset:
+def _mnist_grid(
+    root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
+) -> LoadedDataset:
     """MNIST whose batches are pixel grid graphs (``x`` of shape ``[B*784, 1]``)."""
-    mnist = _mnist(root, **kwargs)
+    mnist = _mnist(root, val_size=val_size, seed=seed, limit=limit)
     mnist.name, mnist.task, mnist.loader = "mnist_grid", "graph", GridGraphLoader
     mnist.input_kind = "pixel_grid"
     return mnist

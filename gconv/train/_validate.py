@@ -1,21 +1,20 @@
 """Checks of what ``Trainer.fit`` is given, paid once per dataset rather than per step.
 
-A verdict is remembered against the label tensor it read (its identity and version, as
-:mod:`gconv.graph._cache` keys a normalization), so a second ``fit`` on the same data,
-e.g. one per seed, checks nothing again and an in-place edit of the labels is seen.
+A verdict is remembered against the label tensor it read (``gconv._checks.TensorMemo``),
+so a second ``fit`` on the same data, e.g. one per seed, checks nothing again and an
+in-place edit of the labels is seen.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import torch
 from torch import Tensor
 
-# id(labels) -> (a weak reference to them, their version, num_classes): a tensor cannot be
-# a WeakKeyDictionary key (its == is elementwise), and the reference tells a reused id
-_checked: dict[int, tuple[weakref.ref[Tensor], int, int | None]] = {}
+from gconv._checks import TensorMemo
+
+_checked = TensorMemo()  # labels -> the num_classes they were found valid for
 
 
 def check_not_empty(name: str, data: Any) -> None:
@@ -39,8 +38,7 @@ def check_labels(name: str, labels: Tensor | None, num_classes: int | None) -> N
         raise TypeError(
             f"Trainer.fit: {name} labels must be integer class ids (got dtype {labels.dtype})"
         )
-    seen = _checked.get(id(labels))
-    if seen is not None and seen[0]() is labels and seen[1:] == (labels._version, num_classes):
+    if _checked.get(labels) == (num_classes,):
         return
     lo, hi = (int(v) for v in labels.aminmax())
     if lo < 0:
@@ -50,9 +48,7 @@ def check_labels(name: str, labels: Tensor | None, num_classes: int | None) -> N
             f"Trainer.fit: {name} labels must be < num_classes = {num_classes}, the model's "
             f"outputs (got {hi})"
         )
-    for key in [k for k, (ref, *_) in _checked.items() if ref() is None]:
-        del _checked[key]
-    _checked[id(labels)] = (weakref.ref(labels), labels._version, num_classes)
+    _checked.put(labels, (num_classes,))
 
 
 def check_batch(logits: Tensor, target: Tensor) -> None:

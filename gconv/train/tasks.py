@@ -67,10 +67,11 @@ class Task(ABC):
         """What one epoch iterates over: loaders pass through, datasets get one. With a
         ``sampler`` (a rank's shard under torchrun), a dataset, or the dataset of a
         loader of this task's kind, is batched through it."""
-        if sampler is not None and self.shardable(data) is not None:
+        dataset = self.shardable(data)
+        if sampler is not None and dataset is not None:
             batch_size = getattr(data, "batch_size", None) or batch_size
-            return self.loader_class(self.shardable(data), batch_size=batch_size, sampler=sampler)
-        if self.shardable(data) is data:
+            return self.loader_class(dataset, batch_size=batch_size, sampler=sampler)
+        if dataset is data:
             return self.loader_class(data, batch_size=batch_size, shuffle=shuffle)
         if isinstance(data, Iterable):
             return data

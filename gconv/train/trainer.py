@@ -162,10 +162,11 @@ class Trainer:
 
     def _sampler(self, task: Task, data: Any, epoch: int) -> Any:
         """Under torchrun, this rank's shard of a dataset, reshuffled each epoch."""
-        if not distributed.active() or task.shardable(data) is None:
+        dataset = task.shardable(data) if distributed.active() else None
+        if dataset is None:
             return None
         sampler = distributed.shard_sampler(
-            task.shardable(data), shuffle=True, seed=self.seed if self.seed is not None else 0
+            dataset, shuffle=True, seed=self.seed if self.seed is not None else 0
         )
         sampler.set_epoch(epoch)
         return sampler
