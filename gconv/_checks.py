@@ -7,8 +7,10 @@ Every message names the caller, the argument, what was expected and what came, s
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -32,6 +34,19 @@ def check_bool(owner: str, name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{owner}: {name} must be a bool (got {_describe(value)})")
     return value
+
+
+def check_folder(owner: str, name: str, path: str | os.PathLike[str]) -> Path:
+    """``path`` may be made a folder: neither it nor a parent is an existing file."""
+    folder = Path(path)
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            prefix = f"{owner}: " if owner else ""
+            raise ValueError(
+                f"{prefix}{name} must be a folder (got {str(folder)!r}, and {str(part)!r} is "
+                "a file)"
+            )
+    return folder
 
 
 def check_odd_kernel(owner: str, kernel_size: object) -> int:

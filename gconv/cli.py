@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from gconv._checks import check_folder
 from gconv.data import DatasetNotFoundError, LoadedDataset, list_datasets, load_dataset
 from gconv.loader import NeighborLoader
 from gconv.models import build_model, fits, list_models, summary
@@ -125,10 +126,7 @@ def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
 
 def _folder(path: str, flag: str) -> Path:
     """The output folder, made; a file in its place is a usage error, not a traceback."""
-    folder = Path(path)
-    for part in (folder, *folder.parents):
-        if part.exists() and not part.is_dir():
-            raise UsageError(f"{flag} must be a folder (got {path!r}, and {str(part)!r} is a file)")
+    folder = check_folder("", flag, path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from torch import nn
 
-from gconv._checks import check_choice
+from gconv._checks import check_choice, check_folder
 from gconv.train import distributed
 from gconv.train.checkpoint import save_atomic
 
@@ -94,15 +94,6 @@ class _Monitor:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
-
-
-def _check_folder(path: Path) -> None:
-    for part in (path, *path.parents):
-        if part.exists() and not part.is_dir():
-            raise ValueError(
-                f"ModelCheckpoint: dirpath must be a folder (got {str(path)!r}, and "
-                f"{str(part)!r} is a file)"
-            )
 
 
 class EarlyStopping(Callback):
@@ -196,7 +187,7 @@ class ModelCheckpoint(Callback):
         meta: dict[str, Any] | None = None,
     ) -> None:
         self.dirpath = Path(dirpath)
-        _check_folder(self.dirpath)
+        check_folder("ModelCheckpoint", "dirpath", self.dirpath)
         self._monitor = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
         self.monitor, self.save_last, self.meta = monitor, save_last, meta or {}
         self.best_path = self.dirpath / "best.pt"
@@ -207,7 +198,7 @@ class ModelCheckpoint(Callback):
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self._monitor.check(trainer.logged_metrics)
-        _check_folder(self.dirpath)
+        check_folder("ModelCheckpoint", "dirpath", self.dirpath)
         self.dirpath.mkdir(parents=True, exist_ok=True)
 
     def on_epoch_end(
