@@ -1,12 +1,19 @@
 """Images <-> graphs."""
 
-from gconv.convert.grid_graph import graphs_to_images, grid_graph, grid_offsets, images_to_graphs
+from gconv.convert.grid_graph import (
+    batched_grid_graph,
+    graphs_to_images,
+    grid_graph,
+    grid_offsets,
+    images_to_graphs,
+)
 from gconv.convert.superpixels import knn_edges, superpixel_graph
 from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
 
 __all__ = [
     "DirectionalEdgeType",
     "ImageToGridGraph",
+    "batched_grid_graph",
     "graphs_to_images",
     "grid_graph",
     "grid_offsets",

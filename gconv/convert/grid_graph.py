@@ -95,6 +95,34 @@ def _batched_template(
     return tensors
 
 
+def batched_grid_graph(
+    batch_size: int,
+    height: int,
+    width: int,
+    *,
+    kernel_size: int = 3,
+    connectivity: int = 8,
+    device: torch.device | str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(edge_index, edge_type)`` of ``batch_size`` ``height x width`` grids side by
+    side (node ``b * H * W + row * W + col``), the edges of :func:`images_to_graphs`.
+
+    Built once per shape and device and shared: treat them as read-only (a tensor
+    modified in place is rebuilt, not reused). Layers that cache per graph see the same
+    tensors on every call, so they check a grid once.
+    """
+    owner = "batched_grid_graph"
+    for name, value in (("batch_size", batch_size), ("height", height), ("width", width)):
+        check_positive_int(owner, name, value)
+    check_odd_kernel(owner, kernel_size)
+    check_choice(owner, "connectivity", connectivity, (4, 8))
+    device = torch.device("cpu") if device is None else torch.device(device)
+    edge_index, edge_type, *_ = _batched_template(
+        batch_size, height, width, kernel_size, connectivity, device
+    )
+    return edge_index, edge_type
+
+
 def grid_graph(
     height: int,
     width: int,
@@ -162,7 +190,8 @@ def images_to_graphs(
 
     Args:
         images: ``[B, C, H, W]`` floating tensor.
-        labels: optional ``[B]`` labels, stored as ``y``.
+        labels: optional ``[B]`` labels, one per image, or ``[B, H, W]`` labels, one per
+            pixel (segmentation masks), stored as ``y`` (``[B]`` or ``[BHW]``).
         kernel_size: odd kernel size of the grid's taps.
         connectivity: 8 or 4.
 
@@ -186,11 +215,17 @@ def images_to_graphs(
             f"{owner}: images must hold at least one image of at least 1x1 pixels "
             f"(got shape {tuple(images.shape)})"
         )
-    if labels is not None and (
-        not isinstance(labels, Tensor) or labels.dim() != 1 or labels.numel() != b
+    per_pixel = isinstance(labels, Tensor) and labels.shape == (b, h, w)
+    if (
+        labels is not None
+        and not per_pixel
+        and (not isinstance(labels, Tensor) or labels.dim() != 1 or labels.numel() != b)
     ):
         got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
-        raise ValueError(f"{owner}: labels must be a [{b}] tensor, one per image (got {got})")
+        raise ValueError(
+            f"{owner}: labels must be a [{b}] tensor, one per image, or [{b}, {h}, {w}], "
+            f"one per pixel (got {got})"
+        )
     device = images.device
     edge_index, edge_type, pos, node_batch, ptr = _batched_template(
         b, h, w, kernel_size, connectivity, device
@@ -211,8 +246,8 @@ def images_to_graphs(
     slice_dict.update(edge_index=edge_slices, edge_type=edge_slices)
     inc_dict = {"x": zeros, "pos": zeros, "edge_index": node_slices[:-1], "edge_type": zeros}
     if labels is not None:
-        batch.y = labels.to(device)
-        slice_dict["y"] = torch.arange(b + 1)
+        batch.y = labels.reshape(-1).to(device)  # a pixel's label is its node's
+        slice_dict["y"] = node_slices if per_pixel else torch.arange(b + 1)
         inc_dict["y"] = zeros
     batch.grid_shape = (b, h, w)
     batch._num_graphs = b

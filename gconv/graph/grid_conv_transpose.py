@@ -20,9 +20,28 @@ from gconv._checks import (
 from gconv.graph._cache import GraphCache
 from gconv.graph.transposed_grid import (
     check_transposed,
+    fine_size,
     transposed_grid_graph,
     transposed_output_size,
 )
+
+
+def conv_transpose_to(
+    images: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int,
+    padding: int,
+    groups: int,
+    output_size: tuple[int, int],
+) -> Tensor:
+    """``F.conv_transpose2d`` onto an ``output_size`` fine grid: the output padding that
+    reaches it, then a crop of the bottom and right where it is smaller."""
+    k = weight.size(-1)
+    base = [transposed_output_size(n, k, stride, padding, 0) for n in images.shape[-2:]]
+    extra = tuple(max(0, t - n) for t, n in zip(output_size, base, strict=True))
+    out = F.conv_transpose2d(images, weight, bias, stride, padding, extra, groups)
+    return out[..., : output_size[0], : output_size[1]]
 
 
 class GridConvTranspose2d(MessagePassing):
@@ -45,7 +64,10 @@ class GridConvTranspose2d(MessagePassing):
 
     With ``grid_shape=(B, H, W)`` (the coarse batch) the graph is checked once to be the
     full transposed grid of that shape, and the layer runs ``F.conv_transpose2d`` on the
-    image view; otherwise messages go through PyG's ``propagate``.
+    image view; otherwise messages go through PyG's ``propagate``. ``output_size=(Ho,
+    Wo)`` picks the fine grid as ``nn.ConvTranspose2d.forward(x, output_size)`` does, and
+    a smaller one crops the bottom and right (see
+    :func:`gconv.graph.transposed_grid_graph`).
 
     Args:
         in_channels: input channels :math:`C_{in}`.
@@ -99,7 +121,7 @@ class GridConvTranspose2d(MessagePassing):
             torch.empty(in_channels, out_channels // groups, kernel_size, kernel_size)
         )
         self.bias: Parameter | None = Parameter(torch.empty(out_channels)) if bias else None
-        self._checked: GraphCache[bool] = GraphCache()
+        self._checked: GraphCache[tuple[int, ...]] = GraphCache()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -154,7 +176,12 @@ class GridConvTranspose2d(MessagePassing):
         return transposed_output_size(height, *args), transposed_output_size(width, *args)
 
     def graph(
-        self, height: int, width: int, batch_size: int = 1
+        self,
+        height: int,
+        width: int,
+        batch_size: int = 1,
+        *,
+        output_size: tuple[int, int] | None = None,
     ) -> tuple[Tensor, Tensor, tuple[int, int]]:
         """This layer's full transposed grid graph for ``batch_size`` coarse grids."""
         return transposed_grid_graph(
@@ -164,6 +191,7 @@ class GridConvTranspose2d(MessagePassing):
             stride=self.stride,
             padding=self.padding,
             output_padding=self.output_padding,
+            output_size=output_size,
             batch_size=batch_size,
             device=self.weight.device,
         )
@@ -191,12 +219,13 @@ class GridConvTranspose2d(MessagePassing):
         size: tuple[int, int] | None = None,
         *,
         grid_shape: tuple[int, int, int] | None = None,
+        output_size: tuple[int, int] | None = None,
     ) -> Tensor:
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
         check_dtype(owner, x, self.weight)
         if grid_shape is not None:
-            return self._dense(x, edge_index, edge_type, grid_shape)
+            return self._dense(x, edge_index, edge_type, grid_shape, output_size)
         if size is None:
             raise ValueError(
                 f"{owner}: size=(num_coarse, num_fine) is needed: the fine grid's node count "
@@ -220,7 +249,12 @@ class GridConvTranspose2d(MessagePassing):
         return h[edge_index_j * self.kernel_size**2 + edge_type]
 
     def _dense(
-        self, x: Tensor, edge_index: Tensor, edge_type: Tensor, grid_shape: tuple[int, int, int]
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor,
+        grid_shape: tuple[int, int, int],
+        output_size: tuple[int, int] | None,
     ) -> Tensor:
         b, h, w = (int(s) for s in grid_shape)
         owner = type(self).__name__
@@ -229,8 +263,11 @@ class GridConvTranspose2d(MessagePassing):
                 f"{owner}: grid_shape must be (B, H, W) with B*H*W = {x.size(0)} rows of x "
                 f"(got {grid_shape})"
             )
-        if self._checked.get(edge_index, edge_type, b * h * w) is None:
-            expected_index, expected_type, _ = self.graph(h, w, b)
+        args = (self.kernel_size, self.stride, self.padding, self.output_padding)
+        ho, wo = fine_size(owner, (h, w), *args, output_size)
+        shape = (b, h, w, ho, wo)
+        if self._checked.get(edge_index, edge_type, b * h * w) != shape:
+            expected_index, expected_type, _ = self.graph(h, w, b, output_size=(ho, wo))
             if not (
                 edge_index.shape == expected_index.shape
                 and torch.equal(edge_index, expected_index.to(edge_index.device))
@@ -240,16 +277,10 @@ class GridConvTranspose2d(MessagePassing):
                     f"{owner}: grid_shape={grid_shape} was given, but the graph is not this "
                     "layer's full transposed grid of that shape (see GridConvTranspose2d.graph)"
                 )
-            self._checked.put(edge_index, edge_type, b * h * w, True)
+            self._checked.put(edge_index, edge_type, b * h * w, shape)
         images = x.view(b, h, w, self.in_channels).permute(0, 3, 1, 2)
-        out = F.conv_transpose2d(
-            images,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.output_padding,
-            self.groups,
+        out = conv_transpose_to(
+            images, self.weight, self.bias, self.stride, self.padding, self.groups, (ho, wo)
         )
         return out.permute(0, 2, 3, 1).reshape(-1, self.out_channels)
 

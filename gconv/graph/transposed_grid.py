@@ -40,6 +40,37 @@ def check_transposed(
         )
 
 
+def fine_size(
+    owner: str,
+    coarse: tuple[int, int],
+    kernel_size: int,
+    stride: int,
+    padding: int,
+    output_padding: int,
+    output_size: tuple[int, int] | None,
+) -> tuple[int, int]:
+    """The fine grid of a transposed convolution: from ``output_padding``, or
+    ``output_size``, which may be anything from 1 up to the largest size
+    ``nn.ConvTranspose2d`` reaches (``output_padding = stride - 1``)."""
+    if output_size is None:
+        return (
+            transposed_output_size(coarse[0], kernel_size, stride, padding, output_padding),
+            transposed_output_size(coarse[1], kernel_size, stride, padding, output_padding),
+        )
+    size = tuple(output_size)
+    largest = [transposed_output_size(n, kernel_size, stride, padding, stride - 1) for n in coarse]
+    if (
+        len(size) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in size)
+        or not all(1 <= n <= top for n, top in zip(size, largest, strict=True))
+    ):
+        raise ValueError(
+            f"{owner}: output_size must be (H, W) with 1 <= H <= {largest[0]} and "
+            f"1 <= W <= {largest[1]} for a {coarse[0]}x{coarse[1]} input (got {output_size!r})"
+        )
+    return int(size[0]), int(size[1])
+
+
 def _taps(
     coarse: tuple[int, int],
     fine: tuple[int, int],
@@ -77,6 +108,7 @@ def transposed_grid_graph(
     stride: int = 1,
     padding: int = 0,
     output_padding: int = 0,
+    output_size: tuple[int, int] | None = None,
     batch_size: int = 1,
     device: torch.device | str | None = None,
 ) -> tuple[Tensor, Tensor, tuple[int, int]]:
@@ -84,6 +116,10 @@ def transposed_grid_graph(
     fine grids.
 
     Coarse node ids are ``b * H * W + i * W + j``; fine ones ``b * Ho * Wo + y * Wo + x``.
+    ``output_size=(Ho, Wo)`` sets the fine grid instead of ``output_padding``, as
+    ``nn.ConvTranspose2d.forward(x, output_size)`` does; a size below the transposed
+    convolution's crops its bottom rows and right columns (FCN's crop to a skip's size).
+    See :func:`fine_size`.
 
     Returns:
         ``(edge_index, edge_type, (Ho, Wo))``: ``edge_index[0]`` coarse sources,
@@ -99,8 +135,9 @@ def transposed_grid_graph(
     check_positive_int(owner, "width", width)
     check_positive_int(owner, "batch_size", batch_size)
     check_transposed(owner, kernel_size, stride, padding, output_padding)
-    ho = transposed_output_size(height, kernel_size, stride, padding, output_padding)
-    wo = transposed_output_size(width, kernel_size, stride, padding, output_padding)
+    ho, wo = fine_size(
+        owner, (height, width), kernel_size, stride, padding, output_padding, output_size
+    )
     if ho < 1 or wo < 1:
         raise ValueError(
             f"{owner}: a {height}x{width} input gives an empty {ho}x{wo} output "

@@ -1,6 +1,6 @@
 """The model zoo: ``get_model``, ``build_model``, ``fits``, ``list_models``, ``@register_model``."""
 
-from gconv.models._base import Classifier
+from gconv.models._base import Classifier, DenseClassifier
 from gconv.models._registry import (
     INPUT_KINDS,
     Fit,
@@ -15,14 +15,17 @@ from gconv.models._registry import (
 from gconv.models.classic import MLP, LeNet5, lenet5, mlp
 from gconv.models.classic_cnn import VGG, AlexNet, Inception, alexnet, inception, vgg11, vgg16
 from gconv.models.deep_gnn import DeepGNN, gated_gcn
+from gconv.models.fcn import FCN, ConvEncoder, ResNetEncoder, fcn, fcn_resnet18
 from gconv.models.gnn import GCN, GIN, GraphNet, gat, gcn, gin, sage
 from gconv.models.grid import GridCNN, GridGNN, grid_cnn, grid_gnn
+from gconv.models.grid_fcn import GridFCN, grid_fcn
 from gconv.models.resnet import ResNet, resnet18, resnet34, resnet50, se_resnet18
 from gconv.models.separable import MobileNet, Xception, mobilenet, xception
 from gconv.models.summary import ModelSummary, summary
 from gconv.models.transfer import TorchvisionClassifier, freeze, from_torchvision, unfreeze
 
 __all__ = [
+    "FCN",
     "GCN",
     "GIN",
     "INPUT_KINDS",
@@ -30,10 +33,13 @@ __all__ = [
     "VGG",
     "AlexNet",
     "Classifier",
+    "ConvEncoder",
     "DeepGNN",
+    "DenseClassifier",
     "Fit",
     "GraphNet",
     "GridCNN",
+    "GridFCN",
     "GridGNN",
     "Inception",
     "LeNet5",
@@ -41,10 +47,13 @@ __all__ = [
     "ModelEntry",
     "ModelSummary",
     "ResNet",
+    "ResNetEncoder",
     "TorchvisionClassifier",
     "Xception",
     "alexnet",
     "build_model",
+    "fcn",
+    "fcn_resnet18",
     "fits",
     "freeze",
     "from_torchvision",
@@ -54,6 +63,7 @@ __all__ = [
     "get_model",
     "gin",
     "grid_cnn",
+    "grid_fcn",
     "grid_gnn",
     "inception",
     "lenet5",

@@ -79,3 +79,19 @@ class Classifier(nn.Module, ABC):
         check_positive_int(type(self).__name__, "num_classes", num_classes)
         old = self.head
         self.head = nn.Linear(old.in_features, num_classes).to(old.weight.device, old.weight.dtype)
+
+
+class DenseClassifier(Classifier):
+    """A classifier of every pixel: ``forward_features`` gives a ``[B, num_features, H,
+    W]`` map and the head (``pre_logits`` and a linear ``head``, a 1x1 convolution) is
+    applied at each pixel, so ``forward`` gives ``[B, num_classes, H, W]``.
+
+    The surface is :class:`Classifier`'s (``forward_head``, ``reset_classifier``,
+    ``head_hidden_size``): transfer to new classes swaps the per-pixel head.
+    """
+
+    input_kind = "images_dense"
+
+    def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
+        x = self.pre_logits(features.movedim(1, -1))  # channels last: linear per pixel
+        return (x if pre_logits else self.head(x)).movedim(-1, 1)

@@ -21,7 +21,12 @@ INPUT_KINDS = {
     "pixel_grid": "pixel grid graphs",
     "nodes": "the nodes of one graph (node classification)",
     "graphs": "whole graphs (graph classification)",
+    "images_dense": "images [B, C, H, W] with a class per pixel (segmentation)",
+    "pixel_grid_dense": "pixel grid graphs with a class per pixel node (segmentation)",
 }
+# data of a kind that models of another kind also take: a pixel grid is a graph, and a
+# prediction per pixel node is node classification on the pixel grids
+ALSO_TAKEN_BY = {"pixel_grid": "graphs", "pixel_grid_dense": "nodes"}
 
 F = TypeVar("F", bound=Callable[..., nn.Module])
 
@@ -43,7 +48,9 @@ def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
         inputs: what the built models take, from ``"images"`` (a ``[B, C, H, W]``
             tensor), ``"pixel_grid"`` (a ``Batch`` of pixel grid graphs with
             ``edge_type``), ``"nodes"`` (one PyG ``Data``, a prediction per node) and
-            ``"graphs"`` (a PyG ``Batch``, a prediction per graph). A builder that takes
+            ``"graphs"`` (a PyG ``Batch``, a prediction per graph), and for
+            segmentation ``"images_dense"`` (images, a prediction per pixel) and
+            ``"pixel_grid_dense"`` (pixel grids, a prediction per node). A builder that takes
             both ``"nodes"`` and ``"graphs"`` has a ``readout`` argument; ``None`` builds
             the node-level model.
     """
@@ -111,7 +118,8 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
         data: an input kind (``"images"``, ``"pixel_grid"``, ``"nodes"``, ``"graphs"``)
             or a dataset with an ``input_kind`` (what :func:`gconv.load_dataset` returns).
 
-    A pixel grid graph is a graph too, so models of whole graphs take pixel grids.
+    A pixel grid graph is a graph too, so models of whole graphs take pixel grids, and
+    node-level models take pixel grids labelled per pixel (segmentation).
 
     Example:
         >>> fits("lenet5", "graphs").reason
@@ -125,7 +133,7 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
             return Fit(True)
         label, takes = type(model).__name__, (kind,)
     gives = _kind_of(data)
-    accepted = {gives, "graphs"} if gives == "pixel_grid" else {gives}
+    accepted = {gives, ALSO_TAKEN_BY.get(gives, gives)}
     if accepted & set(takes):
         return Fit(True)
     source = getattr(data, "name", None)
@@ -173,7 +181,7 @@ def build_model(
     if input_shape is not None and "input_shape" in params:
         kwargs.setdefault("input_shape", input_shape)
     if "readout" in params:
-        if kind == "nodes":
+        if kind in ("nodes", "pixel_grid_dense"):  # a prediction per node
             kwargs.setdefault("readout", None)
         elif params["readout"].default is None:
             kwargs.setdefault("readout", "mean")

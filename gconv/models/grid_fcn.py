@@ -1,0 +1,216 @@
+"""``fcn`` as message passing on pixel grids: the same network, the same state dict.
+
+Each resolution of the encoder is a batch of pixel grid graphs; a max pool is
+:class:`gconv.nn.GridMaxPool2d` over the fine-to-coarse graph
+(:func:`gconv.graph.strided_grid_graph`), a 1x1 score is :class:`gconv.nn.GridConv2d`
+with ``kernel_size=1`` over each pixel's self loop, and upsampling is
+:class:`gconv.nn.GridConvTranspose2d` over the coarse-to-fine graph
+(:func:`gconv.graph.transposed_grid_graph`) onto the skip's grid. The graphs of every
+level are built once per batch shape and shared, so each layer checks its graph once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gconv.convert import batched_grid_graph
+from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.grid_conv_transpose import GridConvTranspose2d
+from gconv.graph.grid_pool import GridMaxPool2d
+from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
+from gconv.models._base import Classifier
+from gconv.models._inputs import graph_inputs
+from gconv.models._registry import register_model
+from gconv.models.fcn import bilinear_, conv_pairs
+
+
+@dataclass(frozen=True)
+class Level:
+    """One resolution of a batch: its grid and the graphs that act on it."""
+
+    shape: tuple[int, int, int]  # (B, H, W)
+    grid: tuple[Tensor, Tensor]  # 3x3 grid: edge_index, edge_type
+    self_loops: tuple[Tensor, Tensor]  # 1x1 grid
+    down: tuple[Tensor, Tensor] | None  # to the next level: max pool 2x2
+    up: tuple[Tensor, Tensor] | None  # from the next level: transposed 4x4, stride 2
+
+
+def grid_levels(
+    batch_size: int, height: int, width: int, depth: int, device: torch.device
+) -> list[Level]:
+    """The graphs of ``depth`` resolutions, each half the last (floor, as a 2x2 pool)."""
+    sizes = [(height, width)]
+    for _ in range(depth - 1):
+        h, w = sizes[-1]
+        sizes.append((h // 2, w // 2))
+    levels = []
+    for i, (h, w) in enumerate(sizes):
+        down = up = None
+        if i + 1 < depth:
+            ei, et, _ = strided_grid_graph(h, w, 2, stride=2, batch_size=batch_size, device=device)
+            down = (ei, et)
+            ch, cw = sizes[i + 1]
+            ei, et, _ = transposed_grid_graph(
+                ch,
+                cw,
+                4,
+                stride=2,
+                padding=1,
+                output_size=(h, w),
+                batch_size=batch_size,
+                device=device,
+            )
+            up = (ei, et)
+        levels.append(
+            Level(
+                (batch_size, h, w),
+                batched_grid_graph(batch_size, h, w, device=device),
+                batched_grid_graph(batch_size, h, w, kernel_size=1, device=device),
+                down,
+                up,
+            )
+        )
+    return levels
+
+
+class GridEncoder(nn.Module):
+    """The convolutions and batch norms of ``fcn``'s encoder, under the same keys."""
+
+    def __init__(self, pairs: list[tuple[int, int]]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(GridConv2d(a, b, 3) for a, b in pairs)
+        self.norms = nn.ModuleList(nn.BatchNorm1d(b) for _, b in pairs)
+
+
+class GridFCN(Classifier):
+    """:class:`~gconv.models.fcn.FCN` with ``fcn``'s encoder as message passing: one
+    prediction per pixel node of a batch of pixel grid graphs.
+
+    The input is a ``Batch`` from :func:`gconv.images_to_graphs` (with ``grid_shape``),
+    any grid size from ``2 ** (stages - 1)``. ``dense=True`` lets the convolutions take
+    their image-view paths on these checked grids; ``dense=False`` sends every message
+    through PyG's ``propagate``. Both compute ``fcn``'s function.
+    """
+
+    input_kind = "pixel_grid_dense"
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        hidden_channels: tuple[int, ...] = (16, 32, 64),
+        decoder_channels: int = 32,
+        *,
+        convs_per_stage: int = 2,
+        dense: bool = True,
+    ) -> None:
+        super().__init__()
+        pairs = conv_pairs("GridFCN", in_channels, hidden_channels, convs_per_stage)
+        self.in_channels, self.dense = in_channels, dense
+        self.convs_per_stage = convs_per_stage
+        self.encoder = GridEncoder(pairs)
+        self.pool = GridMaxPool2d(2)
+        self.score = nn.ModuleList(GridConv2d(c, decoder_channels, 1) for c in hidden_channels)
+        self.up = nn.ModuleList(
+            GridConvTranspose2d(decoder_channels, decoder_channels, 4, stride=2, padding=1)
+            for _ in hidden_channels[1:]
+        )
+        for up in self.up:
+            bilinear_(up.weight)  # type: ignore[arg-type]
+            nn.init.zeros_(up.bias)  # type: ignore[arg-type]
+        self.depth = len(hidden_channels)
+        self.min_input_size = 2 ** (self.depth - 1)
+        self.num_features = decoder_channels
+        self.set_head(decoder_channels, num_classes)
+        self._levels: OrderedDict[tuple[Any, ...], list[Level]] = OrderedDict()
+
+    def levels(self, grid_shape: tuple[int, int, int], device: torch.device) -> list[Level]:
+        """The graphs of every resolution for this batch shape, built once and kept
+        (the last four shapes: a training batch, its last one, and validation's)."""
+        key = (*grid_shape, str(device))
+        if key not in self._levels:
+            self._levels[key] = grid_levels(*grid_shape, self.depth, device)
+            if len(self._levels) > 4:
+                self._levels.popitem(last=False)
+        self._levels.move_to_end(key)
+        return self._levels[key]
+
+    def forward_features(self, data: Any) -> Tensor:
+        owner = type(self).__name__
+        x, _, _, _ = graph_inputs(owner, data)
+        grid_shape = getattr(data, "grid_shape", None)
+        if grid_shape is None:
+            raise ValueError(
+                f"{owner}: the graphs must be pixel grids with grid_shape (see "
+                "gconv.images_to_graphs)"
+            )
+        b, h, w = (int(s) for s in grid_shape)
+        if min(h, w) < self.min_input_size:
+            raise ValueError(
+                f"{owner}: grids must be at least {self.min_input_size}x{self.min_input_size} "
+                f"(got {h}x{w})"
+            )
+        edge_type = getattr(data, "edge_type", None)
+        if edge_type is None:
+            raise ValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
+        levels = self.levels((b, h, w), x.device)
+        # the data's own grid at full resolution (the dense path checks it is the grid)
+        grids = [(data.edge_index, edge_type)] + [level.grid for level in levels[1:]]
+        features = []
+        for i, (conv, norm) in enumerate(zip(self.encoder.convs, self.encoder.norms, strict=True)):
+            stage = i // self.convs_per_stage
+            if i and i % self.convs_per_stage == 0:
+                features.append(x)
+                x = self._pool(x, levels[stage - 1], levels[stage])
+            edge_index, types = grids[stage]
+            x = torch.relu(norm(conv(x, edge_index, types, **self._grid(levels[stage]))))
+        features.append(x)
+        y = self._score(-1, features[-1], levels[-1])
+        for i in range(len(features) - 2, -1, -1):
+            y = self._up(i, y, levels[i + 1], levels[i]) + self._score(i, features[i], levels[i])
+        return y
+
+    def _grid(self, level: Level) -> dict[str, Any]:
+        return {"grid_shape": level.shape} if self.dense else {"path": "scatter"}
+
+    def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
+        assert fine.down is not None
+        return self.pool(x, fine.down[0], size=(x.size(0), _nodes(coarse)))
+
+    def _score(self, i: int, x: Tensor, level: Level) -> Tensor:
+        edge_index, edge_type = level.self_loops
+        return self.score[i](x, edge_index, edge_type, **self._grid(level))
+
+    def _up(self, i: int, y: Tensor, coarse: Level, fine: Level) -> Tensor:
+        assert fine.up is not None
+        edge_index, edge_type = fine.up
+        layer = self.up[i]
+        if self.dense:
+            size = fine.shape[1:]
+            return layer(y, edge_index, edge_type, grid_shape=coarse.shape, output_size=size)
+        return layer(y, edge_index, edge_type, size=(y.size(0), _nodes(fine)))
+
+
+def _nodes(level: Level) -> int:
+    b, h, w = level.shape
+    return b * h * w
+
+
+@register_model(inputs=("pixel_grid_dense",))
+def grid_fcn(
+    in_channels: int,
+    num_classes: int,
+    *,
+    hidden_channels: tuple[int, ...] = (16, 32, 64),
+    decoder_channels: int = 32,
+    dense: bool = True,
+    input_shape: tuple[int, int, int] | None = None,
+) -> GridFCN:
+    """``fcn`` as message passing on pixel grid graphs; loads ``fcn``'s state dict."""
+    del input_shape  # any size
+    return GridFCN(in_channels, num_classes, hidden_channels, decoder_channels, dense=dense)
