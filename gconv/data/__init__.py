@@ -9,17 +9,21 @@ from gconv.data.datasets import (
     load_dataset,
 )
 from gconv.data.root import DATA_ENV, data_root
+from gconv.data.segmentation import IGNORE_INDEX, SegmentationFiles, place_digits
 from gconv.data.splits import stratified_folds, stratified_split
 
 __all__ = [
     "DATA_ENV",
+    "IGNORE_INDEX",
     "DatasetNotFoundError",
     "GridGraphLoader",
     "LoadedDataset",
+    "SegmentationFiles",
     "data_root",
     "labels_of",
     "list_datasets",
     "load_dataset",
+    "place_digits",
     "stratified_folds",
     "stratified_split",
 ]

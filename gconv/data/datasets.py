@@ -64,9 +64,10 @@ class LoadedDataset:
 
     Attributes:
         name: the registry name.
-        task: ``"image"``, ``"node"`` or ``"graph"``.
-        input_kind: what a model is given: ``"images"``, ``"pixel_grid"``, ``"nodes"`` or
-            ``"graphs"`` (see :func:`gconv.models.fits`).
+        task: ``"image"``, ``"node"``, ``"graph"`` or ``"segmentation"``.
+        input_kind: what a model is given: ``"images"``, ``"pixel_grid"``, ``"nodes"``,
+            ``"graphs"``, ``"images_dense"`` or ``"pixel_grid_dense"`` (see
+            :func:`gconv.models.fits`).
         train, val, test: the splits. For ``node`` all three are the one graph, whose
             ``train_mask``/``val_mask``/``test_mask`` say which nodes count.
         in_channels: input channels (images) or node feature size (graphs).
@@ -153,7 +154,7 @@ def load_dataset(
 
     Args:
         name: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cora``, ``mutag``,
-            ``digits``).
+            ``digits``, and for segmentation ``mnist_seg``, ``voc_seg``, ``pet_seg``).
         root: data root; else ``$GCONV_DATA``; else ``./datasets``.
         **kwargs: options of that dataset (``val_size``, ``seed``, ``folds``, ``limit``).
 

@@ -1,0 +1,278 @@
+"""Segmentation datasets: a class for every pixel.
+
+- ``mnist_seg``: two or three real MNIST digits placed without overlap on a 64x64
+  canvas; label 0 is background and ``1 + digit`` marks a digit's ink. Built
+  deterministically from the MNIST files (train and validation canvases from MNIST's
+  training digits, split as ``mnist`` splits them; test canvases from its test digits)
+  and cached under the data root, named by a digest of everything that went into it.
+- ``voc_seg`` and ``pet_seg``: Pascal VOC 2012 and the Oxford-IIIT Pet trimaps through
+  torchvision, downloaded into the data root when online.
+
+Pixels that belong to no class are :data:`IGNORE_INDEX`, as in VOC (object borders):
+the faint anti-aliased rim of an MNIST digit, VOC's borders and the Pet trimaps' border
+class. Training and scoring leave them out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, TensorDataset
+
+from gconv._checks import check_positive_int
+from gconv._io import save_atomic
+from gconv.data.datasets import (
+    MNIST_MEAN,
+    MNIST_STD,
+    DatasetNotFoundError,
+    LoadedDataset,
+    _fetch,
+    _register,
+)
+from gconv.data.splits import stratified_split
+
+IGNORE_INDEX = 255  # a pixel of no class: left out of the loss and the scores
+INK = 128  # a digit's pixels from half intensity up; fainter non-zero ones are its rim
+FORMAT_VERSION = 1  # bumped whenever the canvases would come out differently
+
+
+def place_digits(
+    digits: np.ndarray, labels: np.ndarray, count: int, size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` canvases of ``size x size``, each with two or three of ``digits``
+    (``[N, 28, 28]`` uint8) cropped to their ink and placed at random, their boxes a
+    pixel apart; every digit is used once before any is used again.
+
+    Returns:
+        ``(images, masks)``, both ``[count, size, size]`` uint8: 0 background,
+        ``1 + digit`` where the digit's ink is at least :data:`INK`, and
+        :data:`IGNORE_INDEX` on its fainter rim.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(digits))
+    images = np.zeros((count, size, size), np.uint8)
+    masks = np.zeros((count, size, size), np.uint8)
+    taken = 0
+    for c in range(count):
+        boxes: list[tuple[int, int, int, int]] = []
+        wanted = int(rng.integers(2, 4))
+        for _ in range(8 * wanted):  # a digit that finds no room gives way to the next
+            if len(boxes) == wanted:
+                break
+            index = order[taken % len(order)]
+            taken += 1
+            digit = digits[index]
+            rows, cols = np.flatnonzero(digit.any(1)), np.flatnonzero(digit.any(0))
+            if rows.size == 0:
+                continue
+            crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            h, w = crop.shape
+            for _ in range(50):
+                y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+                if all(
+                    y + h + 1 <= y2 or y2 + h2 + 1 <= y or x + w + 1 <= x2 or x2 + w2 + 1 <= x
+                    for y2, x2, h2, w2 in boxes
+                ):
+                    break
+            else:
+                continue
+            boxes.append((y, x, h, w))
+            images[c, y : y + h, x : x + w] = crop
+            label = np.where(crop >= INK, 1 + int(labels[index]), IGNORE_INDEX)
+            masks[c, y : y + h, x : x + w] = np.where(crop > 0, label, 0)
+    return images, masks
+
+
+def _as_dataset(images: Tensor, masks: Tensor) -> TensorDataset:
+    x = (images.unsqueeze(1).float() / 255.0 - MNIST_MEAN) / MNIST_STD
+    return TensorDataset(x, masks.long())
+
+
+@_register("mnist_seg")
+def _mnist_seg(
+    root: Path,
+    *,
+    train_size: int = 6000,
+    val_size: int = 1000,
+    test_size: int = 2000,
+    canvas: int = 64,
+    seed: int = 0,
+    limit: int | None = None,
+) -> LoadedDataset:
+    """MNIST digits on a ``canvas x canvas`` background, 11 classes per pixel.
+
+    ``limit`` shrinks every split to at most that many canvases (``--quick``).
+    """
+    from torchvision.datasets import MNIST
+
+    owner = "load_dataset"
+    for name, value in (("train_size", train_size), ("val_size", val_size)):
+        check_positive_int(owner, name, value)
+    check_positive_int(owner, "test_size", test_size)
+    if not isinstance(canvas, int) or canvas < 28:
+        raise ValueError(f"{owner}: canvas must be an int >= 28, a digit's side (got {canvas!r})")
+    sizes = {"train": train_size, "val": val_size, "test": test_size}
+    if limit is not None:
+        check_positive_int(owner, "limit", limit)
+        sizes = {k: min(v, limit) for k, v in sizes.items()}
+    train = _fetch("mnist", root, lambda _: MNIST(str(root), train=True, download=True))
+    test = _fetch("mnist", root, lambda _: MNIST(str(root), train=False, download=True))
+    params = {"sizes": sizes, "canvas": canvas, "seed": seed, "format": FORMAT_VERSION}
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
+    for source in (train.data, train.targets, test.data, test.targets):
+        digest.update(source.numpy().tobytes())
+    cache = root / "MNIST" / "segmentation" / f"mnist_seg-{digest.hexdigest()[:16]}.pt"
+    if cache.is_file():
+        splits = torch.load(cache, weights_only=True)
+    else:
+        labels = train.targets.numpy()
+        # the digits of mnist's own training and validation split
+        train_idx, val_idx = stratified_split(labels, (len(labels) - 5000, 5000), seed)
+        sources = {
+            "train": (train.data.numpy()[train_idx], labels[train_idx]),
+            "val": (train.data.numpy()[val_idx], labels[val_idx]),
+            "test": (test.data.numpy(), test.targets.numpy()),
+        }
+        splits = {}
+        for i, (split, (digits, digit_labels)) in enumerate(sources.items()):
+            images, masks = place_digits(digits, digit_labels, sizes[split], canvas, seed + i)
+            splits[split] = (torch.from_numpy(images), torch.from_numpy(masks))
+        save_atomic(splits, cache)
+    train_set, val_set, test_set = (_as_dataset(*splits[k]) for k in ("train", "val", "test"))
+    return LoadedDataset(
+        "mnist_seg",
+        "segmentation",
+        "images_dense",
+        train_set,
+        val_set,
+        test_set,
+        1,
+        11,
+        (1, canvas, canvas),
+    )
+
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class SegmentationFiles(Dataset[tuple[Tensor, Tensor]]):
+    """A torchvision segmentation dataset of PIL pairs as tensors: the image resized to
+    ``size x size`` (bilinear) and normalized with ImageNet's statistics, the mask resized
+    with nearest neighbours and its values mapped through ``classes`` (a lookup table of
+    256 entries; :data:`IGNORE_INDEX` for pixels of no class)."""
+
+    def __init__(
+        self, base: Any, size: int, classes: np.ndarray, indices: np.ndarray | None = None
+    ) -> None:
+        self.base, self.size, self.classes = base, size, classes
+        self.indices = np.arange(len(base)) if indices is None else indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        from PIL import Image
+
+        image, mask = self.base[int(self.indices[index])]
+        image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
+        mask = mask.resize((self.size, self.size), Image.Resampling.NEAREST)
+        x = torch.from_numpy(np.asarray(image, np.float32) / 255.0).permute(2, 0, 1)
+        x = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(
+            3, 1, 1
+        )
+        y = torch.from_numpy(self.classes[np.asarray(mask, np.uint8)].astype(np.int64))
+        return x, y
+
+
+def _torchvision(name: str, folder: Path, build: Callable[[bool], Any]) -> Any:
+    """``build(download)``: downloads only when ``folder`` is missing; offline, says what
+    to put where."""
+    try:
+        return build(not folder.is_dir())
+    except (urllib.error.URLError, OSError, RuntimeError) as err:
+        raise DatasetNotFoundError(
+            f"load_dataset: the {name} files are not under {folder} and could not be "
+            f"downloaded ({type(err).__name__}: {err}). Download them on a machine that is "
+            "online (the same call does it) and copy the folder there."
+        ) from None
+
+
+def _segmentation_splits(
+    name: str,
+    train: Any,
+    test: Any,
+    size: int,
+    classes: np.ndarray,
+    num_classes: int,
+    seed: int,
+    limit: int | None,
+) -> LoadedDataset:
+    """A tenth of ``train`` held out for validation (the official test split of VOC has
+    no public masks, so its ``val`` is the test split here)."""
+    order = np.random.default_rng(seed).permutation(len(train))
+    held = max(len(train) // 10, 1)
+    parts = [order[held:], order[:held], np.arange(len(test))]
+    if limit is not None:
+        parts = [p[:limit] for p in parts]
+    tr, va, te = (
+        SegmentationFiles(base, size, classes, part)
+        for base, part in zip((train, train, test), parts, strict=True)
+    )
+    return LoadedDataset(
+        name, "segmentation", "images_dense", tr, va, te, 3, num_classes, (3, size, size)
+    )
+
+
+@_register("voc_seg")
+def _voc_seg(
+    root: Path, *, size: int = 256, seed: int = 0, limit: int | None = None
+) -> LoadedDataset:
+    """Pascal VOC 2012 segmentation, 21 classes (background and 20 objects), borders
+    ignored; ``train`` split into train and validation, ``val`` as the test split."""
+    from torchvision.datasets import VOCSegmentation
+
+    check_positive_int("load_dataset", "size", size)
+    folder = root / "VOCdevkit" / "VOC2012"
+    train, test = (
+        _torchvision(
+            "VOC 2012",
+            folder,
+            lambda download, s=split: VOCSegmentation(str(root), "2012", s, download),  # type: ignore[misc]
+        )
+        for split in ("train", "val")
+    )
+    classes = np.arange(256, dtype=np.int64)  # VOC's masks hold class ids and 255 already
+    return _segmentation_splits("voc_seg", train, test, size, classes, 21, seed, limit)
+
+
+@_register("pet_seg")
+def _pet_seg(
+    root: Path, *, size: int = 128, seed: int = 0, limit: int | None = None
+) -> LoadedDataset:
+    """Oxford-IIIT Pet trimaps, 2 classes (background, pet), the trimap's border
+    ignored; ``trainval`` split into train and validation, ``test`` as the test split."""
+    from torchvision.datasets import OxfordIIITPet
+
+    check_positive_int("load_dataset", "size", size)
+    folder = root / "oxford-iiit-pet"
+    train, test = (
+        _torchvision(
+            "Oxford-IIIT Pet",
+            folder,
+            lambda download, s=split: OxfordIIITPet(  # type: ignore[misc]
+                str(root), s, target_types="segmentation", download=download
+            ),
+        )
+        for split in ("trainval", "test")
+    )
+    classes = np.full(256, IGNORE_INDEX, dtype=np.int64)
+    classes[1], classes[2] = 1, 0  # trimap: 1 pet, 2 background, 3 border
+    return _segmentation_splits("pet_seg", train, test, size, classes, 2, seed, limit)
