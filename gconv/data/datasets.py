@@ -15,7 +15,7 @@ import inspect
 import os
 import urllib.error
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,17 @@ class LoadedDataset:
             make(self.val, batch_size=batch_size),
             make(self.test, batch_size=batch_size),
         )
+
+    def as_pixel_grid(self) -> LoadedDataset:
+        """The same images whose batches are pixel grid graphs (:class:`GridGraphLoader`),
+        for models that take them: labels stay per image, and masks become per node."""
+        kinds = {"images": ("pixel_grid", "graph"), "images_dense": ("pixel_grid_dense", None)}
+        if self.input_kind not in kinds:
+            raise ValueError(
+                f"as_pixel_grid: dataset {self.name!r} must give images (got {self.input_kind})"
+            )
+        kind, task = kinds[self.input_kind]
+        return replace(self, input_kind=kind, task=task or self.task, loader=GridGraphLoader)
 
     # It also behaves as the PyG (or torch) dataset it wraps, where users reach for one:
     # ``len(cora)``, ``cora[0]``, ``for graph in mutag``, ``mutag.num_features``.
@@ -278,10 +289,9 @@ def _mnist_grid(
     root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:
     """MNIST whose batches are pixel grid graphs (``x`` of shape ``[B*784, 1]``)."""
-    mnist = _mnist(root, val_size=val_size, seed=seed, limit=limit)
-    mnist.name, mnist.task, mnist.loader = "mnist_grid", "graph", GridGraphLoader
-    mnist.input_kind = "pixel_grid"
-    return mnist
+    return replace(
+        _mnist(root, val_size=val_size, seed=seed, limit=limit).as_pixel_grid(), name="mnist_grid"
+    )
 
 
 @_register("digits")

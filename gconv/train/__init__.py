@@ -1,8 +1,15 @@
-"""Training: one ``Trainer`` for images, nodes and graphs, callbacks and cross-validation."""
+"""Training: one ``Trainer`` for images, nodes, graphs and segmentation, callbacks and
+cross-validation."""
 
 from gconv.train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 from gconv.train.checkpoint import load_checkpoint, save_atomic
 from gconv.train.cv import cross_validate
+from gconv.train.infer import infer_task
+from gconv.train.segmentation import (
+    SegmentationTask,
+    confusion_matrix,
+    segmentation_scores,
+)
 from gconv.train.tasks import GraphTask, ImageTask, NodeTask, Task
 from gconv.train.trainer import History, Trainer
 
@@ -15,9 +22,13 @@ __all__ = [
     "ImageTask",
     "ModelCheckpoint",
     "NodeTask",
+    "SegmentationTask",
     "Task",
     "Trainer",
+    "confusion_matrix",
     "cross_validate",
+    "infer_task",
     "load_checkpoint",
     "save_atomic",
+    "segmentation_scores",
 ]

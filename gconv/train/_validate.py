@@ -30,17 +30,23 @@ def check_not_empty(name: str, data: Any) -> None:
         )
 
 
-def check_labels(name: str, labels: Tensor | None, num_classes: int | None) -> None:
-    """Class labels must be integers in ``[0, num_classes)``; one device sync, once."""
+def check_labels(
+    name: str, labels: Tensor | None, num_classes: int | None, ignore_index: int | None = None
+) -> None:
+    """Class labels must be integers in ``[0, num_classes)`` (or ``ignore_index``); one
+    device sync, once."""
     if labels is None or labels.numel() == 0:
         return
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise TypeError(
             f"Trainer.fit: {name} labels must be integer class ids (got dtype {labels.dtype})"
         )
-    if _checked.get(labels) == (num_classes,):
+    if _checked.get(labels) == (num_classes, ignore_index):
         return
-    lo, hi = (int(v) for v in labels.aminmax())
+    counted = labels if ignore_index is None else labels[labels != ignore_index]
+    if counted.numel() == 0:
+        raise ValueError(f"Trainer.fit: {name} labels are all ignore_index = {ignore_index}")
+    lo, hi = (int(v) for v in counted.aminmax())
     if lo < 0:
         raise ValueError(f"Trainer.fit: {name} labels must be >= 0 (got {lo})")
     if num_classes is not None and hi >= num_classes:
@@ -48,19 +54,23 @@ def check_labels(name: str, labels: Tensor | None, num_classes: int | None) -> N
             f"Trainer.fit: {name} labels must be < num_classes = {num_classes}, the model's "
             f"outputs (got {hi})"
         )
-    _checked.put(labels, (num_classes,))
+    _checked.put(labels, (num_classes, ignore_index))
 
 
-def check_batch(logits: Tensor, target: Tensor) -> None:
+def check_batch(logits: Tensor, target: Tensor, ignore_index: int | None = None) -> None:
     """The first batch of a fit: targets against the width of the model's output (for
-    data whose labels cannot be read up front)."""
+    data whose labels cannot be read up front). Classes are dimension 1 of the logits
+    (``[B, K]``, ``[N, K]`` or ``[B, K, H, W]``)."""
+    if ignore_index is not None:
+        target = target[target != ignore_index]
     if logits.dim() < 1 or target.numel() == 0:
         return
+    classes = logits.size(1) if logits.dim() > 1 else logits.size(-1)
     lo, hi = (int(v) for v in target.aminmax())
-    if lo < 0 or hi >= logits.size(-1):
+    if lo < 0 or hi >= classes:
         raise ValueError(
-            f"Trainer.fit: labels must be in [0, {logits.size(-1)}), the model's "
-            f"{logits.size(-1)} outputs (got labels from {lo} to {hi})"
+            f"Trainer.fit: labels must be in [0, {classes}), the model's "
+            f"{classes} outputs (got labels from {lo} to {hi})"
         )
 
 

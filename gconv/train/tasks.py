@@ -6,7 +6,8 @@
 - :class:`GraphTask`: a PyG dataset or loader of graphs; the model takes the ``Batch``
   and returns one row per graph.
 
-The trainer calls these methods and never branches on which task it has.
+Segmentation is :class:`gconv.train.segmentation.SegmentationTask`. The trainer calls
+these methods and never branches on which task it has.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
-from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
@@ -35,12 +35,6 @@ def count(data: Any) -> int | None:
         return None
 
 
-def _first(data: Any) -> Any:
-    if isinstance(data, (list, tuple, Dataset)):
-        return data[0] if len(data) else None  # type: ignore[arg-type]
-    return next(iter(data), None)
-
-
 def macro_f1(predicted: Tensor, target: Tensor, num_classes: int) -> float:
     """Macro-averaged F1 over the classes present in ``target`` or ``predicted``, as
     scikit-learn's ``f1_score(average="macro")`` computes it, on the tensors' device."""
@@ -53,11 +47,36 @@ def macro_f1(predicted: Tensor, target: Tensor, num_classes: int) -> float:
     return float((2 * tp[present] / denominator[present]).mean())
 
 
+class Scores:
+    """A split's metrics, accumulated batch by batch: every batch's logits and targets
+    kept and scored at once by ``task.metrics`` (what classification needs: a mean loss
+    and macro-F1 over the whole split). Dense tasks keep sums instead."""
+
+    def __init__(self, task: Task, *, f1: bool = False) -> None:
+        self.task, self.f1 = task, f1
+        self.logits: list[Tensor] = []
+        self.targets: list[Tensor] = []
+
+    def update(self, logits: Tensor, target: Tensor) -> None:
+        self.logits.append(logits.float())
+        self.targets.append(target)
+
+    @property
+    def seen(self) -> int:
+        """Examples (or pixels) scored so far."""
+        return sum(t.numel() for t in self.targets)
+
+    def compute(self) -> dict[str, float]:
+        return self.task.metrics(torch.cat(self.logits), torch.cat(self.targets), f1=self.f1)
+
+
 class Task(ABC):
     """What one kind of training data means to the trainer."""
 
     name: str
     input_kind: str  # what the model is given, in the terms of gconv.models.fits
+    ignore_index: int | None = None  # a target value that counts nowhere (segmentation)
+    metric_names: tuple[str, ...] = ("loss", "accuracy")  # what validation logs, as val_*
 
     loader_class: Any = DataLoader  # what batches a dataset of this task
 
@@ -94,6 +113,14 @@ class Task(ABC):
 
     def loss(self, logits: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(logits, target)
+
+    def tally(self, logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor | int]:
+        """``(correct, counted)`` predictions of one training batch, kept on the device."""
+        return (logits.argmax(-1) == target).sum(), target.numel()
+
+    def scores(self, *, f1: bool = False) -> Scores:
+        """An empty accumulator of this task's metrics over a split."""
+        return Scores(self, f1=f1)
 
     def labels(self, data: Any, phase: str) -> Tensor | None:
         """Every target of ``data`` for ``phase``, when they can be read without
@@ -224,44 +251,3 @@ class GraphTask(Task):
 
     def __repr__(self) -> str:
         return f"GraphTask({self.input_kind!r})"
-
-
-TASKS: dict[str, type[Task]] = {"image": ImageTask, "node": NodeTask, "graph": GraphTask}
-
-
-def get_task(name: str) -> Task:
-    check_choice("Trainer", "task", name, tuple(TASKS))
-    return TASKS[name]()
-
-
-def _graph_task(first: Any) -> GraphTask:
-    if isinstance(first, (list, tuple)):
-        first = first[0]
-    grid = getattr(first, "grid_shape", None) is not None
-    return GraphTask("pixel_grid" if grid else "graphs")
-
-
-def infer_task(data: Any) -> Task:
-    """The task of some data (peeking at its first example or batch);
-    ``Trainer(task=...)`` overrides it."""
-    if (isinstance(data, Data) and not isinstance(data, Batch)) or isinstance(
-        data, (NodeLoader, ClusterLoader)
-    ):
-        return NodeTask()
-    if isinstance(data, PyGDataset) or (
-        isinstance(data, (list, tuple)) and data and isinstance(data[0], Data)
-    ):
-        return GraphTask()
-    if isinstance(data, (Dataset, Iterable)):
-        first = _first(data)
-        if isinstance(first, Data) or (
-            isinstance(first, (list, tuple)) and len(first) == 2 and isinstance(first[0], Data)
-        ):
-            return _graph_task(first)
-        if isinstance(first, (list, tuple)) and len(first) == 2:
-            return ImageTask()
-    raise TypeError(
-        "Trainer: cannot tell the task from data of type "
-        f"{type(data).__name__}; expected a PyG Data (node), a PyG dataset or loader "
-        "(graph), or a dataset or loader of (x, y) tensors (image)"
-    )

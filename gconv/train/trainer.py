@@ -1,11 +1,11 @@
-"""One trainer for image, node and graph classification."""
+"""One trainer for image, node and graph classification and for segmentation."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +27,8 @@ from gconv.train.checkpoint import (
     seed_everything,
     set_random_state,
 )
-from gconv.train.tasks import TASKS, NodeTask, Task, count, get_task, infer_task
+from gconv.train.infer import TASKS, get_task, infer_task
+from gconv.train.tasks import NodeTask, Task, count
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -213,19 +214,13 @@ class Trainer:
             raise ValueError(f"Trainer.fit: {verdict.reason}")
         if val is None and isinstance(task, NodeTask) and hasattr(train, "val_mask"):
             val = train
-        classes = num_classes_of(model)
-        check_labels("train", task.labels(train, "train"), classes)
+        classes, ignore = num_classes_of(model), task.ignore_index
+        check_labels("train", task.labels(train, "train"), classes, ignore)
         if val is not None:
-            check_labels("val", task.labels(val, "val"), classes)
+            check_labels("val", task.labels(val, "val"), classes, ignore)
         # what every epoch logs, so that callbacks refuse a monitor before any training
-        self.logged_metrics = frozenset(
-            (
-                "loss",
-                "accuracy",
-                "seconds",
-                *(("val_loss", "val_accuracy") if val is not None else ()),
-            )
-        )
+        val_names = [f"val_{name}" for name in task.metric_names] if val is not None else []
+        self.logged_metrics = frozenset(("loss", "accuracy", "seconds", *val_names))
         for callback in self.callbacks:
             callback.reset()  # a callback reused across fits (seeds, folds) starts clean
         if self.seed is not None:
@@ -252,7 +247,7 @@ class Trainer:
             logs = self._train_epoch(model, task, train, epoch)
             if val is not None:
                 scores = self._evaluate(model, task, val, "val")
-                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+                logs.update({f"val_{name}": scores[name] for name in task.metric_names})
             logs["seconds"] = time.perf_counter() - start
             self.history.append(epoch, logs)
             for callback in self.callbacks:
@@ -283,16 +278,17 @@ class Trainer:
         train_model = self._train_model if self._train_model is not None else model
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = torch.zeros((), device=self.device, dtype=torch.long)
         # the first step whose loss was not finite, kept on the device: looked at every
         # NONFINITE_EVERY steps, not every step, so that CUDA never waits on it
         bad_step = torch.full((), -1, device=self.device, dtype=torch.long)
-        seen, step = 0, -1
+        step = -1
         for step, batch in enumerate(bar):
             batch = task.to_device(batch, self.device)
             with self._autocast():
                 logits, target = task.forward(train_model, batch, "train")
                 if self._first_batch:
-                    check_batch(logits, target)
+                    check_batch(logits, target, task.ignore_index)
                     self._first_batch = False
                 loss = task.loss(logits, target)
             first_bad = (bad_step < 0) & ~torch.isfinite(loss.detach())
@@ -308,13 +304,13 @@ class Trainer:
             self._scaler.update()
             if self._schedule is not None:
                 self._schedule.step()
-            n = target.numel()
+            hits, n = task.tally(logits.detach(), target)  # pixels that count, for masks
             loss_sum += loss.detach() * n
-            correct += (logits.detach().argmax(-1) == target).sum()
+            correct += hits
             seen += n
         self._check_finite(bad_step, epoch)
         # every rank reports the same figures: sums over all ranks
-        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), loss_sum.new_tensor(seen)])
+        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), seen.to(loss_sum.dtype)])
         loss_total, correct_total, seen_total = distributed.all_reduce_sum(totals).tolist()
         if seen_total == 0:
             raise ValueError(f"Trainer: the training data of epoch {epoch + 1} had no examples")
@@ -338,32 +334,34 @@ class Trainer:
     @torch.no_grad()
     def _outputs(
         self, model: nn.Module, task: Task, data: Any, phase: str | None
-    ) -> tuple[Tensor, Tensor]:
-        """Logits and targets of a whole split: the one path of validation, ``evaluate``
-        and ``predict``."""
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Logits and targets of a whole split, batch by batch: the one path of
+        validation, ``evaluate`` and ``predict``."""
         model.eval()
         data = task.prepare(data, self.device)
-        logits, targets = [], []
+        empty = True
         for batch in task.batches(data, batch_size=self.batch_size, shuffle=False):
             with self._autocast():
                 out, target = task.forward(model, task.to_device(batch, self.device), phase)
-            logits.append(out.float())
-            targets.append(target)
-        if not logits:
+            empty = False
+            yield out.float(), target
+        if empty:
             raise ValueError(f"Trainer: the {phase or 'prediction'} data has no batches")
-        return torch.cat(logits), torch.cat(targets)
 
     def _evaluate(
         self, model: nn.Module, task: Task, data: Any, phase: str, *, f1: bool = False
     ) -> dict[str, float]:
-        logits, target = self._outputs(model, task, data, phase)
-        if target.numel() == 0:
+        scores = task.scores(f1=f1)
+        for logits, target in self._outputs(model, task, data, phase):
+            scores.update(logits, target)
+        if scores.seen == 0:
             raise ValueError(f"Trainer: the {phase} data has no examples")
-        return task.metrics(logits, target, f1=f1)
+        return scores.compute()
 
     def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:
         """``loss``, ``accuracy`` and ``macro_f1`` on ``data`` (a node task scores
-        ``test_mask``; a :func:`gconv.load_dataset` result, its test split)."""
+        ``test_mask``; a :func:`gconv.load_dataset` result, its test split); for
+        segmentation, pixel accuracy, ``mean_iou`` and ``iou_<class>`` too."""
         if isinstance(data, LoadedDataset):
             data = data.splits(self.batch_size)[2]
         model.to(self.device)
@@ -372,7 +370,8 @@ class Trainer:
     def predict(self, model: nn.Module, data: Any) -> Tensor:
         """Logits for every example (every node of a node task), on the CPU."""
         model.to(self.device)
-        return self._outputs(model, self._task(data), data, None)[0].cpu()
+        outputs = self._outputs(model, self._task(data), data, None)
+        return torch.cat([logits.cpu() for logits, _ in outputs])
 
     def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]:
         """Everything ``fit(resume=...)`` needs to continue after ``epoch``."""
