@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_choice, check_positive_int
 from gconv.models import DeepGNN, build_model
 
 # the default run trains every row for this many epochs; see the README for its time
@@ -24,6 +24,8 @@ DEFAULT_EPOCHS = 1
 DEFAULT_SEEDS = 2
 QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alike
 TOLERANCE = 0.10  # a row's parameters must be within 10% of the budget
+TASKS = ("classification", "segmentation")
+METRICS = {"classification": "accuracy", "segmentation": "mean_iou"}  # what a row reports
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,46 @@ class Protocol:
     )
     quick: bool = False
     version: int = 1  # bumped whenever a row's network or data changes
+    task: str = "classification"
+    canvases: tuple[int, int, int] | None = None  # segmentation: train, val, test canvases
 
     def __post_init__(self) -> None:
         for name in ("budget", "layers", "epochs", "seeds", "batch_size"):
             check_positive_int("compare", name, getattr(self, name))
         if not self.lr > 0:
             raise ValueError(f"compare: lr must be > 0 (got {self.lr!r})")
+        check_choice("compare", "task", self.task, TASKS)
+
+    @classmethod
+    def for_task(cls, task: str = "classification", **overrides: Any) -> Protocol:
+        """The default protocol of a task, with ``overrides``.
+
+        Segmentation keeps everything of classification's but what dense prediction
+        changes: no readout (a prediction per pixel), a per-pixel head, mnist_seg
+        canvases (1,000 to train, 200 to validate, 500 to test: each has 4,096 labelled
+        pixels, and the gated GCN on 64x64 pixel grids costs about 1 s a canvas an epoch
+        on 2 cores), batches of 8 canvases and 2 epochs.
+        """
+        check_choice("compare", "task", task, TASKS)
+        if task == "segmentation":
+            defaults: dict[str, Any] = {
+                "task": task,
+                "epochs": 2,
+                "batch_size": 8,
+                "readout": "none (a prediction per pixel)",
+                "head": "per pixel: linear (FCN), 2-layer MLP (graph networks)",
+                "superpixels": {},
+                "canvases": (1000, 200, 500),
+            }
+            if overrides.get("quick"):  # a tenth of the canvases
+                defaults["canvases"] = (100, 20, 50)
+            overrides = {**defaults, **overrides}
+        return cls(**overrides)
+
+    @property
+    def metric(self) -> str:
+        """What every row reports on test: ``accuracy``, or ``mean_iou`` (segmentation)."""
+        return METRICS[self.task]
 
     def key(self) -> str:
         """Identifies what a finished seed of a row depends on (not the seed count, so a
@@ -95,23 +131,45 @@ ROWS = [
     Row("grid_conv", "superpixel"),
 ]
 ROW_IDS = [row.id for row in ROWS]
+# segmentation of mnist_seg: a CNN, its twin as message passing, and graph networks that
+# classify every pixel node; no published figures exist for these canvases
+SEGMENTATION_ROWS = [
+    Row("fcn", "pixels"),
+    Row("grid_fcn", "pixel_grid"),
+    Row("gcn", "pixel_grid"),
+    Row("gated_gcn", "pixel_grid"),
+]
+ROWS_BY_TASK = {"classification": ROWS, "segmentation": SEGMENTATION_ROWS}
 
 
-def get_rows(ids: list[str] | None = None) -> list[Row]:
+def row_ids(task: str = "classification") -> list[str]:
+    return [row.id for row in ROWS_BY_TASK[task]]
+
+
+def get_rows(ids: list[str] | None = None, task: str = "classification") -> list[Row]:
     """The rows with these ids, in the table's order; all of them for ``None``."""
+    rows = ROWS_BY_TASK[task]
     if ids is None:
-        return list(ROWS)
-    unknown = [i for i in ids if i not in ROW_IDS]
+        return list(rows)
+    unknown = [i for i in ids if i not in row_ids(task)]
     if unknown:
         raise ValueError(
-            f"compare: rows must be from {', '.join(ROW_IDS)} (got {', '.join(unknown)})"
+            f"compare: rows must be from {', '.join(row_ids(task))} (got {', '.join(unknown)})"
         )
-    return [row for row in ROWS if row.id in ids]
+    return [row for row in rows if row.id in ids]
 
 
-def build_row_model(row: Row, width: int, layers: int, num_classes: int = 10) -> nn.Module:
+def build_row_model(
+    row: Row, width: int, layers: int, num_classes: int = 10, task: str = "classification"
+) -> nn.Module:
     """The row's network at ``width``: ``layers`` layers with batch norm and residuals,
-    a mean readout and a two-layer MLP head, for every row."""
+    a mean readout and a two-layer MLP head, for every row.
+
+    For segmentation: ``fcn`` and ``grid_fcn`` have ``layers`` stages of one 3x3
+    convolution (``width``, doubling each stage) and a ``width``-wide decoder; the graph
+    networks have ``layers`` layers and a head on every node."""
+    if task == "segmentation":
+        return _segmentation_model(row, width, layers, num_classes)
     head = max(width // 2, 1)
     if row.model == "mlp":
         return build_model(
@@ -138,6 +196,21 @@ def build_row_model(row: Row, width: int, layers: int, num_classes: int = 10) ->
     return DeepGNN(row.model, row.in_channels, num_classes, width, layers, head_hidden=head)
 
 
+def _segmentation_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
+    if row.model in ("fcn", "grid_fcn"):
+        return build_model(
+            row.model,
+            in_channels=1,
+            num_classes=num_classes,
+            input_kind="images_dense" if row.model == "fcn" else "pixel_grid_dense",
+            hidden_channels=tuple(width * 2**i for i in range(layers)),
+            decoder_channels=width,
+            convs_per_stage=1,
+        )
+    head = max(width // 2, 1)
+    return DeepGNN(row.model, 1, num_classes, width, layers, readout=None, head_hidden=head)
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -161,11 +234,17 @@ def solve_width(build: Callable[[int], nn.Module], budget: int, step: int = 1) -
     return min(candidates, key=lambda w: abs(params(w) - budget))
 
 
+def row_model(row: Row, width: int, protocol: Protocol) -> nn.Module:
+    """The row's network at ``width`` under ``protocol`` (its layers, classes and task)."""
+    classes = 11 if protocol.task == "segmentation" else 10
+    return build_row_model(row, width, protocol.layers, classes, protocol.task)
+
+
 def row_width(row: Row, protocol: Protocol) -> int:
     step = 4 if row.model == "gat" else 1  # four heads, concatenated
-    width = solve_width(lambda w: build_row_model(row, w, protocol.layers), protocol.budget, step)
+    width = solve_width(lambda w: row_model(row, w, protocol), protocol.budget, step)
     with torch.device("meta"):
-        params = count_parameters(build_row_model(row, width, protocol.layers))
+        params = count_parameters(row_model(row, width, protocol))
     if abs(params - protocol.budget) > TOLERANCE * protocol.budget:
         raise ValueError(
             f"compare: no width puts {row.id} within 10% of {protocol.budget:,} parameters "

@@ -12,7 +12,8 @@ from gconv._io import save_atomic_text
 def write_report(report: dict[str, Any], out: Path) -> None:
     save_atomic_text(json.dumps(report, indent=2) + "\n", out / "compare.json")
     save_atomic_text(to_markdown(report), out / "compare.md")
-    plot_compare(report["rows"], out / "compare.png")
+    metric = "mean_iou" if report["protocol"].get("task") == "segmentation" else "accuracy"
+    plot_compare(report["rows"], out / "compare.png", metric)
 
 
 def _percent(value: float | None) -> str:
@@ -21,6 +22,8 @@ def _percent(value: float | None) -> str:
 
 def to_markdown(report: dict[str, Any]) -> str:
     p = report["protocol"]
+    if p.get("task") == "segmentation":
+        return _segmentation_markdown(report)
     lines = [
         "| row | params | test accuracy % (mean ± std) | per seed | published % "
         "| s / epoch | graphs / s (training) |",
@@ -39,40 +42,71 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"{p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a {p['schedule']} "
         f"schedule, batch {p['batch_size']}; published: Dwivedi et al., MNIST superpixels.",
     ]
-    check = report.get("checks")
-    if check:
+    return "\n".join(lines + _check_lines(report)) + "\n"
+
+
+def _segmentation_markdown(report: dict[str, Any]) -> str:
+    p = report["protocol"]
+    lines = [
+        "| row | params | test mean IoU % (mean ± std) | per seed | s / epoch "
+        "| canvases / s (training) |",
+        "| --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for r in report["rows"]:
+        seeds = ", ".join(f"{100 * a:.2f}" for a in r["mean_ious"])
         lines.append(
-            "`grid_gnn` with the trained CNN's weights: identical predictions "
-            f"{check['grid_gnn_with_cnn_weights_identical_predictions']} on "
-            f"{check['test_images']:,} test images, largest logit difference "
-            f"{check['max_abs_logit_difference']:.2e}."
+            f"| `{r['id']}` | {r['params']:,d} | {100 * r['mean_iou']:.2f} ± "
+            f"{100 * r['mean_iou_std']:.2f} | {seeds} | {r['seconds_per_epoch']:.1f} "
+            f"| {r['graphs_per_second']:,.1f} |"
         )
-    return "\n".join(lines) + "\n"
+    train, val, test = p["canvases"]
+    lines += [
+        "",
+        f"mnist_seg, {train:,} training, {val:,} validation and {test:,} test canvases of "
+        f"64x64, 11 classes; {p['epochs']} epochs, {p['seeds']} seeds, {p['budget']:,} "
+        f"parameters (±10%), {p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a "
+        f"{p['schedule']} schedule, batch {p['batch_size']}; no published figures exist "
+        "for these canvases.",
+    ]
+    return "\n".join(lines + _check_lines(report)) + "\n"
 
 
-def plot_compare(rows: list[dict[str, Any]], path: Path) -> Any:
-    """Test accuracy against epoch and against training seconds for every row, and the
-    final accuracy of each row with its spread over seeds."""
+def _check_lines(report: dict[str, Any]) -> list[str]:
+    check = report.get("checks")
+    if not check:
+        return []
+    twin = next(k for k in check if k.endswith("_identical_predictions"))
+    return [
+        f"`{twin.split('_with_')[0]}` with the trained CNN's weights: identical "
+        f"predictions {check[twin]} on {check['test_images']:,} test images, largest "
+        f"logit difference {check['max_abs_logit_difference']:.2e}."
+    ]
+
+
+def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy") -> Any:
+    """Test accuracy (or ``metric``) against epoch and against training seconds for every
+    row, and the final figure of each row with its spread over seeds."""
     from matplotlib.figure import Figure
 
+    label = {"accuracy": "test accuracy", "mean_iou": "test mean IoU"}[metric]
     fig = Figure(figsize=(16, 5))
     by_epoch, by_time, bars = fig.subplots(1, 3)
     for r in rows:
         h = r["history"]
         by_epoch.plot(h["epoch"], h["test_accuracy"], marker="o", label=r["id"])
         by_time.plot(h["train_seconds"], h["test_accuracy"], marker="o", label=r["id"])
-    by_epoch.set(xlabel="epoch", ylabel="test accuracy (mean over seeds)")
-    by_time.set(xlabel="training seconds (log)", ylabel="test accuracy", xscale="log")
+    by_epoch.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)")
+    by_time.set(xlabel="training seconds (log)", ylabel=label, xscale="log")
     positions = range(len(rows))
     bars.barh(
         list(positions),
-        [r["accuracy"] for r in rows],
-        xerr=[r["accuracy_std"] for r in rows],
+        [r[metric] for r in rows],
+        xerr=[r[f"{metric}_std"] for r in rows],
         capsize=3,
     )
     bars.set_yticks(list(positions), [r["id"] for r in rows], fontsize=7)
     bars.invert_yaxis()
-    bars.set(xlabel="test accuracy (mean ± std over seeds)", xlim=(0, 1))
+    bars.set(xlabel=f"{label} (mean ± std over seeds)", xlim=(0, 1))
     for ax in (by_epoch, by_time, bars):
         ax.grid(alpha=0.3)
     by_epoch.legend(fontsize=6)

@@ -23,23 +23,23 @@ from gconv.compare.protocol import (
     QUICK_LIMIT,
     Protocol,
     Row,
-    build_row_model,
     count_parameters,
     get_rows,
+    row_model,
     row_width,
 )
-from gconv.data import GridGraphLoader, data_root, load_dataset
+from gconv.data import GridGraphLoader, LoadedDataset, data_root, load_dataset
 from gconv.data.superpixels import superpixel_dataset
 from gconv.train import Callback, ModelCheckpoint, Trainer, load_checkpoint
 from gconv.transforms import DirectionalEdgeType
 
 
 class TestCurve(Callback):
-    """Test accuracy and cumulative training seconds after every epoch, for the plots
-    only: nothing is chosen by them (every row reports its last epoch)."""
+    """Test accuracy (or ``metric``) and cumulative training seconds after every epoch,
+    for the plots only: nothing is chosen by them (every row reports its last epoch)."""
 
-    def __init__(self, test: Any) -> None:
-        self.test = test
+    def __init__(self, test: Any, metric: str = "accuracy") -> None:
+        self.test, self.metric = test, metric
         self.reset()
 
     def reset(self) -> None:
@@ -49,7 +49,7 @@ class TestCurve(Callback):
     def on_epoch_end(
         self, trainer: Any, model: nn.Module, epoch: int, logs: dict[str, float]
     ) -> None:
-        self.accuracy.append(trainer.evaluate(model, self.test)["accuracy"])
+        self.accuracy.append(trainer.evaluate(model, self.test)[self.metric])
         self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + logs["seconds"])
 
     def state_dict(self) -> dict[str, Any]:
@@ -64,7 +64,11 @@ class Inputs:
 
     def __init__(self, protocol: Protocol, root: str | None, progress: bool) -> None:
         self.protocol, self.root, self.progress = protocol, root, progress
-        self.mnist = load_dataset("mnist", root=root, limit=QUICK_LIMIT if protocol.quick else None)
+        if protocol.task == "segmentation":
+            self.mnist = _canvases(protocol, root)
+        else:
+            limit = QUICK_LIMIT if protocol.quick else None
+            self.mnist = load_dataset("mnist", root=root, limit=limit)
         self._superpixels: tuple[Any, Any, Any] | None = None
         self._directed: tuple[Any, Any, Any] | None = None
 
@@ -114,6 +118,14 @@ class Inputs:
         return self._directed
 
 
+def _canvases(protocol: Protocol, root: str | None) -> LoadedDataset:
+    """The mnist_seg canvases of a segmentation protocol."""
+    canvases = protocol.canvases or Protocol.for_task("segmentation").canvases
+    assert canvases is not None
+    train, val, test = canvases
+    return load_dataset("mnist_seg", root=root, train_size=train, val_size=val, test_size=test)
+
+
 def _run_dir(out: Path, row: Row, seed: int) -> Path:
     return out / "runs" / row.id.replace("/", "-") / f"seed-{seed}"
 
@@ -133,8 +145,8 @@ def train_seed(
     width = row_width(row, protocol)
     train, val, test = inputs.splits(row)
     torch.manual_seed(seed)
-    model = build_row_model(row, width, protocol.layers)
-    curve = TestCurve(test)
+    model = row_model(row, width, protocol)
+    curve = TestCurve(test, protocol.metric)
     checkpoint = ModelCheckpoint(run_dir, "val_loss", meta={"protocol_key": key, "row": row.id})
     trainer = Trainer(
         max_epochs=protocol.epochs,
@@ -161,12 +173,12 @@ def train_seed(
         "protocol_key": key,
         "width": width,
         "params": count_parameters(model),
-        "accuracy": curve.accuracy[-1],  # the last epoch's model, on test
+        protocol.metric: curve.accuracy[-1],  # the last epoch's model, on test
         "seconds_per_epoch": seconds,
         "graphs_per_second": n_train / seconds,
         "history": {
             "epoch": [e + 1 for e in history.epochs],
-            "test_accuracy": curve.accuracy,
+            "test_accuracy": curve.accuracy,  # of protocol.metric
             "train_seconds": curve.seconds,
             "loss": history.history["loss"],
             "val_accuracy": history.history["val_accuracy"],
@@ -176,9 +188,14 @@ def train_seed(
     return result
 
 
+PER_SEED = {"accuracy": "accuracies", "mean_iou": "mean_ious"}
+
+
 def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
-    """One row of ``compare.json``: mean and spread over seeds, and each seed."""
-    accuracies = [s["accuracy"] for s in seeds]
+    """One row of ``compare.json``: mean and spread over seeds, and each seed (of test
+    accuracy, or of mean IoU for segmentation)."""
+    metric = protocol.metric
+    accuracies = [s[metric] for s in seeds]
     epochs = len(seeds[0]["history"]["epoch"])
     per_epoch = {
         key: [statistics.fmean(s["history"][key][e] for s in seeds) for e in range(epochs)]
@@ -190,9 +207,9 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         "input": row.input,
         "width": seeds[0]["width"],
         "params": seeds[0]["params"],
-        "accuracy": statistics.fmean(accuracies),
-        "accuracy_std": statistics.pstdev(accuracies),
-        "accuracies": accuracies,
+        metric: statistics.fmean(accuracies),
+        f"{metric}_std": statistics.pstdev(accuracies),
+        PER_SEED[metric]: accuracies,
         "published": row.published,
         "epochs": protocol.epochs,
         "seconds_per_epoch": statistics.fmean(s["seconds_per_epoch"] for s in seeds),
@@ -202,24 +219,31 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
 
 
 def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[str, Any]:
-    """``grid_gnn`` given the trained ``grid_cnn``'s weights (seed 0) must predict what
-    the CNN predicts on every test image."""
-    cnn_row, gnn_row = get_rows(["grid_cnn/pixels", "grid_gnn/pixel_grid"])
+    """The graph twin given the trained CNN's weights (seed 0) must predict what the CNN
+    predicts on every test image: ``grid_gnn`` for ``grid_cnn``, and for segmentation
+    ``grid_fcn`` for ``fcn``, on every pixel."""
+    ids = {"classification": ["grid_cnn/pixels", "grid_gnn/pixel_grid"]}
+    ids["segmentation"] = ["fcn/pixels", "grid_fcn/pixel_grid"]
+    cnn_row, gnn_row = get_rows(ids[protocol.task], protocol.task)
     state = load_checkpoint(_run_dir(out, cnn_row, 0) / "last.pt")["model"]
     width = row_width(cnn_row, protocol)
-    cnn = build_row_model(cnn_row, width, protocol.layers)
-    gnn = build_row_model(gnn_row, width, protocol.layers)
+    cnn = row_model(cnn_row, width, protocol)
+    gnn = row_model(gnn_row, width, protocol)
     cnn.load_state_dict(state)
     gnn.load_state_dict(state)  # the same keys and shapes
     trainer = Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False)
     start = time.perf_counter()
     cnn_logits = trainer.predict(cnn, inputs.mnist.test)
     gnn_logits = trainer.predict(gnn, inputs.splits(gnn_row)[2])
+    if cnn_logits.dim() == 4:  # [B, K, H, W]: as the grid's nodes, [B*H*W, K]
+        cnn_logits = cnn_logits.permute(0, 2, 3, 1).reshape(-1, cnn_logits.size(1))
+    twin = gnn_row.model
     return {
-        "grid_gnn_with_cnn_weights_identical_predictions": bool(
+        f"{twin}_with_cnn_weights_identical_predictions": bool(
             torch.equal(cnn_logits.argmax(1), gnn_logits.argmax(1))
         ),
         "max_abs_logit_difference": float((cnn_logits - gnn_logits).abs().max()),
-        "test_images": len(cnn_logits),
+        "test_images": len(inputs.mnist.test),
+        "predictions": len(cnn_logits),
         "seconds": time.perf_counter() - start,
     }

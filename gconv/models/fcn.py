@@ -179,13 +179,14 @@ def fcn(
     *,
     hidden_channels: tuple[int, ...] = (16, 32, 64),
     decoder_channels: int = 32,
+    convs_per_stage: int = 2,
     input_shape: tuple[int, int, int] | None = None,
 ) -> FCN:
-    """A small FCN: stages of two 3x3 convolutions (``hidden_channels``), 2x2 max pools,
-    skips from every stage; any input size from ``2 ** (stages - 1)``. Its graph twin is
-    ``grid_fcn``, which loads its state dict."""
+    """A small FCN: stages of ``convs_per_stage`` 3x3 convolutions (``hidden_channels``
+    wide), 2x2 max pools, skips from every stage; any input size from
+    ``2 ** (stages - 1)``. Its graph twin is ``grid_fcn``, which loads its state dict."""
     del input_shape  # any size
-    encoder = ConvEncoder(in_channels, hidden_channels)
+    encoder = ConvEncoder(in_channels, hidden_channels, convs_per_stage)
     return FCN(encoder, in_channels, num_classes, decoder_channels)
 
 

@@ -208,9 +208,17 @@ def grid_fcn(
     *,
     hidden_channels: tuple[int, ...] = (16, 32, 64),
     decoder_channels: int = 32,
+    convs_per_stage: int = 2,
     dense: bool = True,
     input_shape: tuple[int, int, int] | None = None,
 ) -> GridFCN:
     """``fcn`` as message passing on pixel grid graphs; loads ``fcn``'s state dict."""
     del input_shape  # any size
-    return GridFCN(in_channels, num_classes, hidden_channels, decoder_channels, dense=dense)
+    return GridFCN(
+        in_channels,
+        num_classes,
+        hidden_channels,
+        decoder_channels,
+        convs_per_stage=convs_per_stage,
+        dense=dense,
+    )

@@ -1,4 +1,5 @@
-"""Seeing inside: feature maps, filters, training curves, confusion matrices, graphs."""
+"""Seeing inside: feature maps, filters, training curves, confusion matrices, graphs,
+segmentation masks."""
 
 from gconv.viz.history import plot_history
 from gconv.viz.maps import (
@@ -8,6 +9,7 @@ from gconv.viz.maps import (
     plot_filters,
     plot_image,
 )
+from gconv.viz.masks import plot_masks
 from gconv.viz.plots import draw_graph, plot_confusion_matrix
 
 __all__ = [
@@ -19,4 +21,5 @@ __all__ = [
     "plot_filters",
     "plot_history",
     "plot_image",
+    "plot_masks",
 ]

@@ -26,7 +26,10 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
     epochs = range(1, len(logs["loss"]) + 1)
     fig, axes = subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
+        curves = [(metric, "train"), (f"val_{metric}", "validation")]
+        if metric == "accuracy":  # segmentation: accuracy is per pixel, beside mean IoU
+            curves.append(("val_mean_iou", "validation mean IoU"))
+        for key, label in curves:
             if key in logs:
                 ax.plot(epochs, logs[key], label=label)
         ax.set_xlabel("epoch")

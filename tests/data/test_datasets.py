@@ -12,7 +12,16 @@ from gconv.data.datasets import BUNDLED
 
 
 def test_list_datasets() -> None:
-    assert list_datasets() == ["cora", "digits", "mnist", "mnist_grid", "mutag"]
+    assert list_datasets() == [
+        "cora",
+        "digits",
+        "mnist",
+        "mnist_grid",
+        "mnist_seg",
+        "mutag",
+        "pet_seg",
+        "voc_seg",
+    ]
 
 
 def test_unknown_name() -> None:

@@ -9,7 +9,7 @@ from gconv.models import build_model, fits, get_model, list_models, register_mod
 
 def test_list_and_pattern() -> None:
     assert {"gcn", "gin", "mlp", "lenet5", "grid_gnn", "grid_cnn"} <= set(list_models())
-    assert list_models("grid_*") == ["grid_cnn", "grid_gnn"]
+    assert list_models("grid_*") == ["grid_cnn", "grid_fcn", "grid_gnn"]
 
 
 def test_unknown_and_duplicate_names() -> None:

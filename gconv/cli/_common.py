@@ -1,0 +1,25 @@
+"""What every command shares: the one-line usage error, output folders, flag defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gconv._checks import check_folder
+
+
+class UsageError(ValueError):
+    """A mistake on the command line: printed as one line, exit status 2."""
+
+
+def folder(path: str, flag: str) -> Path:
+    """The output folder, made; a file in its place is a usage error, not a traceback."""
+    folder = check_folder("", flag, path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def given(value: Any, default: Any) -> Any:
+    """A flag's value when it was given (0 included, so that it is checked), else the
+    default."""
+    return default if value is None else value

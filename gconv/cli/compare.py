@@ -1,0 +1,37 @@
+"""``gconv compare``: a CNN against graph networks at one parameter budget."""
+
+from __future__ import annotations
+
+import argparse
+
+from gconv.cli._common import UsageError, folder
+
+
+def compare(args: argparse.Namespace) -> None:
+    """``gconv compare [--task segmentation]``: a CNN against graph networks on MNIST
+    (or on mnist_seg), one parameter budget."""
+    from gconv.compare import Protocol, row_ids, run_compare
+
+    ids = row_ids(args.task)
+    if args.list:
+        print("\n".join(ids))
+        return
+    rows = args.rows.split(",") if args.rows else None
+    if rows and (unknown := [r for r in rows if r not in ids]):
+        raise UsageError(f"--rows must be from {', '.join(ids)} (got {', '.join(unknown)})")
+    overrides = {}
+    for flag in ("budget", "epochs", "seeds"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag} must be >= 1 (got {value})")
+        if value is not None:
+            overrides[flag] = value
+    if args.quick:
+        overrides.setdefault("epochs", 1)
+    protocol = Protocol.for_task(args.task, quick=args.quick, **overrides)
+    out = args.out or (
+        "runs/compare" if args.task == "classification" else f"runs/compare-{args.task}"
+    )
+    folder(out, "--out")
+    run_compare(protocol, rows=rows, out=out, root=args.root, progress=not args.no_progress)
+    print(f"wrote {out}/compare.json, compare.md, compare.png")

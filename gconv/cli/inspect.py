@@ -1,0 +1,114 @@
+"""``gconv list``, ``gconv summary MODEL`` and ``gconv explain CHECKPOINT IMAGE_INDEX``."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from gconv.cli._common import UsageError, folder
+from gconv.cli.train import for_model
+from gconv.convert import images_to_graphs
+from gconv.data import IGNORE_INDEX, LoadedDataset, list_datasets, load_dataset
+from gconv.models import build_model, fits, list_models, summary
+from gconv.train import load_checkpoint, segmentation_scores
+from gconv.train.segmentation import confusion_matrix
+from gconv.viz import (
+    conv_layers,
+    feature_maps,
+    plot_feature_maps,
+    plot_filters,
+    plot_image,
+    plot_masks,
+)
+
+
+def list_all(args: argparse.Namespace) -> None:
+    """``gconv list``: datasets and models."""
+    print("datasets:", ", ".join(list_datasets()))
+    print("models:  ", ", ".join(list_models()))
+
+
+def summarize(args: argparse.Namespace) -> None:
+    """``gconv summary MODEL``: the layer table of an image model."""
+    try:
+        shape = tuple(int(s) for s in args.input.split(","))
+    except ValueError:
+        raise UsageError(f"--input must be C,H,W like 1,28,28 (got {args.input!r})") from None
+    if len(shape) != 3:
+        raise UsageError(f"--input must be C,H,W like 1,28,28 (got {args.input!r})")
+    kind = "images" if fits(args.model, "images") else "images_dense"
+    verdict = fits(args.model, kind)
+    if not verdict:
+        raise UsageError(f"summary takes an image model: {verdict.reason}")
+    model = build_model(
+        args.model,
+        in_channels=shape[0],
+        num_classes=args.num_classes,
+        input_shape=shape,
+        input_kind=kind,
+    )
+    print(summary(model, shape, depth=args.depth))
+
+
+def explain(args: argparse.Namespace) -> None:
+    """``gconv explain CHECKPOINT IMAGE_INDEX``: feature maps of one test image, or for a
+    segmentation model the image, its true mask and the predicted mask."""
+    state = load_checkpoint(args.checkpoint)
+    meta = state.get("meta") or {}
+    if "model" not in meta:
+        raise UsageError(
+            f"{args.checkpoint} has no model description (meta); "
+            "use a best.pt written by 'gconv train'"
+        )
+    dataset = for_model(meta["model"], load_dataset(meta["dataset"], root=args.root))
+    if dataset.input_kind not in ("images", "images_dense", "pixel_grid_dense"):
+        raise UsageError(
+            f"explain shows image models and segmentation ({meta['dataset']} is neither)"
+        )
+    model = build_model(meta["model"], dataset)
+    model.load_state_dict(state["model"])
+    model.eval()
+    if not 0 <= args.index < len(dataset.test):
+        raise UsageError(f"IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})")
+    out = folder(args.out, "--out")
+    if dataset.task == "segmentation":
+        _explain_masks(args, dataset, model)
+        return
+    image, label = dataset.test[args.index]
+    layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
+    plot_feature_maps(feature_maps(model, image, layers), out)
+    plot_filters(model, out / "filters.png")
+    with torch.no_grad():
+        probs = model(image.unsqueeze(0)).softmax(-1)[0]
+    predicted, confidence = int(probs.argmax()), float(probs.max())
+    title = f"label {int(label)}, predicted {predicted} ({confidence:.2f})"
+    plot_image(image, title, out / "input.png")
+    print(f"test image {args.index}: label {int(label)}, predicted {predicted}")
+    print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
+
+
+def _explain_masks(
+    args: argparse.Namespace, dataset: LoadedDataset, model: torch.nn.Module
+) -> None:
+    """Test images ``index`` onwards (``--count``) with their true and predicted masks."""
+    stop = min(args.index + args.count, len(dataset.test))
+    images, masks = (
+        torch.stack(t)
+        for t in zip(*(dataset.test[i] for i in range(args.index, stop)), strict=True)
+    )
+    with torch.no_grad():
+        if dataset.input_kind == "pixel_grid_dense":  # one node per pixel, row-major
+            b, _, h, w = images.shape
+            logits = model(images_to_graphs(images)).view(b, h, w, -1).permute(0, 3, 1, 2)
+        else:
+            logits = model(images)
+    predicted = logits.argmax(1)
+    titles = []
+    for i in range(len(images)):
+        counts = confusion_matrix(predicted[i], masks[i], dataset.num_classes, IGNORE_INDEX)
+        titles.append(f"test {args.index + i}: IoU {segmentation_scores(counts)['mean_iou']:.2f}")
+    path = folder(args.out, "--out") / "masks.png"
+    plot_masks(images, masks, predicted, dataset.num_classes, path, titles=titles)
+    print("; ".join(titles))
+    print(f"wrote {path}")

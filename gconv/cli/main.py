@@ -1,0 +1,133 @@
+"""The ``gconv`` command's parser and entry point: every mistake is one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gconv.cli._common import UsageError
+from gconv.cli.compare import compare
+from gconv.cli.inspect import explain, list_all, summarize
+from gconv.cli.train import SAMPLED_BATCH, train
+from gconv.data import DatasetNotFoundError, list_datasets
+from gconv.models import list_models
+from gconv.train import distributed
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gconv", description="Grid and graph convolutions.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model on a dataset and report test accuracy")
+    t.add_argument("dataset", choices=list_datasets())
+    t.add_argument("model", choices=list_models())
+    t.add_argument("--epochs", type=int, help="epochs (default: the dataset's recipe)")
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--batch-size", type=int, help="batch size")
+    t.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    t.add_argument("--seeds", type=int, default=1, help="repeat with seeds seed..seed+N-1")
+    t.add_argument("--folds", type=int, help="k-fold cross-validation instead of seeds")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    t.add_argument("--out", help="output folder (default runs/DATASET-MODEL)")
+    t.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
+    t.add_argument("--quick", action="store_true", help="a smoke test: few epochs, less data")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t.add_argument(
+        "--sampled",
+        action="store_true",
+        help=f"node datasets: mini-batches of sampled neighbourhoods ({SAMPLED_BATCH} seeds)",
+    )
+    t.add_argument("--num-neighbors", default="10,5", help="fan-out per hop of --sampled")
+    sub.add_parser("list", help="list datasets and models")
+    s = sub.add_parser("summary", help="layer table of a model: shapes, parameters, FLOPs")
+    s.add_argument("model", choices=list_models())
+    s.add_argument("--input", default="3,224,224", help="C,H,W of one image (default 3,224,224)")
+    s.add_argument("--num-classes", type=int, default=10)
+    s.add_argument("--depth", type=int, default=2, help="nesting depth of the rows shown")
+    c = sub.add_parser(
+        "compare", help="a CNN against graph networks on MNIST images, one parameter budget"
+    )
+    c.add_argument(
+        "--task",
+        choices=("classification", "segmentation"),
+        default="classification",
+        help="MNIST digits (default), or segmentation of mnist_seg canvases by mean IoU",
+    )
+    c.add_argument("--rows", help="comma-separated row ids (default: all; see --list)")
+    c.add_argument("--list", action="store_true", help="print the row ids and stop")
+    c.add_argument("--budget", type=int, help="parameters per model (default 100,000)")
+    c.add_argument("--epochs", type=int, help="epochs for every row (default 1; segmentation 2)")
+    c.add_argument("--seeds", type=int, help="seeds 0..N-1 for every row (default 2)")
+    c.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test of every row on 600 images (a tenth of the canvases)",
+    )
+    c.add_argument(
+        "--out",
+        help="output folder, resumed from what it has (default runs/compare, or "
+        "runs/compare-segmentation)",
+    )
+    c.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bars")
+    e = sub.add_parser(
+        "explain",
+        help="feature maps of a trained image model for one test image, or predicted masks",
+    )
+    e.add_argument("checkpoint", help="a best.pt written by 'gconv train'")
+    e.add_argument("index", type=int, metavar="IMAGE_INDEX", help="index into the test split")
+    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--layers", help="comma-separated module names (default: first 4 convs)")
+    e.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
+    e.add_argument(
+        "--count", type=int, default=4, help="segmentation: test images drawn from IMAGE_INDEX"
+    )
+    return p
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "train": train,
+    "list": list_all,
+    "summary": summarize,
+    "compare": compare,
+    "explain": explain,
+}
+
+
+def _say(err: BaseException) -> None:
+    """One line on stderr, never a traceback."""
+    print(f"gconv: {' '.join(str(err).split())}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # the process is ours: torch's deprecation notices about its own internals are noise
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(_geometric)?\b")
+    args = parser().parse_args(argv)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone prints
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    try:
+        COMMANDS[args.command](args)
+    except UsageError as err:
+        _say(err)
+        return 2
+    except DatasetNotFoundError as err:
+        _say(err)
+        return 1
+    except (ValueError, TypeError, OSError, FloatingPointError) as err:
+        if os.environ.get("GCONV_DEBUG"):  # the full traceback, for reporting a bug
+            raise
+        _say(err)  # gconv's own checks name the argument, what was expected and what came
+        return 2
+    except KeyboardInterrupt:
+        _say(KeyboardInterrupt("interrupted"))
+        return 130
+    finally:
+        distributed.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
