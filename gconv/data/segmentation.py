@@ -41,7 +41,34 @@ from gconv.data.splits import stratified_split
 
 IGNORE_INDEX = 255  # a pixel of no class: left out of the loss and the scores
 INK = 128  # a digit's pixels from half intensity up; fainter non-zero ones are its rim
-FORMAT_VERSION = 1  # bumped whenever the canvases would come out differently
+FORMAT_VERSION = 2  # bumped whenever the canvases would come out differently
+
+
+def _ink(digit: np.ndarray) -> tuple[slice, slice]:
+    """The rows and columns of a digit's bounding box (all of it when it is blank)."""
+    rows, cols = np.flatnonzero(digit.any(1)), np.flatnonzero(digit.any(0))
+    if rows.size == 0:
+        return slice(0, 0), slice(0, 0)
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def _place(
+    digit: np.ndarray, boxes: list[tuple[int, int, int, int]], size: int, rng: np.random.Generator
+) -> tuple[int, int, int, int] | None:
+    """A random ``(y, x, h, w)`` for the digit's ink, a pixel clear of ``boxes``, or
+    ``None`` when 50 tries find none (or the digit is blank)."""
+    rows, cols = _ink(digit)
+    h, w = rows.stop - rows.start, cols.stop - cols.start
+    if h == 0:
+        return None
+    for _ in range(50):
+        y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+        if all(
+            y + h + 1 <= y2 or y2 + h2 + 1 <= y or x + w + 1 <= x2 or x2 + w2 + 1 <= x
+            for y2, x2, h2, w2 in boxes
+        ):
+            return y, x, h, w
+    return None
 
 
 def place_digits(
@@ -49,7 +76,8 @@ def place_digits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` canvases of ``size x size``, each with two or three of ``digits``
     (``[N, 28, 28]`` uint8) cropped to their ink and placed at random, their boxes a
-    pixel apart; every digit is used once before any is used again.
+    pixel apart (a canvas whose first digits leave no room for a second starts again);
+    every digit is used once before any is used again.
 
     Returns:
         ``(images, masks)``, both ``[count, size, size]`` uint8: 0 background,
@@ -62,32 +90,26 @@ def place_digits(
     masks = np.zeros((count, size, size), np.uint8)
     taken = 0
     for c in range(count):
-        boxes: list[tuple[int, int, int, int]] = []
         wanted = int(rng.integers(2, 4))
-        for _ in range(8 * wanted):  # a digit that finds no room gives way to the next
-            if len(boxes) == wanted:
-                break
-            index = order[taken % len(order)]
-            taken += 1
-            digit = digits[index]
-            rows, cols = np.flatnonzero(digit.any(1)), np.flatnonzero(digit.any(0))
-            if rows.size == 0:
-                continue
-            crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-            h, w = crop.shape
-            for _ in range(50):
-                y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
-                if all(
-                    y + h + 1 <= y2 or y2 + h2 + 1 <= y or x + w + 1 <= x2 or x2 + w2 + 1 <= x
-                    for y2, x2, h2, w2 in boxes
-                ):
+        for _ in range(20):  # a canvas whose first digits leave no room starts again
+            boxes: list[tuple[int, int, int, int]] = []
+            images[c], masks[c] = 0, 0
+            for _ in range(8 * wanted):  # a digit that finds no room gives way to the next
+                if len(boxes) == wanted:
                     break
-            else:
-                continue
-            boxes.append((y, x, h, w))
-            images[c, y : y + h, x : x + w] = crop
-            label = np.where(crop >= INK, 1 + int(labels[index]), IGNORE_INDEX)
-            masks[c, y : y + h, x : x + w] = np.where(crop > 0, label, 0)
+                index = order[taken % len(order)]
+                taken += 1
+                box = _place(digits[index], boxes, size, rng)
+                if box is None:
+                    continue
+                y, x, h, w = box
+                boxes.append(box)
+                crop = digits[index][_ink(digits[index])]
+                images[c, y : y + h, x : x + w] = crop
+                label = np.where(crop >= INK, 1 + int(labels[index]), IGNORE_INDEX)
+                masks[c, y : y + h, x : x + w] = np.where(crop > 0, label, 0)
+            if len(boxes) >= 2:
+                break
     return images, masks
 
 

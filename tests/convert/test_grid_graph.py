@@ -150,3 +150,29 @@ def test_batched_template_is_shared_and_rebuilt_after_in_place_changes() -> None
 def test_images_to_graphs_refuses_an_empty_batch(shape) -> None:
     with pytest.raises(ValueError, match="images_to_graphs: images must hold at least one image"):
         images_to_graphs(torch.randn(*shape))
+
+
+def test_per_pixel_labels_become_node_labels() -> None:
+    from gconv import images_to_graphs
+
+    images = torch.rand(2, 1, 3, 4)
+    masks = torch.randint(0, 5, (2, 3, 4))
+    batch = images_to_graphs(images, masks)
+    assert torch.equal(batch.y, masks.reshape(-1))  # node b*H*W + row*W + col
+    graphs = batch.to_data_list()
+    assert torch.equal(graphs[1].y, masks[1].reshape(-1))
+    with pytest.raises(ValueError, match=r"labels must be a \[2\] tensor, one per image, or"):
+        images_to_graphs(images, masks[:, :2])
+
+
+def test_batched_grid_graph_is_the_batch_s_graph() -> None:
+    from gconv import images_to_graphs
+    from gconv.convert import batched_grid_graph
+
+    batch = images_to_graphs(torch.rand(3, 2, 5, 4))
+    edge_index, edge_type = batched_grid_graph(3, 5, 4)
+    assert edge_index is batch.edge_index and edge_type is batch.edge_type  # shared
+    loops, types = batched_grid_graph(2, 3, 3, kernel_size=1)
+    assert torch.equal(loops, torch.arange(18).repeat(2, 1)) and not types.any()
+    with pytest.raises(ValueError, match="batched_grid_graph: batch_size"):
+        batched_grid_graph(0, 3, 3)

@@ -148,3 +148,52 @@ def test_encoder_decoder_as_message_passing_equals_the_cnn() -> None:
     fine = g_up(coarse, ei, et, size=(h * w, ho * wo))
     assert (ho, wo) == (8, 8)
     assert_close(fine, _images_as_nodes(expected))
+
+
+@pytest.mark.parametrize(("k", "stride", "padding"), [(4, 2, 1), (3, 2, 1), (5, 3, 2)])
+@pytest.mark.parametrize("dense", [False, True], ids=["message-passing", "dense"])
+def test_output_size_equals_conv_transpose2d_with_output_size(k, stride, padding, dense) -> None:
+    """``output_size`` picks the fine grid as ``nn.ConvTranspose2d.forward(x, output_size)``
+    does, per dimension."""
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose2d(3, 2, k, stride=stride, padding=padding).double()
+    layer = GridConvTranspose2d.from_conv_transpose2d(conv)
+    images = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    base = [(n - 1) * stride - 2 * padding + k for n in (4, 5)]
+    for extra in [(0, 0), (stride - 1, 0), (0, stride - 1)]:
+        size = (base[0] + extra[0], base[1] + extra[1])
+        expected = conv(images, output_size=size)
+        edge_index, edge_type, fine = layer.graph(4, 5, 2, output_size=size)
+        assert fine == size == tuple(expected.shape[-2:])
+        x = _images_as_nodes(images)
+        if dense:
+            out = layer(x, edge_index, edge_type, grid_shape=(2, 4, 5), output_size=size)
+        else:
+            out = layer(x, edge_index, edge_type, size=(40, 2 * size[0] * size[1]))
+        assert_close(out, _images_as_nodes(expected))
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["message-passing", "dense"])
+def test_smaller_output_size_crops_bottom_and_right(dense) -> None:
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose2d(3, 2, 4, stride=2, padding=1).double()
+    layer = GridConvTranspose2d.from_conv_transpose2d(conv)
+    images = torch.randn(1, 3, 4, 4, dtype=torch.float64)
+    expected = conv(images)[..., :7, :5]  # 8x8 cropped, as FCN crops to a skip
+    edge_index, edge_type, fine = layer.graph(4, 4, output_size=(7, 5))
+    assert fine == (7, 5)
+    x = _images_as_nodes(images)
+    if dense:
+        out = layer(x, edge_index, edge_type, grid_shape=(1, 4, 4), output_size=(7, 5))
+    else:
+        out = layer(x, edge_index, edge_type, size=(16, 35))
+    assert_close(out, _images_as_nodes(expected))
+
+
+def test_output_size_out_of_range_is_named() -> None:
+    with pytest.raises(ValueError, match=r"output_size must be \(H, W\) with 1 <= H <= 9"):
+        transposed_grid_graph(4, 4, 4, stride=2, padding=1, output_size=(10, 8))
+    layer = GridConvTranspose2d(2, 2, 4, stride=2, padding=1)
+    edge_index, edge_type, _ = layer.graph(4, 4)
+    with pytest.raises(ValueError, match="output_size"):
+        layer(torch.randn(16, 2), edge_index, edge_type, grid_shape=(1, 4, 4), output_size=(0, 8))

@@ -25,22 +25,25 @@ def _cases() -> list:
     cases = []
     for name in list_models():
         for kind in model_entry(name).inputs:
-            if kind == "images":
-                for shape in IMAGE_SHAPES:
+            if kind in ("images", "images_dense"):
+                shapes = IMAGE_SHAPES if kind == "images" else [(1, 28, 28), (3, 33, 40)]
+                for shape in shapes:
                     marks = [pytest.mark.slow] if shape[-1] == 224 and name in HEAVY else []
                     cases.append(pytest.param(name, kind, shape, id=f"{name}-{shape}", marks=marks))
             else:
-                shape = (1, 12, 12) if kind == "pixel_grid" else None
+                shape = (1, 12, 12) if kind.startswith("pixel_grid") else None
                 cases.append(pytest.param(name, kind, shape, id=f"{name}-{kind}"))
     return cases
 
 
 def _data(kind: str, shape):
-    """The input and the number of predictions it asks for."""
-    if kind == "images":
+    """The input and the number of predictions it asks for (a ``[B, ..., H, W]`` map of
+    them for dense images)."""
+    if kind in ("images", "images_dense"):
         return torch.randn(2, *shape), 2
-    if kind == "pixel_grid":
-        return images_to_graphs(torch.randn(2, *shape)), 2
+    if kind.startswith("pixel_grid"):
+        rows = 2 if kind == "pixel_grid" else 2 * shape[1] * shape[2]
+        return images_to_graphs(torch.randn(2, *shape)), rows
     batch = _graph_batch()
     return batch, 2 if kind == "graphs" else batch.num_nodes
 
@@ -55,22 +58,29 @@ def test_every_model(name: str, kind: str, shape) -> None:
     data, rows = _data(kind, shape)
 
     # one surface: forward is forward_head after forward_features, pre_logits included
+    # a prediction per example, or per pixel of dense images: [B, K, H, W]
+    grid = tuple(shape[1:]) if kind == "images_dense" else ()
+
+    def per(width: int) -> tuple[int, ...]:
+        return (rows, width, *grid)
+
     model.eval()
     with torch.no_grad():
         features = model.forward_features(data)
-        assert features.shape == (rows, model.num_features), name
+        assert features.shape == per(model.num_features), name
         torch.testing.assert_close(model(data), model.forward_head(features))
         hidden = model.forward_head(features, pre_logits=True)
-        assert hidden.shape == (rows, model.head_hidden_size)
-        torch.testing.assert_close(model.head(hidden), model(data))
+        assert hidden.shape == per(model.head_hidden_size)
+        logits = model.head(hidden.movedim(1, -1)).movedim(-1, 1) if grid else model.head(hidden)
+        torch.testing.assert_close(logits, model(data))
 
     model.train()
     out = model(data)
-    assert out.shape == (rows, 4), name
+    assert out.shape == per(4), name
 
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    out.logsumexp(-1).sum().backward()
+    out.logsumexp(1).sum().backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     optimizer.step()
@@ -80,7 +90,7 @@ def test_every_model(name: str, kind: str, shape) -> None:
     model.reset_classifier(7)
     model.eval()
     with torch.no_grad():
-        assert model(data).shape == (rows, 7)
+        assert model(data).shape == per(7)
 
 
 IMAGE_MODELS = [name for name in list_models() if "images" in model_entry(name).inputs]
