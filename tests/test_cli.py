@@ -157,6 +157,13 @@ def test_compare_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert ids[:3] == ["mlp/pixels", "grid_cnn/pixels", "grid_gnn/pixel_grid"]
     assert {"gated_gcn/superpixel", "grid_conv/superpixel", "gcn/pixel_grid_pos"} <= set(ids)
     assert len(ids) == 11
+    assert main(["compare", "--task", "segmentation", "--list"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "fcn/pixels",
+        "grid_fcn/pixel_grid",
+        "gcn/pixel_grid",
+        "gated_gcn/pixel_grid",
+    ]
     assert main(["compare", "--rows", "gcn/nowhere"]) == 2
     assert "--rows must be from" in capsys.readouterr().err
 
@@ -206,6 +213,9 @@ def _one_line_error(capsys, argv: list[str]) -> str:
         (["train", "cora", "gcn", "--batch-size", "0"], "batch_size must be >= 1"),
         (["compare", "--epochs", "0"], "--epochs must be >= 1"),
         (["compare", "--rows", "cnn/pixels"], "--rows must be from"),
+        (["compare", "--task", "segmentation", "--rows", "gin/pixels"], "--rows must be from"),
+        (["train", "mnist_seg", "lenet5"], "dataset 'mnist_seg' gives images [B, C, H, W] with"),
+        (["train", "mnist", "fcn"], "fcn takes images [B, C, H, W] with a class per pixel"),
     ],
 )
 def test_user_errors_are_one_line(capsys, small_root: Path, argv: list[str], message: str) -> None:
@@ -258,3 +268,49 @@ def test_train_sampled_node_classification(tmp_path: Path, small_root: Path) -> 
     assert main([*argv, "--root", str(small_root)]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.3
+
+
+def test_train_mnist_seg_fcn_reports_mean_iou_over_seeds(tmp_path: Path, data_root: Path) -> None:
+    out = tmp_path / "fcn"
+    argv = ["train", "mnist_seg", "fcn", "--quick", "--seeds", "2", "--no-progress"]
+    assert main([*argv, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["task"], metrics["input_kind"]) == ("segmentation", "images_dense")
+    assert 0 <= metrics["test_mean_iou"] <= 1 and "test_mean_iou_std" in metrics
+    assert [r["seed"] for r in metrics["runs"]] == [0, 1]
+    assert all(0 <= r["test_mean_iou"] <= 1 for r in metrics["runs"])
+    assert "0" in metrics["test_iou"]  # background, per class
+    assert (out / "curves.png").is_file() and (out / "best.pt").is_file()
+
+
+def test_train_mnist_seg_grid_fcn_and_explain_masks(
+    tmp_path: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "grid"
+    argv = ["train", "mnist_seg", "grid_fcn", "--quick", "--no-progress", "--out", str(run)]
+    assert main(argv) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["input_kind"] == "pixel_grid_dense"  # the canvases as pixel grid graphs
+    assert "mean IoU" in capsys.readouterr().out
+    out = tmp_path / "masks"
+    assert main(["explain", str(run / "best.pt"), "3", "--count", "2", "--out", str(out)]) == 0
+    assert (out / "masks.png").read_bytes()[:4] == b"\x89PNG"
+    said = capsys.readouterr().out
+    assert "test 3: IoU" in said and "test 4: IoU" in said
+
+
+def test_compare_segmentation_rows_and_the_twin_check(tmp_path: Path, data_root: Path) -> None:
+    assert main(["compare", "--task", "segmentation", "--list"]) == 0
+    out = tmp_path / "seg"
+    rows = "fcn/pixels,grid_fcn/pixel_grid"
+    argv = ["compare", "--task", "segmentation", "--quick", "--no-progress", "--rows", rows]
+    assert main([*argv, "--out", str(out)]) == 0
+    report = json.loads((out / "compare.json").read_text())
+    assert report["protocol"]["task"] == "segmentation"
+    assert report["protocol"]["canvases"] == [100, 20, 50]
+    for row in report["rows"]:
+        assert abs(row["params"] - 100_000) <= 10_000, row["id"]
+        assert {"mean_iou", "mean_iou_std", "mean_ious"} <= set(row)
+    assert report["checks"]["grid_fcn_with_cnn_weights_identical_predictions"] is True
+    assert report["checks"]["predictions"] == 50 * 64 * 64
+    assert "| `grid_fcn/pixel_grid` |" in (out / "compare.md").read_text()

@@ -95,3 +95,15 @@ assert "matplotlib.pyplot" not in sys.modules
 """
     subprocess.run([sys.executable, "-c", code], check=True)
     assert _png_size(tmp_path / "h.png")[0] > 0
+
+
+def test_plot_masks_draws_image_truth_and_prediction(tmp_path) -> None:
+    from gconv.viz import plot_masks
+
+    images = torch.rand(2, 1, 8, 8)
+    masks = torch.randint(0, 3, (2, 8, 8))
+    masks[0, 0] = 255  # ignored: drawn grey, not an error
+    fig = plot_masks(images, masks, masks.clamp(max=2), 3, tmp_path / "m.png", titles=["a", "b"])
+    assert len(fig.axes) == 6 and (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="plot_masks: images must be"):
+        plot_masks(images, masks, masks[:1], 3)
