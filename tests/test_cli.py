@@ -136,9 +136,12 @@ def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
         ("mutag_gin.py", "small_root"),
         ("mnist_cnn.py", "data_root"),
         ("transfer_learning.py", "data_root"),
+        ("mnist_seg_fcn.py", "data_root"),
     ],
 )
-def test_example_quick(script: str, data: str, request: pytest.FixtureRequest) -> None:
+def test_example_quick(
+    script: str, data: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     env = {**os.environ, "GCONV_DATA": str(request.getfixturevalue(data))}
     result = subprocess.run(
         [sys.executable, str(REPO / "examples" / script), "--quick"],
@@ -146,9 +149,13 @@ def test_example_quick(script: str, data: str, request: pytest.FixtureRequest) -
         text=True,
         env=env,
         timeout=300,
+        cwd=tmp_path,  # whatever an example writes lands here
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "test accuracy" in result.stdout
+    assert "test accuracy" in result.stdout or "test mean IoU" in result.stdout
+    if script == "mnist_seg_fcn.py":
+        assert "for every test pixel: True" in result.stdout
+        assert (tmp_path / "masks.png").is_file()
 
 
 def test_compare_list(capsys: pytest.CaptureFixture[str]) -> None:
