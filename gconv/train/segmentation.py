@@ -62,23 +62,26 @@ class ConfusionScores(Scores):
     def __init__(self, task: SegmentationTask, *, f1: bool = False) -> None:
         super().__init__(task, f1=f1)
         self.ignore_index, self.ignore = task.ignore_index, task.ignore
-        self.loss_sum = 0.0
+        self.loss_sum: Tensor | None = None  # on the device: no sync per batch
         self.confusion: Tensor | None = None
 
     def update(self, logits: Tensor, target: Tensor) -> None:
         logits = logits.float()
         loss = F.cross_entropy(logits, target, ignore_index=self.ignore, reduction="sum")
-        self.loss_sum += float(loss)
         counts = confusion_matrix(logits.argmax(1), target, logits.size(1), self.ignore_index)
-        self.confusion = counts if self.confusion is None else self.confusion + counts
+        if self.confusion is None or self.loss_sum is None:
+            self.loss_sum, self.confusion = loss, counts
+        else:
+            self.loss_sum, self.confusion = self.loss_sum + loss, self.confusion + counts
 
     @property
     def seen(self) -> int:
         return 0 if self.confusion is None else int(self.confusion.sum())
 
     def compute(self) -> dict[str, float]:
-        assert self.confusion is not None
-        return {"loss": self.loss_sum / max(self.seen, 1), **segmentation_scores(self.confusion)}
+        assert self.confusion is not None and self.loss_sum is not None
+        loss = float(self.loss_sum) / max(self.seen, 1)
+        return {"loss": loss, **segmentation_scores(self.confusion)}
 
 
 class SegmentationTask(Task):
