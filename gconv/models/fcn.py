@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
-from gconv.graph.grid_conv_transpose import conv_transpose_to
+from gconv.graph.transposed_grid import transposed_output_size
 from gconv.models._base import DenseClassifier
 from gconv.models._registry import register_model
 from gconv.models.resnet import ResNet, resnet18
@@ -165,11 +165,14 @@ class FCN(DenseClassifier):
 
 
 def _upsample(up: nn.ConvTranspose2d, x: Tensor, size: Any) -> Tensor:
-    """``up`` onto a grid of ``size``: padded or cropped at the bottom and right."""
-    stride, padding = int(up.stride[0]), int(up.padding[0])
-    return conv_transpose_to(
-        x, up.weight, up.bias, stride, padding, 1, (int(size[0]), int(size[1]))
-    )
+    """``up`` onto a grid of ``size``: ``nn.ConvTranspose2d``'s ``output_size`` where it
+    reaches that size, cropped at the bottom and right where its smallest output is
+    larger (FCN's crop to a skip). The module itself runs, so hooks see it."""
+    h, w = int(size[0]), int(size[1])
+    k, stride, padding = up.kernel_size[0], up.stride[0], int(up.padding[0])
+    base = [transposed_output_size(n, k, stride, padding, 0) for n in x.shape[-2:]]
+    out = up(x, output_size=[max(h, base[0]), max(w, base[1])])
+    return out[..., :h, :w]
 
 
 @register_model(inputs=("images_dense",))
