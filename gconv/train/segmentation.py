@@ -61,14 +61,14 @@ class ConfusionScores(Scores):
 
     def __init__(self, task: SegmentationTask, *, f1: bool = False) -> None:
         super().__init__(task, f1=f1)
-        self.ignore_index, self.ignore = task.ignore_index, task.ignore
+        self.ignore = task.ignore  # -100 when none: no target has that value
         self.loss_sum: Tensor | None = None  # on the device: no sync per batch
         self.confusion: Tensor | None = None
 
     def update(self, logits: Tensor, target: Tensor) -> None:
         logits = logits.float()
         loss = F.cross_entropy(logits, target, ignore_index=self.ignore, reduction="sum")
-        counts = confusion_matrix(logits.argmax(1), target, logits.size(1), self.ignore_index)
+        counts = confusion_matrix(logits.argmax(1), target, logits.size(1), self.ignore)
         if self.confusion is None or self.loss_sum is None:
             self.loss_sum, self.confusion = loss, counts
         else:
