@@ -1,9 +1,14 @@
 """A CNN and its graph twin: the same function on images and on pixel grid graphs.
 
-``grid_cnn`` is a stack of 'same' convolutions with ReLU and a linear head. ``grid_gnn``
-is the same stack written with :class:`gconv.nn.GridConv2d` on pixel grid graphs. Their
-state dicts have the same keys and shapes, so ``gnn.load_state_dict(cnn.state_dict())``
-makes them compute the same function.
+``grid_cnn`` is a stack of 'same' convolutions with ReLU and a linear head; with
+``pool=True`` a 2x2 max pool halves the grid between layers, as CNNs are built (each
+layer a stage, e.g. widths doubling). ``grid_gnn`` is the same stack written with
+:class:`gconv.nn.GridConv2d` on pixel grid graphs, and its pools with
+:class:`gconv.nn.GridMaxPool2d` over the fine-to-coarse graphs. Their state dicts have
+the same keys and shapes, so ``gnn.load_state_dict(cnn.state_dict())`` makes them
+compute the same function. ``grid_gnn``'s ``layer`` may be another graph convolution
+(:class:`gconv.nn.GCNLayer`): the same network with one weight for every neighbour
+instead of one per offset.
 
 The head reads the features through ``readout``: ``"flatten"`` (the default) keeps every
 pixel's features in (row, column, channel) order, which on a pixel grid batch is the
@@ -16,6 +21,8 @@ epoch, against 0.986 for ``"flatten"``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -24,9 +31,11 @@ from torch import Tensor, nn
 
 from gconv._checks import check_choice, check_positive_int
 from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import check_input_shape, graph_inputs
+from gconv.models._levels import Level, LevelCache, pooled_sizes
 from gconv.models._registry import register_model
 
 READOUTS = ("flatten", "mean")
@@ -39,27 +48,33 @@ def _widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> l
     return [in_channels, *hidden_channels]
 
 
-def _head_width(
-    owner: str, readout: str, channels: int, input_shape: tuple[int, int, int] | None
-) -> int:
+def _head_width(owner: str, readout: str, channels: int, grid: tuple[int, int]) -> int:
     check_choice(owner, "readout", readout, READOUTS)
-    if readout == "mean":
-        return channels
-    h, w = _flat_grid(input_shape)
-    return channels * h * w
+    return channels if readout == "mean" else channels * grid[0] * grid[1]
 
 
-def _flat_grid(input_shape: tuple[int, int, int] | None) -> tuple[int, int]:
-    """The ``H x W`` a flatten head is sized for: MNIST's unless told."""
-    return (28, 28) if input_shape is None else (int(input_shape[-2]), int(input_shape[-1]))
+def _flat_grid(
+    input_shape: tuple[int, int, int] | None, depth: int = 1, pool: bool = False
+) -> tuple[int, int]:
+    """The ``H x W`` a flatten head reads: MNIST's unless told, halved by every pool."""
+    h, w = (28, 28) if input_shape is None else (int(input_shape[-2]), int(input_shape[-1]))
+    return pooled_sizes(h, w, depth)[-1] if pool else (h, w)
+
+
+def _min_size(owner: str, in_channels: int, depth: int, pool: bool, input_shape: Any) -> int:
+    """The smallest grid side that ``depth - 1`` pools leave at least one pixel of."""
+    size = 2 ** (depth - 1) if pool else 1
+    check_input_shape(owner, input_shape, in_channels, size)
+    return size
 
 
 class GridCNN(Classifier):
-    """'Same' convolutions with ReLU and a linear head; no spatial pooling.
+    """'Same' convolutions with ReLU and a linear head.
 
     With ``norm=True`` each convolution is followed by batch norm; with ``residual=True``
     a layer whose input and output widths agree adds its input to its output (after the
-    ReLU); ``head_hidden`` makes the head a two-layer MLP.
+    ReLU); with ``pool=True`` a 2x2 max pool follows every layer but the last (each layer
+    a stage); ``head_hidden`` makes the head a two-layer MLP.
     """
 
     def __init__(
@@ -73,24 +88,28 @@ class GridCNN(Classifier):
         *,
         norm: bool = False,
         residual: bool = False,
+        pool: bool = False,
         head_hidden: int | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridCNN", in_channels, hidden_channels)
-        check_input_shape("GridCNN", input_shape, in_channels, 1)
         self.in_channels = in_channels
-        self.readout, self.residual = readout, residual
-        self.grid = _flat_grid(input_shape)
+        self.readout, self.residual, self.pool = readout, residual, pool
+        depth = len(hidden_channels)
+        self.min_input_size = _min_size("GridCNN", in_channels, depth, pool, input_shape)
+        self.grid = _flat_grid(input_shape, len(hidden_channels), pool)
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2) for a, b in pairwise(widths)
         )
         self.norms = nn.ModuleList(nn.BatchNorm2d(b) if norm else nn.Identity() for b in widths[1:])
-        self.num_features = _head_width("GridCNN", readout, widths[-1], input_shape)
+        self.num_features = _head_width("GridCNN", readout, widths[-1], self.grid)
         self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
         x = self.images(data)
-        for conv, norm in zip(self.convs, self.norms, strict=True):
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            if self.pool and i:
+                x = F.max_pool2d(x, 2)
             out = F.relu(norm(conv(x)))
             x = x + out if self.residual and out.shape == x.shape else out
         if self.readout == "mean":
@@ -101,7 +120,18 @@ class GridCNN(Classifier):
 
 class GridGNN(Classifier):
     """:class:`GridCNN` as message passing: ``GridConv2d`` layers, the same options, the
-    same state dict (batch norm over nodes is batch norm over pixels)."""
+    same state dict (batch norm over nodes is batch norm over pixels).
+
+    With ``pool=True`` each pool is :class:`gconv.nn.GridMaxPool2d` over the
+    fine-to-coarse graph of the batch's grids, and every resolution's grid graph is built
+    once per batch shape; the input must then be full pixel grids with ``grid_shape``
+    (:func:`gconv.images_to_graphs`). ``dense=True`` lets the convolutions take their
+    image-view paths on these checked grids; ``dense=False`` sends every message through
+    PyG's ``propagate``. ``layer`` builds each layer from ``(in_channels,
+    out_channels)``: :class:`gconv.nn.GridConv2d` (one weight per offset, the default),
+    or a layer called as ``layer(x, edge_index, grid_shape=...)`` such as
+    :class:`gconv.nn.GCNLayer` (one weight for every neighbour).
+    """
 
     input_kind = "pixel_grid"
 
@@ -116,38 +146,102 @@ class GridGNN(Classifier):
         *,
         norm: bool = False,
         residual: bool = False,
+        pool: bool = False,
+        dense: bool = True,
+        layer: Callable[[int, int], nn.Module] | None = None,
         head_hidden: int | None = None,
     ) -> None:
         super().__init__()
         widths = _widths("GridGNN", in_channels, hidden_channels)
-        check_input_shape("GridGNN", input_shape, in_channels, 1)
-        self.residual = residual
-        self.grid = _flat_grid(input_shape)
-        self.convs = nn.ModuleList(GridConv2d(a, b, kernel_size) for a, b in pairwise(widths))
+        self.residual, self.pool, self.dense = residual, pool, dense
+        depth = len(hidden_channels)
+        self.min_input_size = _min_size("GridGNN", in_channels, depth, pool, input_shape)
+        self.grid = _flat_grid(input_shape, len(hidden_channels), pool)
+        layer = layer or partial(GridConv2d, kernel_size=kernel_size)
+        self.convs = nn.ModuleList(layer(a, b) for a, b in pairwise(widths))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) if norm else nn.Identity() for b in widths[1:])
-        self.num_features = _head_width("GridGNN", readout, widths[-1], input_shape)
+        self.num_features = _head_width("GridGNN", readout, widths[-1], self.grid)
         self.readout = Readout("mean") if readout == "mean" else None
+        self.pooling = GridMaxPool2d(2) if pool else None
+        self.levels = LevelCache(len(hidden_channels), decoder=False)
         self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
-        x, edge_index, batch, num_graphs = graph_inputs("GridGNN", data)
+        owner = type(self).__name__
+        x, edge_index, batch, num_graphs = graph_inputs(owner, data)
         edge_type = getattr(data, "edge_type", None)
-        if edge_type is None:
-            raise ValueError("GridGNN: the graph must carry edge_type (see gconv.grid_graph)")
+        if edge_type is None and any(isinstance(c, GridConv2d) for c in self.convs):
+            raise ValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
         grid_shape = getattr(data, "grid_shape", None)
-        for conv, norm in zip(self.convs, self.norms, strict=True):
-            out = F.relu(norm(conv(x, edge_index, edge_type, grid_shape=grid_shape)))
+        levels = self._levels(grid_shape, x)
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            level = None
+            if levels is not None:
+                level = levels[i]
+                if i:
+                    x = self._pool(x, levels[i - 1], level)
+                    edge_index, edge_type = level.grid
+            out = F.relu(norm(self._conv(conv, x, edge_index, edge_type, grid_shape, level)))
             x = x + out if self.residual and out.shape == x.shape else out
+        if levels is not None:  # the coarsest grid: each graph's pixels in row-major order
+            b, h, w = levels[-1].shape
+            return x.view(b, h * w, -1).mean(1) if self.readout is not None else x.view(b, -1)
         if self.readout is not None:
             return self.readout(x, batch, num_graphs)
         h, w = self.grid
         if x.size(0) != num_graphs * h * w:
             raise ValueError(
-                f"GridGNN: readout 'flatten' reads {h}x{w} pixel grids (input_shape); got "
+                f"{owner}: readout 'flatten' reads {h}x{w} pixel grids (input_shape); got "
                 f"{x.size(0)} nodes in {num_graphs} graphs; use readout='mean' for other sizes"
             )
         # each graph's nodes are its pixels in row-major order: one row per graph
         return x.reshape(num_graphs, -1)
+
+    def _levels(self, grid_shape: Any, x: Tensor) -> list[Level] | None:
+        if not self.pool:
+            return None
+        owner = type(self).__name__
+        if grid_shape is None:
+            raise ValueError(
+                f"{owner}: pool=True needs full pixel grids with grid_shape (see "
+                "gconv.images_to_graphs)"
+            )
+        b, h, w = (int(s) for s in grid_shape)
+        if min(h, w) < self.min_input_size:
+            raise ValueError(
+                f"{owner}: grids must be at least {self.min_input_size}x{self.min_input_size} "
+                f"for {len(self.convs) - 1} pools (got {h}x{w})"
+            )
+        if x.size(0) != b * h * w:
+            raise ValueError(
+                f"{owner}: grid_shape {(b, h, w)} has {b * h * w} pixels (got {x.size(0)} nodes)"
+            )
+        return self.levels((b, h, w), x.device)
+
+    def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
+        assert self.pooling is not None and fine.down is not None
+        return self.pooling(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
+
+    def _conv(
+        self,
+        conv: nn.Module,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor | None,
+        grid_shape: Any,
+        level: Level | None,
+    ) -> Tensor:
+        shape = level.shape if level is not None else grid_shape
+        out: Tensor
+        if isinstance(conv, GridConv2d):
+            assert edge_type is not None
+            if not self.dense:
+                out = conv(x, edge_index, edge_type, path="scatter")
+                return out
+            out = conv(x, edge_index, edge_type, grid_shape=shape)
+            return out
+        out = conv(x, edge_index, grid_shape=shape if self.dense else None)
+        return out
 
 
 @register_model(inputs=("images",))
@@ -161,6 +255,7 @@ def grid_cnn(
     readout: str = "flatten",
     norm: bool = False,
     residual: bool = False,
+    pool: bool = False,
     head_hidden: int | None = None,
 ) -> GridCNN:
     """The CNN twin of ``grid_gnn``; the flatten head is sized by ``input_shape``."""
@@ -173,6 +268,7 @@ def grid_cnn(
         input_shape,
         norm=norm,
         residual=residual,
+        pool=pool,
         head_hidden=head_hidden,
     )
 
@@ -188,6 +284,9 @@ def grid_gnn(
     readout: str = "flatten",
     norm: bool = False,
     residual: bool = False,
+    pool: bool = False,
+    dense: bool = True,
+    layer: Callable[[int, int], nn.Module] | None = None,
     head_hidden: int | None = None,
 ) -> GridGNN:
     """``GridConv2d`` stack on pixel grid graphs; the same function as ``grid_cnn``."""
@@ -200,5 +299,8 @@ def grid_gnn(
         input_shape,
         norm=norm,
         residual=residual,
+        pool=pool,
+        dense=dense,
+        layer=layer,
         head_hidden=head_hidden,
     )

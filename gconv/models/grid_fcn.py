@@ -11,71 +11,19 @@ level are built once per batch shape and shared, so each layer checks its graph 
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from gconv.convert import batched_grid_graph
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_conv_transpose import GridConvTranspose2d
 from gconv.graph.grid_pool import GridMaxPool2d
-from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
+from gconv.models._levels import Level, LevelCache
 from gconv.models._registry import register_model
 from gconv.models.fcn import bilinear_, conv_pairs
-
-
-@dataclass(frozen=True)
-class Level:
-    """One resolution of a batch: its grid and the graphs that act on it."""
-
-    shape: tuple[int, int, int]  # (B, H, W)
-    grid: tuple[Tensor, Tensor]  # 3x3 grid: edge_index, edge_type
-    self_loops: tuple[Tensor, Tensor]  # 1x1 grid
-    down: tuple[Tensor, Tensor] | None  # to the next level: max pool 2x2
-    up: tuple[Tensor, Tensor] | None  # from the next level: transposed 4x4, stride 2
-
-
-def grid_levels(
-    batch_size: int, height: int, width: int, depth: int, device: torch.device
-) -> list[Level]:
-    """The graphs of ``depth`` resolutions, each half the last (floor, as a 2x2 pool)."""
-    sizes = [(height, width)]
-    for _ in range(depth - 1):
-        h, w = sizes[-1]
-        sizes.append((h // 2, w // 2))
-    levels = []
-    for i, (h, w) in enumerate(sizes):
-        down = up = None
-        if i + 1 < depth:
-            ei, et, _ = strided_grid_graph(h, w, 2, stride=2, batch_size=batch_size, device=device)
-            down = (ei, et)
-            ch, cw = sizes[i + 1]
-            ei, et, _ = transposed_grid_graph(
-                ch,
-                cw,
-                4,
-                stride=2,
-                padding=1,
-                output_size=(h, w),
-                batch_size=batch_size,
-                device=device,
-            )
-            up = (ei, et)
-        levels.append(
-            Level(
-                (batch_size, h, w),
-                batched_grid_graph(batch_size, h, w, device=device),
-                batched_grid_graph(batch_size, h, w, kernel_size=1, device=device),
-                down,
-                up,
-            )
-        )
-    return levels
 
 
 class GridEncoder(nn.Module):
@@ -127,18 +75,7 @@ class GridFCN(Classifier):
         self.min_input_size = 2 ** (self.depth - 1)
         self.num_features = decoder_channels
         self.set_head(decoder_channels, num_classes)
-        self._levels: OrderedDict[tuple[Any, ...], list[Level]] = OrderedDict()
-
-    def levels(self, grid_shape: tuple[int, int, int], device: torch.device) -> list[Level]:
-        """The graphs of every resolution for this batch shape, built once and kept
-        (the last four shapes: a training batch, its last one, and validation's)."""
-        key = (*grid_shape, str(device))
-        if key not in self._levels:
-            self._levels[key] = grid_levels(*grid_shape, self.depth, device)
-            if len(self._levels) > 4:
-                self._levels.popitem(last=False)
-        self._levels.move_to_end(key)
-        return self._levels[key]
+        self.levels = LevelCache(self.depth)  # the graphs of every resolution
 
     def forward_features(self, data: Any) -> Tensor:
         owner = type(self).__name__
@@ -180,9 +117,10 @@ class GridFCN(Classifier):
 
     def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
         assert fine.down is not None
-        return self.pool(x, fine.down[0], size=(x.size(0), _nodes(coarse)))
+        return self.pool(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
 
     def _score(self, i: int, x: Tensor, level: Level) -> Tensor:
+        assert level.self_loops is not None
         edge_index, edge_type = level.self_loops
         return self.score[i](x, edge_index, edge_type, **self._grid(level))
 
@@ -193,12 +131,7 @@ class GridFCN(Classifier):
         if self.dense:
             size = fine.shape[1:]
             return layer(y, edge_index, edge_type, grid_shape=coarse.shape, output_size=size)
-        return layer(y, edge_index, edge_type, size=(y.size(0), _nodes(fine)))
-
-
-def _nodes(level: Level) -> int:
-    b, h, w = level.shape
-    return b * h * w
+        return layer(y, edge_index, edge_type, size=(y.size(0), fine.num_nodes))
 
 
 @register_model(inputs=("pixel_grid_dense",))

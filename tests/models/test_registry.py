@@ -117,6 +117,68 @@ def test_grid_gnn_with_the_cnn_weights_computes_the_same_function(readout: str) 
     assert_close(gnn(batch), cnn(images))
 
 
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("dense", [True, False])
+def test_pooled_grid_gnn_is_the_pooled_cnn_values_and_gradients(train: bool, dense: bool) -> None:
+    # stages with batch norm and a 2x2 max pool between them, as the comparison's CNN; on
+    # odd sides (13 -> 6 -> 3) the pools floor as F.max_pool2d does
+    kwargs = {"hidden_channels": (4, 8, 16), "readout": "mean", "norm": True, "pool": True}
+    torch.manual_seed(0)
+    cnn = get_model("grid_cnn", in_channels=2, num_classes=5, head_hidden=6, **kwargs).double()
+    gnn = get_model(
+        "grid_gnn", in_channels=2, num_classes=5, head_hidden=6, dense=dense, **kwargs
+    ).double()
+    gnn.load_state_dict(cnn.state_dict())
+    cnn.train(train), gnn.train(train)
+    images = torch.randn(3, 2, 13, 13, dtype=torch.float64)
+    batch = images_to_graphs(images)
+    assert_close(gnn(batch), cnn(images), rtol=1e-10, atol=1e-10)
+    cnn(images).square().sum().backward()
+    gnn(batch).square().sum().backward()
+    for (name, a), (_, b) in zip(cnn.named_parameters(), gnn.named_parameters(), strict=True):
+        assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+    if train:  # the running statistics moved alike
+        for (name, a), (_, b) in zip(cnn.named_buffers(), gnn.named_buffers(), strict=True):
+            assert_close(b, a, msg=name)
+
+
+def test_pooled_grid_gnn_with_gcn_layers_dense_equals_message_passing() -> None:
+    from functools import partial
+
+    from gconv.nn import GCNLayer
+
+    kwargs = {"hidden_channels": (4, 8), "readout": "mean", "norm": True, "pool": True}
+    layer = partial(GCNLayer, cached=True)
+    torch.manual_seed(0)
+    dense = get_model("grid_gnn", in_channels=1, num_classes=3, layer=layer, **kwargs).double()
+    sparse = get_model(
+        "grid_gnn", in_channels=1, num_classes=3, layer=layer, dense=False, **kwargs
+    ).double()
+    sparse.load_state_dict(dense.state_dict())
+    batch = images_to_graphs(torch.randn(2, 1, 10, 10, dtype=torch.float64))
+    assert_close(sparse(batch), dense(batch), rtol=1e-10, atol=1e-10)
+    # the first stage is PyG's GCNConv (symmetric normalization, self loops) on the grid
+    from torch_geometric.nn import GCNConv
+
+    ref = GCNConv(1, 4).double()
+    ref.load_state_dict(dense.convs[0].state_dict())
+    x = batch.x.double()
+    assert_close(dense.convs[0](x, batch.edge_index), ref(x, batch.edge_index))
+
+
+def test_pool_needs_full_grids_and_says_so() -> None:
+    gnn = get_model("grid_gnn", in_channels=1, num_classes=3, hidden_channels=(4, 8), pool=True)
+    batch = images_to_graphs(torch.randn(2, 1, 8, 8))
+    del batch.grid_shape
+    with pytest.raises(ValueError, match="pool=True needs full pixel grids with grid_shape"):
+        gnn(batch)
+    with pytest.raises(ValueError, match="grids must be at least 4x4 for 2 pools"):
+        deep = get_model(
+            "grid_gnn", in_channels=1, num_classes=3, hidden_channels=(2, 2, 2), pool=True
+        )
+        deep(images_to_graphs(torch.randn(1, 1, 3, 3)))
+
+
 def test_flatten_head_takes_any_image_size_and_names_the_grid_size_for_graphs() -> None:
     cnn = get_model("grid_cnn", in_channels=3, num_classes=10)  # sized for 28x28
     gnn = get_model("grid_gnn", in_channels=3, num_classes=10)

@@ -1,0 +1,109 @@
+"""The graphs of a pixel grid at every resolution of a pooling hierarchy.
+
+A CNN that halves its grid between stages is, as message passing, a batch of pixel grid
+graphs per resolution, a fine-to-coarse graph between each resolution and the next (a
+2x2 max pool, :func:`gconv.graph.strided_grid_graph`) and, for a decoder, a
+coarse-to-fine graph back (a 4x4 transposed convolution of stride 2,
+:func:`gconv.graph.transposed_grid_graph`). They are built once per batch shape and
+shared by every layer, so each layer checks its graph once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gconv.convert import batched_grid_graph
+from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
+
+
+@dataclass(frozen=True)
+class Level:
+    """One resolution of a batch: its grid and the graphs that act on it."""
+
+    shape: tuple[int, int, int]  # (B, H, W)
+    grid: tuple[Tensor, Tensor]  # 3x3 grid: edge_index, edge_type
+    self_loops: tuple[Tensor, Tensor] | None  # 1x1 grid (a decoder's 1x1 scores)
+    down: tuple[Tensor, Tensor] | None  # to the next level: max pool 2x2
+    up: tuple[Tensor, Tensor] | None  # from the next level: transposed 4x4, stride 2
+
+    @property
+    def num_nodes(self) -> int:
+        b, h, w = self.shape
+        return b * h * w
+
+
+def pooled_sizes(height: int, width: int, depth: int) -> list[tuple[int, int]]:
+    """``depth`` grid sizes, each half the last (floor, as ``nn.MaxPool2d(2)``)."""
+    sizes = [(height, width)]
+    for _ in range(depth - 1):
+        h, w = sizes[-1]
+        sizes.append((h // 2, w // 2))
+    return sizes
+
+
+def grid_levels(
+    batch_size: int,
+    height: int,
+    width: int,
+    depth: int,
+    device: torch.device,
+    *,
+    decoder: bool = True,
+) -> list[Level]:
+    """The graphs of ``depth`` resolutions; ``decoder=False`` leaves out the 1x1 and
+    coarse-to-fine graphs that only a decoder uses."""
+    sizes = pooled_sizes(height, width, depth)
+    levels = []
+    for i, (h, w) in enumerate(sizes):
+        down = up = None
+        if i + 1 < depth:
+            ei, et, _ = strided_grid_graph(h, w, 2, stride=2, batch_size=batch_size, device=device)
+            down = (ei, et)
+        if i + 1 < depth and decoder:
+            ch, cw = sizes[i + 1]
+            ei, et, _ = transposed_grid_graph(
+                ch,
+                cw,
+                4,
+                stride=2,
+                padding=1,
+                output_size=(h, w),
+                batch_size=batch_size,
+                device=device,
+            )
+            up = (ei, et)
+        loops = batched_grid_graph(batch_size, h, w, kernel_size=1, device=device)
+        levels.append(
+            Level(
+                (batch_size, h, w),
+                batched_grid_graph(batch_size, h, w, device=device),
+                loops if decoder else None,
+                down,
+                up,
+            )
+        )
+    return levels
+
+
+class LevelCache:
+    """The levels of the last few batch shapes (a training batch, its last one, and
+    validation's), built on first use."""
+
+    def __init__(self, depth: int, *, decoder: bool = True, size: int = 4) -> None:
+        self.depth, self.decoder, self.size = depth, decoder, size
+        self._levels: OrderedDict[tuple[Any, ...], list[Level]] = OrderedDict()
+
+    def __call__(self, grid_shape: tuple[int, int, int], device: torch.device) -> list[Level]:
+        key = (*grid_shape, str(device))
+        if key not in self._levels:
+            b, h, w = grid_shape
+            self._levels[key] = grid_levels(b, h, w, self.depth, device, decoder=self.decoder)
+            if len(self._levels) > self.size:
+                self._levels.popitem(last=False)
+        self._levels.move_to_end(key)
+        return self._levels[key]
