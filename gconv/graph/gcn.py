@@ -56,7 +56,13 @@ def normalized_sparse(
     dtype: torch.dtype | None = None,
 ) -> NormalizedAdjacency:
     """:func:`gcn_normalize`'s graph as CSR matrices, the form
-    :meth:`GCNLayer.diffuse` multiplies by in one sparse product per layer."""
+    :meth:`GCNLayer.diffuse` multiplies by in one sparse product per layer.
+
+    A half-precision ``dtype`` (features under autocast) gives float32 matrices: torch
+    has no bfloat16 or float16 sparse CSR product on the CPU, and the product returns
+    the features' dtype (see ``_AdjacencyProduct``)."""
+    if dtype in (torch.bfloat16, torch.float16):
+        dtype = torch.float32
     index, weight = gcn_normalize(
         edge_index, edge_weight, num_nodes, mode=mode, add_self_loops=add_self_loops, dtype=dtype
     )
@@ -72,14 +78,23 @@ class _AdjacencyProduct(torch.autograd.Function):
     """``matrix @ h``, whose gradient ``transpose @ grad`` reuses the prebuilt transpose
     (torch's own backward would transpose, and sort, the matrix again every layer)."""
 
+    # in the matrix's dtype, outside autocast: under bfloat16 autocast the product stays
+    # float32 (torch has no bfloat16 sparse CSR kernel on the CPU), and the result comes
+    # back in h's dtype
+
     @staticmethod
     def forward(ctx: Any, matrix: Tensor, transpose: Tensor, h: Tensor) -> Tensor:
         ctx.transpose = transpose
-        return torch.sparse.mm(matrix, h)
+        return _sparse_mm(matrix, h)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
-        return None, None, torch.sparse.mm(ctx.transpose, grad)
+        return None, None, _sparse_mm(ctx.transpose, grad)
+
+
+def _sparse_mm(matrix: Tensor, h: Tensor) -> Tensor:
+    with torch.autocast(h.device.type, enabled=False):
+        return torch.sparse.mm(matrix, h.to(matrix.dtype)).to(h.dtype)
 
 
 class GCNLayer(MessagePassing):

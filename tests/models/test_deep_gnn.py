@@ -57,3 +57,18 @@ def test_checks() -> None:
     del batch.edge_type
     with pytest.raises(ValueError, match="grid_conv needs edge_type"):
         DeepGNN("grid_conv", 3, 10, 8)(batch)
+
+
+@pytest.mark.parametrize("conv", ["gcn", "sage", "gat", "gin", "gated_gcn", "grid_conv"])
+def test_every_layer_trains_under_bfloat16_autocast(conv: str) -> None:
+    # the comparison's --amp: sparse products (gcn's normalized adjacency) stay float32
+    batch = _batch()
+    torch.manual_seed(0)
+    model = DeepGNN(conv, 3, 10, 16, 4).eval()
+    reference = model(batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(batch)
+    assert out.dtype == torch.bfloat16
+    assert_close(out.float(), reference, rtol=0.1, atol=0.1)
+    out.float().logsumexp(-1).sum().backward()
+    assert all(p.grad is None or p.grad.isfinite().all() for p in model.parameters())
