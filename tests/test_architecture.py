@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
 
 # lowest first; a module may import its own subpackage and those of lower levels only
 LEVELS = [
-    {"_checks", "_io", "_pyg"},
+    {"_checks", "_io", "_pyg", "_alloc"},
     {"grid", "graph", "convert"},
     {"nn", "transforms"},  # public re-exports of the layers
     {"models", "data", "viz", "loader"},
