@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from gconv.cli import main
+from gconv.compare import ROW_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -161,10 +162,13 @@ def test_example_quick(
 
 def test_compare_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "--list"]) == 0
-    ids = capsys.readouterr().out.split()
-    assert ids[:3] == ["mlp/pixels", "grid_cnn/pixels", "grid_gnn/pixel_grid"]
+    out = capsys.readouterr().out
+    ids = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert ids[:3] == ["mlp/pixels", "grid_cnn/pixels", "gcn/pixel_grid"]
     assert {"gated_gcn/superpixel", "grid_conv/superpixel", "gcn/pixel_grid_pos"} <= set(ids)
     assert len(ids) == 11
+    extras = [line.split()[0] for line in out.splitlines() if "not in the default run" in line]
+    assert extras == ["grid_gnn/pixel_grid", "gcn/pixel_grid_pos"]
     assert main(["compare", "--task", "segmentation", "--list"]) == 0
     assert capsys.readouterr().out.split() == [
         "fcn/pixels",
@@ -183,13 +187,16 @@ def test_compare_quick_writes_every_row_and_resumes(tmp_path: Path, data_root: P
     protocol = report["protocol"]
     assert {"budget", "layers", "epochs", "seeds", "optimizer", "lr", "schedule"} <= set(protocol)
     assert protocol["superpixels"] == {"n_segments": 75, "compactness": 0.25, "k": 8}
-    assert len(report["rows"]) == 11
+    assert [row["id"] for row in report["rows"]] == ROW_IDS  # the default rows, in order
     for row in report["rows"]:
         assert abs(row["params"] - 100_000) <= 10_000, row["id"]
         assert {"id", "model", "input", "accuracy", "accuracy_std", "accuracies"} <= set(row)
         assert len(row["accuracies"]) == protocol["seeds"]
         assert row["history"]["epoch"] == [1] and row["seconds_per_epoch"] > 0
-    assert report["checks"]["grid_gnn_with_cnn_weights_identical_predictions"] is True
+    checks = report["checks"]
+    assert checks["grid_gnn_with_cnn_weights_identical_predictions"] is True
+    assert checks["path"] == "message passing (propagate)" and checks["propagate_calls"] > 0
+    assert checks["max_abs_logit_difference"] < 1e-3
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
     assert "| `gated_gcn/superpixel` |" in (out / "compare.md").read_text()
 
@@ -320,5 +327,6 @@ def test_compare_segmentation_rows_and_the_twin_check(tmp_path: Path, data_root:
         assert abs(row["params"] - 100_000) <= 10_000, row["id"]
         assert {"mean_iou", "mean_iou_std", "mean_ious"} <= set(row)
     assert report["checks"]["grid_fcn_with_cnn_weights_identical_predictions"] is True
+    assert report["checks"]["propagate_calls"] > 0
     assert report["checks"]["predictions"] == 50 * 64 * 64
     assert "| `grid_fcn/pixel_grid` |" in (out / "compare.md").read_text()

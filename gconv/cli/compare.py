@@ -10,16 +10,20 @@ from gconv.cli._common import UsageError, folder
 def compare(args: argparse.Namespace) -> None:
     """``gconv compare [--task segmentation]``: a CNN against graph networks on MNIST
     (or on mnist_seg), one parameter budget."""
+    from gconv._alloc import tune_allocator
     from gconv.compare import Protocol, row_ids, run_compare
 
-    ids = row_ids(args.task)
+    ids = row_ids(args.task, extra=True)
     if args.list:
-        print("\n".join(ids))
+        default = row_ids(args.task)
+        print("\n".join(i if i in default else f"{i}  (not in the default run)" for i in ids))
         return
     rows = args.rows.split(",") if args.rows else None
     if rows and (unknown := [r for r in rows if r not in ids]):
         raise UsageError(f"--rows must be from {', '.join(ids)} (got {', '.join(unknown)})")
     overrides = {}
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1 (got {args.jobs})")
     for flag in ("budget", "epochs", "seeds"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -28,10 +32,18 @@ def compare(args: argparse.Namespace) -> None:
             overrides[flag] = value
     if args.quick:
         overrides.setdefault("epochs", 1)
-    protocol = Protocol.for_task(args.task, quick=args.quick, **overrides)
+    protocol = Protocol.for_task(args.task, quick=args.quick, amp=args.amp, **overrides)
     out = args.out or (
         "runs/compare" if args.task == "classification" else f"runs/compare-{args.task}"
     )
     folder(out, "--out")
-    run_compare(protocol, rows=rows, out=out, root=args.root, progress=not args.no_progress)
+    tune_allocator()  # this process's, and each worker's: see gconv._alloc
+    run_compare(
+        protocol,
+        rows=rows,
+        out=out,
+        root=args.root,
+        progress=not args.no_progress,
+        jobs=args.jobs,
+    )
     print(f"wrote {out}/compare.json, compare.md, compare.png")

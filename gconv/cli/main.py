@@ -56,11 +56,22 @@ def parser() -> argparse.ArgumentParser:
         default="classification",
         help="MNIST digits (default), or segmentation of mnist_seg canvases by mean IoU",
     )
-    c.add_argument("--rows", help="comma-separated row ids (default: all; see --list)")
-    c.add_argument("--list", action="store_true", help="print the row ids and stop")
+    c.add_argument("--rows", help="comma-separated row ids (default: the default rows; see --list)")
+    c.add_argument(
+        "--list", action="store_true", help="print the row ids (default rows first) and stop"
+    )
     c.add_argument("--budget", type=int, help="parameters per model (default 100,000)")
-    c.add_argument("--epochs", type=int, help="epochs for every row (default 1; segmentation 2)")
-    c.add_argument("--seeds", type=int, help="seeds 0..N-1 for every row (default 2)")
+    c.add_argument("--epochs", type=int, help="epochs for every row (default: the validated count)")
+    c.add_argument("--seeds", type=int, help="seeds 0..N-1 for every row (default 3)")
+    c.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes training seeds in parallel, cores // N threads each",
+    )
+    c.add_argument(
+        "--amp", action="store_true", help="bfloat16 autocast on the CPU (part of the protocol)"
+    )
     c.add_argument(
         "--quick",
         action="store_true",

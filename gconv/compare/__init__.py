@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gconv._checks import check_positive_int
 from gconv.compare.protocol import (
+    EXTRA_ROWS,
     ROW_IDS,
     ROWS,
     SEGMENTATION_ROWS,
@@ -24,8 +26,10 @@ from gconv.compare.protocol import (
 )
 from gconv.compare.report import plot_compare, to_markdown, write_report
 from gconv.compare.run import Inputs, same_function_check, summarize_row, train_seed
+from gconv.compare.workers import train_parallel
 
 __all__ = [
+    "EXTRA_ROWS",
     "ROWS",
     "ROW_IDS",
     "SEGMENTATION_ROWS",
@@ -51,30 +55,47 @@ def run_compare(
     root: str | None = None,
     progress: bool = True,
     log: Any = print,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Trains every row (or the ``rows`` ids) under ``protocol``, resuming what an
     interrupted run with the same protocol finished; writes ``compare.json``,
-    ``compare.md`` and ``compare.png`` to ``out`` and returns the report."""
+    ``compare.md`` and ``compare.png`` to ``out`` and returns the report.
+
+    ``jobs > 1`` trains seeds in that many worker processes of ``cores // jobs``
+    threads (see :mod:`gconv.compare.workers`); the report is the same.
+    """
     protocol = protocol or Protocol()
+    check_positive_int("compare", "jobs", jobs)
     selected = get_rows(rows, protocol.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     inputs = Inputs(protocol, root, progress)
-    summaries = []
-    for row in selected:
-        seeds = []
-        for seed in range(protocol.seeds):
-            result = train_seed(row, seed, protocol, inputs, out, progress)
-            metric = protocol.metric
-            log(
-                f"{row.id:22s} seed {seed}: test {NAMES[metric]} "
-                f"{result[metric]:.4f}, {result['params']:,} params, "
-                f"{result['seconds_per_epoch']:.1f} s/epoch"
-            )
-            seeds.append(result)
-        summaries.append(summarize_row(row, seeds, protocol))
-        report = {"protocol": protocol.as_dict(), "rows": summaries}
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    report: dict[str, Any] = {"protocol": protocol.as_dict(), "rows": []}
+
+    def done(row: Row, seed: int, result: dict[str, Any]) -> None:
+        results[row.id, seed] = result
+        metric = protocol.metric
+        log(
+            f"{row.id:22s} seed {seed}: test {NAMES[metric]} "
+            f"{result[metric]:.4f}, {result['params']:,} params, "
+            f"{result['seconds_per_epoch']:.1f} s/epoch"
+        )
+        finished = [r for r in selected if all((r.id, s) in results for s in seeds)]
+        report["rows"] = [
+            summarize_row(r, [results[r.id, s] for s in seeds], protocol) for r in finished
+        ]
         write_report(report, out)  # after every row: a partial run has a partial report
+
+    seeds = range(protocol.seeds)
+    pending = [(row, seed) for row in selected for seed in seeds]
+    if jobs == 1:
+        for row, seed in pending:
+            done(row, seed, train_seed(row, seed, protocol, inputs, out, progress))
+    else:
+        if any(row.input == "superpixel" for row in selected):
+            inputs.superpixels()  # built and cached once, before the workers read it
+        train_parallel(pending, protocol, out, root, jobs, done)
     cnn = {"classification": "grid_cnn/pixels", "segmentation": "fcn/pixels"}[protocol.task]
     if any(row.id == cnn for row in selected):
         report["checks"] = same_function_check(out, inputs, protocol)

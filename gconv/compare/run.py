@@ -1,10 +1,11 @@
 """Running the comparison: data per input, one resumable training per row and seed.
 
 Each (row, seed) trains in its own folder under ``out/runs/``. ``last.pt`` is written
-after every epoch and ``result.json`` when the seed is done, both tagged with the
-protocol's key: the same command after an interruption skips finished seeds, resumes an
-unfinished one from its last epoch exactly, and never reuses results of another
-protocol.
+after every epoch (after the epoch's test pass, so it holds the whole curve and the
+random state that the next epoch starts from) and ``result.json`` when the seed is done,
+both tagged with the protocol's key: the same command after an interruption, a kill
+included, skips finished seeds, resumes an unfinished one from its last epoch exactly
+as if it had not stopped, and never reuses results of another protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch_geometric.nn import MessagePassing
 
 from gconv._io import save_atomic_text
 from gconv.compare.protocol import (
@@ -36,7 +38,12 @@ from gconv.transforms import DirectionalEdgeType
 
 class TestCurve(Callback):
     """Test accuracy (or ``metric``) and cumulative training seconds after every epoch,
-    for the plots only: nothing is chosen by them (every row reports its last epoch)."""
+    for the plots and for the test figure at the best validation epoch, reported beside
+    the last epoch's and labelled as such: no training choice is made on them.
+
+    It must come before ``ModelCheckpoint`` in the callbacks, so that a checkpoint holds
+    this epoch's test figure and the random state after the test pass (whose loader
+    draws from the global generator)."""
 
     def __init__(self, test: Any, metric: str = "accuracy") -> None:
         self.test, self.metric = test, metric
@@ -140,7 +147,7 @@ def train_seed(
     key = protocol.key()
     if done.is_file():
         result: dict[str, Any] = json.loads(done.read_text())
-        if result.get("protocol_key") == key:
+        if result.get("protocol_key") == key and _finished(result, protocol):
             return result
     width = row_width(row, protocol)
     train, val, test = inputs.splits(row)
@@ -156,7 +163,8 @@ def train_seed(
         batch_size=protocol.batch_size,
         seed=seed,
         progress=progress,
-        callbacks=[checkpoint, curve],
+        amp=protocol.amp,
+        callbacks=[curve, checkpoint],  # the curve first: see TestCurve
     )
     last = run_dir / "last.pt"
     resume = (
@@ -167,6 +175,8 @@ def train_seed(
     history = trainer.fit(model, train, val, resume=resume)
     n_train = len(inputs.mnist.train)
     seconds = statistics.fmean(history.history["seconds"])
+    val_curve = history.history[f"val_{protocol.metric}"]
+    best = max(range(len(val_curve)), key=val_curve.__getitem__)  # the first best epoch
     result = {
         "row": row.id,
         "seed": seed,
@@ -174,18 +184,30 @@ def train_seed(
         "width": width,
         "params": count_parameters(model),
         protocol.metric: curve.accuracy[-1],  # the last epoch's model, on test
+        f"{protocol.metric}_at_best_val": curve.accuracy[best],
+        "best_val_epoch": best + 1,
         "seconds_per_epoch": seconds,
         "graphs_per_second": n_train / seconds,
+        "threads": torch.get_num_threads(),
         "history": {
             "epoch": [e + 1 for e in history.epochs],
             "test_accuracy": curve.accuracy,  # of protocol.metric
             "train_seconds": curve.seconds,
             "loss": history.history["loss"],
-            "val_accuracy": history.history["val_accuracy"],
+            "val_accuracy": val_curve,  # of protocol.metric
         },
     }
     save_atomic_text(json.dumps(result, indent=2) + "\n", done)
     return result
+
+
+def _finished(result: dict[str, Any], protocol: Protocol) -> bool:
+    """A result of every epoch: anything shorter is retrained, never averaged."""
+    history = result.get("history", {})
+    return all(
+        len(history.get(key, ())) == protocol.epochs
+        for key in ("epoch", "test_accuracy", "train_seconds", "val_accuracy")
+    )
 
 
 PER_SEED = {"accuracy": "accuracies", "mean_iou": "mean_ious"}
@@ -196,10 +218,16 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
     accuracy, or of mean IoU for segmentation)."""
     metric = protocol.metric
     accuracies = [s[metric] for s in seeds]
-    epochs = len(seeds[0]["history"]["epoch"])
+    at_best = [s.get(f"{metric}_at_best_val", s[metric]) for s in seeds]
+    epochs = protocol.epochs
+    lengths = {len(s["history"]["epoch"]) for s in seeds}
+    if lengths != {epochs}:
+        raise ValueError(
+            f"compare: {row.id} has seeds of {sorted(lengths)} epochs; the protocol trains {epochs}"
+        )
     per_epoch = {
         key: [statistics.fmean(s["history"][key][e] for s in seeds) for e in range(epochs)]
-        for key in ("test_accuracy", "train_seconds")
+        for key in ("test_accuracy", "val_accuracy", "train_seconds")
     }
     return {
         "id": row.id,
@@ -210,6 +238,8 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         metric: statistics.fmean(accuracies),
         f"{metric}_std": statistics.pstdev(accuracies),
         PER_SEED[metric]: accuracies,
+        f"{metric}_at_best_val": statistics.fmean(at_best),
+        f"{metric}_at_best_val_std": statistics.pstdev(at_best),
         "published": row.published,
         "epochs": protocol.epochs,
         "seconds_per_epoch": statistics.fmean(s["seconds_per_epoch"] for s in seeds),
@@ -221,7 +251,8 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
 def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[str, Any]:
     """The graph twin given the trained CNN's weights (seed 0) must predict what the CNN
     predicts on every test image: ``grid_gnn`` for ``grid_cnn``, and for segmentation
-    ``grid_fcn`` for ``fcn``, on every pixel."""
+    ``grid_fcn`` for ``fcn``, on every pixel. The twin runs as message passing: every
+    convolution and pool through PyG's ``propagate`` (counted), never the dense path."""
     ids = {"classification": ["grid_cnn/pixels", "grid_gnn/pixel_grid"]}
     ids["segmentation"] = ["fcn/pixels", "grid_fcn/pixel_grid"]
     cnn_row, gnn_row = get_rows(ids[protocol.task], protocol.task)
@@ -229,12 +260,29 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
     width = row_width(cnn_row, protocol)
     cnn = row_model(cnn_row, width, protocol)
     gnn = row_model(gnn_row, width, protocol)
+    gnn.dense = False  # type: ignore[assignment]  # every message through propagate
     cnn.load_state_dict(state)
     gnn.load_state_dict(state)  # the same keys and shapes
+    calls = [0]
+
+    def count(*_: Any) -> None:
+        calls[0] += 1
+
+    hooks = [
+        m.register_propagate_forward_hook(count)
+        for m in gnn.modules()
+        if isinstance(m, MessagePassing)
+    ]
     trainer = Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False)
+    test = inputs.mnist.test
     start = time.perf_counter()
-    cnn_logits = trainer.predict(cnn, inputs.mnist.test)
+    cnn_logits = trainer.predict(cnn, test)
+    cnn_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     gnn_logits = trainer.predict(gnn, inputs.splits(gnn_row)[2])
+    gnn_seconds = time.perf_counter() - start
+    for hook in hooks:
+        hook.remove()
     if cnn_logits.dim() == 4:  # [B, K, H, W]: as the grid's nodes, [B*H*W, K]
         cnn_logits = cnn_logits.permute(0, 2, 3, 1).reshape(-1, cnn_logits.size(1))
     twin = gnn_row.model
@@ -242,8 +290,12 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
         f"{twin}_with_cnn_weights_identical_predictions": bool(
             torch.equal(cnn_logits.argmax(1), gnn_logits.argmax(1))
         ),
+        "path": "message passing (propagate)",
+        "propagate_calls": calls[0],
         "max_abs_logit_difference": float((cnn_logits - gnn_logits).abs().max()),
-        "test_images": len(inputs.mnist.test),
+        "test_images": len(test),
         "predictions": len(cnn_logits),
-        "seconds": time.perf_counter() - start,
+        "cnn_graphs_per_second": len(test) / cnn_seconds,
+        f"{twin}_graphs_per_second": len(test) / gnn_seconds,
+        "seconds": cnn_seconds + gnn_seconds,
     }
