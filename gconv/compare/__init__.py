@@ -88,7 +88,9 @@ def run_compare(
         write_report(report, out)  # after every row: a partial run has a partial report
 
     seeds = range(protocol.seeds)
-    pending = [(row, seed) for row in selected for seed in seeds]
+    # seed-major: every row's first seed before any row's second, so that a run cut
+    # short has one seed of every row (each row's curve) rather than all of a few
+    pending = [(row, seed) for seed in seeds for row in selected]
     if jobs == 1:
         for row, seed in pending:
             done(row, seed, train_seed(row, seed, protocol, inputs, out, progress))

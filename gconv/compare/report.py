@@ -25,22 +25,28 @@ def to_markdown(report: dict[str, Any]) -> str:
     if p.get("task") == "segmentation":
         return _segmentation_markdown(report)
     lines = [
-        "| row | params | test accuracy % (mean ± std) | per seed | published % "
-        "| s / epoch | graphs / s (training) |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| row | params | test accuracy % (mean ± std) | per seed "
+        "| at the best validation epoch % | published % | s / epoch | graphs / s (training) |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in report["rows"]:
         seeds = ", ".join(f"{100 * a:.2f}" for a in r["accuracies"])
+        best = r.get("accuracy_at_best_val")
+        at_best = (
+            "" if best is None else f"{100 * best:.2f} ± {100 * r['accuracy_at_best_val_std']:.2f}"
+        )
         lines.append(
             f"| `{r['id']}` | {r['params']:,d} | {100 * r['accuracy']:.2f} ± "
-            f"{100 * r['accuracy_std']:.2f} | {seeds} | {_percent(r['published'])} "
+            f"{100 * r['accuracy_std']:.2f} | {seeds} | {at_best} | {_percent(r['published'])} "
             f"| {r['seconds_per_epoch']:.1f} | {r['graphs_per_second']:,.0f} |"
         )
     lines += [
         "",
         f"{p['epochs']} epochs, {p['seeds']} seeds, {p['budget']:,} parameters (±10%), "
         f"{p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a {p['schedule']} "
-        f"schedule, batch {p['batch_size']}; published: Dwivedi et al., MNIST superpixels.",
+        f"schedule, batch {p['batch_size']}, bfloat16 autocast {'on' if p.get('amp') else 'off'}; "
+        "the last epoch's model on test (and, labelled, the model of the best validation "
+        "epoch); published: Dwivedi et al., MNIST superpixels.",
     ]
     return "\n".join(lines + _check_lines(report)) + "\n"
 
@@ -79,13 +85,19 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     return [
         f"`{twin.split('_with_')[0]}` with the trained CNN's weights: identical "
         f"predictions {check[twin]} on {check['test_images']:,} test images, largest "
-        f"logit difference {check['max_abs_logit_difference']:.2e}."
+        f"logit difference {check['max_abs_logit_difference']:.2e}"
+        + (
+            f", through {check['path']} ({check['propagate_calls']:,} calls)."
+            if "path" in check
+            else "."
+        )
     ]
 
 
 def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy") -> Any:
-    """Test accuracy (or ``metric``) against epoch and against training seconds for every
-    row, and the final figure of each row with its spread over seeds."""
+    """Validation accuracy (or ``metric``) against epoch (the curves the epoch count is
+    read from), test accuracy against training seconds for every row, and the final test
+    figure of each row with its spread over seeds."""
     from matplotlib.figure import Figure
 
     label = {"accuracy": "test accuracy", "mean_iou": "test mean IoU"}[metric]
@@ -93,9 +105,10 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     by_epoch, by_time, bars = fig.subplots(1, 3)
     for r in rows:
         h = r["history"]
-        by_epoch.plot(h["epoch"], h["test_accuracy"], marker="o", label=r["id"])
+        val = h.get("val_accuracy", h["test_accuracy"])  # reports before v2 had no val curve
+        by_epoch.plot(h["epoch"], val, marker="o", label=r["id"])
         by_time.plot(h["train_seconds"], h["test_accuracy"], marker="o", label=r["id"])
-    by_epoch.set(xlabel="epoch", ylabel=f"{label} (mean over seeds)")
+    by_epoch.set(xlabel="epoch", ylabel=f"{label.replace('test', 'validation')} (mean over seeds)")
     by_time.set(xlabel="training seconds (log)", ylabel=label, xscale="log")
     positions = range(len(rows))
     bars.barh(
@@ -109,7 +122,8 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     bars.set(xlabel=f"{label} (mean ± std over seeds)", xlim=(0, 1))
     for ax in (by_epoch, by_time, bars):
         ax.grid(alpha=0.3)
-    by_epoch.legend(fontsize=6)
+    if rows:
+        by_epoch.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return fig
