@@ -11,6 +11,7 @@ level are built once per batch shape and shared, so each layer checks its graph 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -27,11 +28,16 @@ from gconv.models.fcn import bilinear_, conv_pairs
 
 
 class GridEncoder(nn.Module):
-    """The convolutions and batch norms of ``fcn``'s encoder, under the same keys."""
+    """The convolutions and batch norms of ``fcn``'s encoder, under the same keys;
+    ``layer(in_channels, out_channels)`` builds each one (a 3x3 ``GridConv2d`` unless
+    told)."""
 
-    def __init__(self, pairs: list[tuple[int, int]]) -> None:
+    def __init__(
+        self, pairs: list[tuple[int, int]], layer: Callable[[int, int], nn.Module] | None = None
+    ) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(GridConv2d(a, b, 3) for a, b in pairs)
+        layer = layer or (lambda a, b: GridConv2d(a, b, 3))
+        self.convs = nn.ModuleList(layer(a, b) for a, b in pairs)
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for _, b in pairs)
 
 
@@ -43,6 +49,11 @@ class GridFCN(Classifier):
     any grid size from ``2 ** (stages - 1)``. ``dense=True`` lets the convolutions take
     their image-view paths on these checked grids; ``dense=False`` sends every message
     through PyG's ``propagate``. Both compute ``fcn``'s function.
+
+    ``layer`` builds each encoder layer from ``(in_channels, out_channels)``; another
+    graph layer (called as ``layer(x, edge_index, grid_shape=...)``, such as
+    :class:`gconv.nn.GCNLayer`) gives the same U-Net on the grid with that operator in
+    place of the 3x3 convolution: the same pools, scores and transposed graphs back.
     """
 
     input_kind = "pixel_grid_dense"
@@ -56,12 +67,13 @@ class GridFCN(Classifier):
         *,
         convs_per_stage: int = 2,
         dense: bool = True,
+        layer: Callable[[int, int], nn.Module] | None = None,
     ) -> None:
         super().__init__()
         pairs = conv_pairs("GridFCN", in_channels, hidden_channels, convs_per_stage)
         self.in_channels, self.dense = in_channels, dense
         self.convs_per_stage = convs_per_stage
-        self.encoder = GridEncoder(pairs)
+        self.encoder = GridEncoder(pairs, layer)
         self.pool = GridMaxPool2d(2)
         self.score = nn.ModuleList(GridConv2d(c, decoder_channels, 1) for c in hidden_channels)
         self.up = nn.ModuleList(
@@ -105,12 +117,22 @@ class GridFCN(Classifier):
                 features.append(x)
                 x = self._pool(x, levels[stage - 1], levels[stage])
             edge_index, types = grids[stage]
-            x = torch.relu(norm(conv(x, edge_index, types, **self._grid(levels[stage]))))
+            x = torch.relu(norm(self._conv(conv, x, edge_index, types, levels[stage])))
         features.append(x)
         y = self._score(-1, features[-1], levels[-1])
         for i in range(len(features) - 2, -1, -1):
             y = self._up(i, y, levels[i + 1], levels[i]) + self._score(i, features[i], levels[i])
         return y
+
+    def _conv(
+        self, conv: nn.Module, x: Tensor, edge_index: Tensor, types: Tensor, level: Level
+    ) -> Tensor:
+        out: Tensor
+        if isinstance(conv, GridConv2d):
+            out = conv(x, edge_index, types, **self._grid(level))
+        else:
+            out = conv(x, edge_index, grid_shape=level.shape if self.dense else None)
+        return out
 
     def _grid(self, level: Level) -> dict[str, Any]:
         return {"grid_shape": level.shape} if self.dense else {"path": "scatter"}
@@ -143,6 +165,7 @@ def grid_fcn(
     decoder_channels: int = 32,
     convs_per_stage: int = 2,
     dense: bool = True,
+    layer: Callable[[int, int], nn.Module] | None = None,
     input_shape: tuple[int, int, int] | None = None,
 ) -> GridFCN:
     """``fcn`` as message passing on pixel grid graphs; loads ``fcn``'s state dict."""
@@ -154,4 +177,5 @@ def grid_fcn(
         decoder_channels,
         convs_per_stage=convs_per_stage,
         dense=dense,
+        layer=layer,
     )

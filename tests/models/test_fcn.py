@@ -45,6 +45,34 @@ def test_grid_fcn_with_fcn_weights_gives_identical_masks(size, dense) -> None:
         assert torch.equal(out.argmax(1), expected.argmax(1))
 
 
+def test_grid_fcn_with_gcn_layers_is_one_network_on_both_paths() -> None:
+    # the graph U-Net of the segmentation comparison: GCNLayer in the encoder, the same
+    # pools, scores and transposed graphs back; the stencil path equals propagate
+    from functools import partial
+
+    from torch_geometric.nn import GCNConv
+
+    from gconv.nn import GCNLayer
+
+    layer = partial(GCNLayer, cached=True)
+    kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
+    torch.manual_seed(0)
+    dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
+    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
+    sparse = sparse.double()
+    sparse.load_state_dict(dense.state_dict())
+    batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
+    out = dense(batch)
+    assert_close(sparse(batch), out, rtol=1e-10, atol=1e-10)
+    out.square().sum().backward()
+    sparse(batch).square().sum().backward()
+    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
+        assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+    ref = GCNConv(1, 4).double()
+    ref.load_state_dict(dense.encoder.convs[0].state_dict())
+    assert_close(dense.encoder.convs[0](batch.x, batch.edge_index), ref(batch.x, batch.edge_index))
+
+
 def test_grid_fcn_gradients_equal_fcn_gradients() -> None:
     torch.manual_seed(0)
     cnn = get_model("fcn", in_channels=1, num_classes=3, hidden_channels=(4, 6)).double()
