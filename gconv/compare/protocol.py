@@ -190,8 +190,10 @@ def build_row_model(
       layers of ``width`` with batch norm, ReLU and residuals), :class:`DeepGNN`.
 
     For segmentation: ``fcn`` and ``grid_fcn`` have ``layers`` stages of one 3x3
-    convolution (``width``, doubling each stage) and a ``width``-wide decoder; the graph
-    networks have ``layers`` layers and a head on every node."""
+    convolution (``width``, doubling each stage) and a ``width``-wide decoder; ``gcn`` is
+    the same U-Net on the grid with :class:`gconv.nn.GCNLayer` in each stage (the pools,
+    scores and transposed graphs of ``grid_fcn``); ``gated_gcn`` still has ``layers``
+    layers at full resolution and a head on every node."""
     if task == "segmentation":
         return _segmentation_model(row, width, layers, num_classes)
     head = max(width // 2, 1)
@@ -226,15 +228,19 @@ def build_row_model(
 
 
 def _segmentation_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
-    if row.model in ("fcn", "grid_fcn"):
+    if row.model in ("fcn", "grid_fcn", "gcn"):
+        options: dict[str, Any] = {}
+        if row.model == "gcn":  # grid_fcn's U-Net with one weight for all neighbours
+            options["layer"] = partial(GCNLayer, cached=True)
         return build_model(
-            row.model,
+            "fcn" if row.model == "fcn" else "grid_fcn",
             in_channels=1,
             num_classes=num_classes,
             input_kind="images_dense" if row.model == "fcn" else "pixel_grid_dense",
             hidden_channels=tuple(width * 2**i for i in range(layers)),
             decoder_channels=width,
             convs_per_stage=1,
+            **options,
         )
     head = max(width // 2, 1)
     return DeepGNN(row.model, 1, num_classes, width, layers, readout=None, head_hidden=head)
