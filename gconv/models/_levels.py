@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from gconv.convert import batched_grid_graph
+from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
 
 
@@ -88,6 +89,51 @@ def grid_levels(
             )
         )
     return levels
+
+
+def grid_batch_shape(
+    owner: str, grid_shape: Any, num_nodes: int, min_size: int, *, needs: str, pools: int
+) -> tuple[int, int, int]:
+    """The batch's ``(B, H, W)``: present, as many pixels as nodes, and no side under
+    ``min_size`` (the smallest grid that ``pools`` 2x2 pools leave a pixel of)."""
+    if grid_shape is None:
+        raise ValueError(
+            f"{owner}: {needs} full pixel grids with grid_shape (see gconv.images_to_graphs)"
+        )
+    b, h, w = (int(s) for s in grid_shape)
+    if min(h, w) < min_size:
+        raise ValueError(
+            f"{owner}: grids must be at least {min_size}x{min_size} for {pools} pools (got {h}x{w})"
+        )
+    if num_nodes != b * h * w:
+        raise ValueError(
+            f"{owner}: grid_shape {(b, h, w)} has {b * h * w} pixels (got {num_nodes} nodes)"
+        )
+    return b, h, w
+
+
+def grid_layer(
+    conv: torch.nn.Module,
+    x: Tensor,
+    edge_index: Tensor,
+    edge_type: Tensor | None,
+    grid_shape: Any,
+    *,
+    dense: bool,
+) -> Tensor:
+    """One layer on one level: :class:`gconv.nn.GridConv2d` reads the edge types, any
+    other layer (``GCNLayer``, ...) only the edges; ``dense`` takes the layer's stencil
+    path on ``grid_shape``, otherwise message passing (``propagate``)."""
+    out: Tensor
+    if isinstance(conv, GridConv2d):
+        assert edge_type is not None
+        if dense:
+            out = conv(x, edge_index, edge_type, grid_shape=grid_shape)
+        else:
+            out = conv(x, edge_index, edge_type, path="scatter")
+    else:
+        out = conv(x, edge_index, grid_shape=grid_shape if dense else None)
+    return out
 
 
 class LevelCache:

@@ -35,7 +35,7 @@ from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import check_input_shape, graph_inputs
-from gconv.models._levels import Level, LevelCache, pooled_sizes
+from gconv.models._levels import Level, LevelCache, grid_batch_shape, grid_layer, pooled_sizes
 from gconv.models._registry import register_model
 
 READOUTS = ("flatten", "mean")
@@ -201,22 +201,11 @@ class GridGNN(Classifier):
         if not self.pool:
             return None
         owner = type(self).__name__
-        if grid_shape is None:
-            raise ValueError(
-                f"{owner}: pool=True needs full pixel grids with grid_shape (see "
-                "gconv.images_to_graphs)"
-            )
-        b, h, w = (int(s) for s in grid_shape)
-        if min(h, w) < self.min_input_size:
-            raise ValueError(
-                f"{owner}: grids must be at least {self.min_input_size}x{self.min_input_size} "
-                f"for {len(self.convs) - 1} pools (got {h}x{w})"
-            )
-        if x.size(0) != b * h * w:
-            raise ValueError(
-                f"{owner}: grid_shape {(b, h, w)} has {b * h * w} pixels (got {x.size(0)} nodes)"
-            )
-        return self.levels((b, h, w), x.device)
+        needs, pools = "pool=True needs", len(self.convs) - 1
+        shape = grid_batch_shape(
+            owner, grid_shape, x.size(0), self.min_input_size, needs=needs, pools=pools
+        )
+        return self.levels(shape, x.device)
 
     def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
         assert self.pooling is not None and fine.down is not None
@@ -232,16 +221,7 @@ class GridGNN(Classifier):
         level: Level | None,
     ) -> Tensor:
         shape = level.shape if level is not None else grid_shape
-        out: Tensor
-        if isinstance(conv, GridConv2d):
-            assert edge_type is not None
-            if not self.dense:
-                out = conv(x, edge_index, edge_type, path="scatter")
-                return out
-            out = conv(x, edge_index, edge_type, grid_shape=shape)
-            return out
-        out = conv(x, edge_index, grid_shape=shape if self.dense else None)
-        return out
+        return grid_layer(conv, x, edge_index, edge_type, shape, dense=self.dense)
 
 
 @register_model(inputs=("images",))

@@ -22,7 +22,7 @@ from gconv.graph.grid_conv_transpose import GridConvTranspose2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
-from gconv.models._levels import Level, LevelCache
+from gconv.models._levels import Level, LevelCache, grid_batch_shape, grid_layer
 from gconv.models._registry import register_model
 from gconv.models.fcn import bilinear_, conv_pairs
 
@@ -92,22 +92,18 @@ class GridFCN(Classifier):
     def forward_features(self, data: Any) -> Tensor:
         owner = type(self).__name__
         x, _, _, _ = graph_inputs(owner, data)
-        grid_shape = getattr(data, "grid_shape", None)
-        if grid_shape is None:
-            raise ValueError(
-                f"{owner}: the graphs must be pixel grids with grid_shape (see "
-                "gconv.images_to_graphs)"
-            )
-        b, h, w = (int(s) for s in grid_shape)
-        if min(h, w) < self.min_input_size:
-            raise ValueError(
-                f"{owner}: grids must be at least {self.min_input_size}x{self.min_input_size} "
-                f"(got {h}x{w})"
-            )
+        shape = grid_batch_shape(
+            owner,
+            getattr(data, "grid_shape", None),
+            x.size(0),
+            self.min_input_size,
+            needs="the graphs must be",
+            pools=self.depth - 1,
+        )
         edge_type = getattr(data, "edge_type", None)
         if edge_type is None:
             raise ValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
-        levels = self.levels((b, h, w), x.device)
+        levels = self.levels(shape, x.device)
         # the data's own grid at full resolution (the dense path checks it is the grid)
         grids = [(data.edge_index, edge_type)] + [level.grid for level in levels[1:]]
         features = []
@@ -127,12 +123,7 @@ class GridFCN(Classifier):
     def _conv(
         self, conv: nn.Module, x: Tensor, edge_index: Tensor, types: Tensor, level: Level
     ) -> Tensor:
-        out: Tensor
-        if isinstance(conv, GridConv2d):
-            out = conv(x, edge_index, types, **self._grid(level))
-        else:
-            out = conv(x, edge_index, grid_shape=level.shape if self.dense else None)
-        return out
+        return grid_layer(conv, x, edge_index, types, level.shape, dense=self.dense)
 
     def _grid(self, level: Level) -> dict[str, Any]:
         return {"grid_shape": level.shape} if self.dense else {"path": "scatter"}

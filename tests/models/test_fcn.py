@@ -91,7 +91,10 @@ def test_grid_fcn_names_what_it_needs() -> None:
     gnn = get_model("grid_fcn", in_channels=1, num_classes=3)
     batch = images_to_graphs(torch.randn(1, 1, 8, 8))
     del batch.grid_shape
-    with pytest.raises(ValueError, match="GridFCN: the graphs must be pixel grids"):
+    with pytest.raises(ValueError, match="GridFCN: the graphs must be full pixel grids"):
+        gnn(batch)
+    batch.grid_shape = torch.tensor([2, 8, 8])
+    with pytest.raises(ValueError, match=r"grid_shape \(2, 8, 8\) has 128 pixels \(got 64 nodes\)"):
         gnn(batch)
     with pytest.raises(ValueError, match="GridFCN: grids must be at least 4x4"):
         gnn(images_to_graphs(torch.randn(1, 1, 3, 8)))
