@@ -4,12 +4,17 @@ The small-graph rows are bound by per-batch overhead, not by arithmetic, so two
 one-thread processes train about twice the graphs a second of one two-thread process.
 Each worker trains whole seeds and writes their ``result.json`` itself, so a finished
 seed survives whatever happens to the others and a rerun resumes as with one process.
+On Linux a worker ends with the run that spawned it (killing ``gconv compare`` stops its
+seeds, which resume from their last finished epoch), instead of training on unseen.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -24,9 +29,23 @@ from gconv.compare.run import Inputs, train_seed
 _inputs: Inputs | None = None  # one worker's data, loaded on its first seed
 
 
-def _start_worker(threads: int) -> None:
+def _start_worker(threads: int, parent: int) -> None:
+    die_with_parent(parent)
     torch.set_num_threads(threads)
     tune_allocator()
+
+
+def die_with_parent(parent: int) -> bool:
+    """Asks Linux to send this process ``SIGTERM`` when its parent ``parent`` dies
+    (``prctl(PR_SET_PDEATHSIG)``); ``False`` elsewhere, where nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) != 0:  # 1: PR_SET_PDEATHSIG
+        return False
+    if os.getppid() != parent:  # the parent died before the request: end now
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True
 
 
 def _train(row_id: str, seed: int, protocol: Protocol, out: str, root: str | None) -> Any:
@@ -50,7 +69,7 @@ def train_parallel(
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")  # no forked torch thread pools
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(threads,)
+        jobs, mp_context=context, initializer=_start_worker, initargs=(threads, os.getpid())
     ) as pool:
         futures: dict[Future[Any], tuple[Row, int]] = {
             pool.submit(_train, row.id, seed, protocol, str(out), root): (row, seed)
