@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gconv.convert import batched_grid_graph
 from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
 
 
@@ -134,6 +136,21 @@ def grid_layer(
     else:
         out = conv(x, edge_index, grid_shape=grid_shape if dense else None)
     return out
+
+
+def grid_pool(pool: GridMaxPool2d, x: Tensor, fine: Level, coarse: Level, *, dense: bool) -> Tensor:
+    """``pool`` from ``fine`` to ``coarse``: over the strided graph (``propagate``), or,
+    ``dense``, as ``F.max_pool2d`` on the nodes viewed as a channels-last ``(B, C, H, W)``
+    batch (no copy). The graph was built for these grids, so both give the same values;
+    gradients differ only where a window ties, which after a ReLU is at zero, where the
+    ReLU sends no gradient back."""
+    if not dense:
+        assert fine.down is not None
+        return pool(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
+    (b, h, w), c = fine.shape, x.size(1)
+    grid = x.view(b, h, w, c).permute(0, 3, 1, 2)
+    y = F.max_pool2d(grid, pool.kernel_size, pool.stride, pool.padding)
+    return y.permute(0, 2, 3, 1).reshape(coarse.num_nodes, c)
 
 
 class LevelCache:

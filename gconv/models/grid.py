@@ -35,7 +35,14 @@ from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import check_input_shape, graph_inputs
-from gconv.models._levels import Level, LevelCache, grid_batch_shape, grid_layer, pooled_sizes
+from gconv.models._levels import (
+    Level,
+    LevelCache,
+    grid_batch_shape,
+    grid_layer,
+    grid_pool,
+    pooled_sizes,
+)
 from gconv.models._registry import register_model
 
 READOUTS = ("flatten", "mean")
@@ -125,8 +132,9 @@ class GridGNN(Classifier):
     With ``pool=True`` each pool is :class:`gconv.nn.GridMaxPool2d` over the
     fine-to-coarse graph of the batch's grids, and every resolution's grid graph is built
     once per batch shape; the input must then be full pixel grids with ``grid_shape``
-    (:func:`gconv.images_to_graphs`). ``dense=True`` lets the convolutions take their
-    image-view paths on these checked grids; ``dense=False`` sends every message through
+    (:func:`gconv.images_to_graphs`). ``dense=True`` lets the convolutions and pools take
+    their image-view paths on these grids (the pools ``F.max_pool2d`` on the nodes' view);
+    ``dense=False`` sends every message through
     PyG's ``propagate``. ``layer`` builds each layer from ``(in_channels,
     out_channels)``: :class:`gconv.nn.GridConv2d` (one weight per offset, the default),
     or a layer called as ``layer(x, edge_index, grid_shape=...)`` such as
@@ -208,8 +216,8 @@ class GridGNN(Classifier):
         return self.levels(shape, x.device)
 
     def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
-        assert self.pooling is not None and fine.down is not None
-        return self.pooling(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
+        assert self.pooling is not None
+        return grid_pool(self.pooling, x, fine, coarse, dense=self.dense)
 
     def _conv(
         self,

@@ -22,7 +22,7 @@ from gconv.graph.grid_conv_transpose import GridConvTranspose2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
-from gconv.models._levels import Level, LevelCache, grid_batch_shape, grid_layer
+from gconv.models._levels import Level, LevelCache, grid_batch_shape, grid_layer, grid_pool
 from gconv.models._registry import register_model
 from gconv.models.fcn import bilinear_, conv_pairs
 
@@ -46,8 +46,8 @@ class GridFCN(Classifier):
     prediction per pixel node of a batch of pixel grid graphs.
 
     The input is a ``Batch`` from :func:`gconv.images_to_graphs` (with ``grid_shape``),
-    any grid size from ``2 ** (stages - 1)``. ``dense=True`` lets the convolutions take
-    their image-view paths on these checked grids; ``dense=False`` sends every message
+    any grid size from ``2 ** (stages - 1)``. ``dense=True`` lets the convolutions and
+    pools take their image-view paths on these checked grids; ``dense=False`` sends every message
     through PyG's ``propagate``. Both compute ``fcn``'s function.
 
     ``layer`` builds each encoder layer from ``(in_channels, out_channels)``; another
@@ -129,8 +129,7 @@ class GridFCN(Classifier):
         return {"grid_shape": level.shape} if self.dense else {"path": "scatter"}
 
     def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
-        assert fine.down is not None
-        return self.pool(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
+        return grid_pool(self.pool, x, fine, coarse, dense=self.dense)
 
     def _score(self, i: int, x: Tensor, level: Level) -> Tensor:
         assert level.self_loops is not None
