@@ -134,11 +134,11 @@ class GridGNN(Classifier):
     once per batch shape; the input must then be full pixel grids with ``grid_shape``
     (:func:`gconv.images_to_graphs`). ``dense=True`` lets the convolutions and pools take
     their image-view paths on these grids (the pools ``F.max_pool2d`` on the nodes' view);
-    ``dense=False`` sends every message through
-    PyG's ``propagate``. ``layer`` builds each layer from ``(in_channels,
-    out_channels)``: :class:`gconv.nn.GridConv2d` (one weight per offset, the default),
-    or a layer called as ``layer(x, edge_index, grid_shape=...)`` such as
-    :class:`gconv.nn.GCNLayer` (one weight for every neighbour).
+    ``dense=False`` sends every message through PyG's ``propagate``. ``layer`` builds
+    each layer from ``(in_channels, out_channels)``: :class:`gconv.nn.GridConv2d` (one
+    weight per offset, the default), or a layer called as ``layer(x, edge_index,
+    grid_shape=...)`` such as :class:`gconv.nn.GCNLayer` (one weight for every
+    neighbour).
     """
 
     input_kind = "pixel_grid"

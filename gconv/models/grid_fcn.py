@@ -47,8 +47,8 @@ class GridFCN(Classifier):
 
     The input is a ``Batch`` from :func:`gconv.images_to_graphs` (with ``grid_shape``),
     any grid size from ``2 ** (stages - 1)``. ``dense=True`` lets the convolutions and
-    pools take their image-view paths on these checked grids; ``dense=False`` sends every message
-    through PyG's ``propagate``. Both compute ``fcn``'s function.
+    pools take their image-view paths on these checked grids; ``dense=False`` sends
+    every message through PyG's ``propagate``. Both compute ``fcn``'s function.
 
     ``layer`` builds each encoder layer from ``(in_channels, out_channels)``; another
     graph layer (called as ``layer(x, edge_index, grid_shape=...)``, such as
@@ -113,20 +113,13 @@ class GridFCN(Classifier):
                 features.append(x)
                 x = self._pool(x, levels[stage - 1], levels[stage])
             edge_index, types = grids[stage]
-            x = torch.relu(norm(self._conv(conv, x, edge_index, types, levels[stage])))
+            on = levels[stage].shape
+            x = torch.relu(norm(grid_layer(conv, x, edge_index, types, on, dense=self.dense)))
         features.append(x)
         y = self._score(-1, features[-1], levels[-1])
         for i in range(len(features) - 2, -1, -1):
             y = self._up(i, y, levels[i + 1], levels[i]) + self._score(i, features[i], levels[i])
         return y
-
-    def _conv(
-        self, conv: nn.Module, x: Tensor, edge_index: Tensor, types: Tensor, level: Level
-    ) -> Tensor:
-        return grid_layer(conv, x, edge_index, types, level.shape, dense=self.dense)
-
-    def _grid(self, level: Level) -> dict[str, Any]:
-        return {"grid_shape": level.shape} if self.dense else {"path": "scatter"}
 
     def _pool(self, x: Tensor, fine: Level, coarse: Level) -> Tensor:
         return grid_pool(self.pool, x, fine, coarse, dense=self.dense)
@@ -134,7 +127,7 @@ class GridFCN(Classifier):
     def _score(self, i: int, x: Tensor, level: Level) -> Tensor:
         assert level.self_loops is not None
         edge_index, edge_type = level.self_loops
-        return self.score[i](x, edge_index, edge_type, **self._grid(level))
+        return grid_layer(self.score[i], x, edge_index, edge_type, level.shape, dense=self.dense)
 
     def _up(self, i: int, y: Tensor, coarse: Level, fine: Level) -> Tensor:
         assert fine.up is not None
