@@ -4,6 +4,11 @@ from pathlib import Path
 import pytest
 import torch
 
+# benchmarks/device_check.py runs the layer tests on a GPU: every tensor and module they
+# make goes to the device GCONV_TEST_DEVICE names (the CPU when unset)
+if os.environ.get("GCONV_TEST_DEVICE"):
+    torch.set_default_device(os.environ["GCONV_TEST_DEVICE"])
+
 
 @pytest.fixture(autouse=True)
 def _seed() -> None:
