@@ -62,6 +62,18 @@ def check_choice(owner: str, name: str, value: object, choices: Sequence[object]
         raise ValueError(f"{owner}: {name} must be one of {allowed} (got {value!r})")
 
 
+class BipartiteInputError(TypeError, ValueError):
+    """A pair of feature tensors given to a layer that takes one. gconv's checks raise
+    ``TypeError`` for a wrong type, PyG raises ``ValueError`` for this one: the error is
+    both, so code written for either catches it."""
+
+
+def checking() -> bool:
+    """False while ``torch.compile`` traces: a check that reads tensor values (a sync,
+    a data-dependent branch) runs in eager calls and is left out of compiled graphs."""
+    return not torch.compiler.is_compiling()
+
+
 def check_tensor(owner: str, name: str, value: object) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"{owner}: {name} must be a torch.Tensor (got {type(value).__name__})")
@@ -69,16 +81,36 @@ def check_tensor(owner: str, name: str, value: object) -> Tensor:
 
 
 def check_features(
-    owner: str, x: object, *, channels: int | None = None, num_nodes: int | None = None
+    owner: str,
+    x: object,
+    *,
+    channels: int | None = None,
+    num_nodes: int | None = None,
+    static: bool = False,
 ) -> Tensor:
-    """``x`` must be a floating ``[num_nodes, channels]`` node feature matrix."""
-    x = check_tensor(owner, "x", x)
-    if x.dim() != 2:
-        raise ValueError(
-            f"{owner}: x must be 2-D [num_nodes, channels] (got shape {tuple(x.shape)})"
+    """``x`` must be a floating ``[num_nodes, channels]`` node feature matrix; with
+    ``static``, also ``[batch, num_nodes, channels]`` (one graph, many signals: PyG's
+    static graphs)."""
+    if isinstance(x, (tuple, list)):
+        raise BipartiteInputError(
+            f"{owner}: x must be one node feature tensor; this layer does not do bipartite "
+            f"message passing (got a {type(x).__name__}); PyG's SAGEConv or GraphConv do"
         )
+    x = check_tensor(owner, "x", x)
+    if x.dim() != 2 and not (static and x.dim() == 3 and x.layout == torch.strided):
+        shapes = "2-D [num_nodes, channels]" + (
+            " or 3-D [batch, num_nodes, channels]" if static else ""
+        )
+        raise ValueError(f"{owner}: x must be {shapes} (got shape {tuple(x.shape)})")
     if not x.is_floating_point():
         raise TypeError(f"{owner}: x must be a floating point tensor (got dtype {x.dtype})")
+    if x.dim() == 3:
+        if channels is not None and x.size(-1) != channels:
+            raise ValueError(
+                f"{owner}: x must have {channels} channels (in_channels) in its last "
+                f"dimension (got shape {tuple(x.shape)})"
+            )
+        return x
     if channels is not None and x.size(1) != channels:
         raise ValueError(
             f"{owner}: x must have {channels} columns (in_channels) (got shape {tuple(x.shape)})"
@@ -111,7 +143,7 @@ def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> T
         raise TypeError(
             f"{owner}: edge_index must be an integer tensor (torch.long) (got {edge_index.dtype})"
         )
-    if edge_index.numel() > 0:
+    if edge_index.numel() > 0 and checking():
         lo, hi = _id_range(edge_index)
         if lo < 0:
             raise ValueError(f"{owner}: edge_index must hold node ids >= 0 (got {lo})")

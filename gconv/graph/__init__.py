@@ -1,7 +1,8 @@
 """The GNN side: PyG ``MessagePassing`` layers, normalization and readout."""
 
+from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
 from gconv.graph.gated_gcn import GatedGCNLayer
-from gconv.graph.gcn import GCNLayer, NormalizedAdjacency, normalized_sparse
+from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_conv_transpose import GridConvTranspose2d
 from gconv.graph.grid_pool import GridMaxPool2d

@@ -2,8 +2,7 @@ r"""The graph convolution of Kipf and Welling as a PyG ``MessagePassing`` layer.
 
 from __future__ import annotations
 
-import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,77 +23,23 @@ from gconv._checks import (
 )
 from gconv.graph._cache import GraphCache
 from gconv.graph._grid import grid_stencil
+from gconv.graph.adjacency import (
+    AdjacencyProduct,
+    NormalizedAdjacency,
+    adjacency_edges,
+    is_adjacency,
+)
 from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
 from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
-
-class NormalizedAdjacency(NamedTuple):
-    """A normalized adjacency as two CSR matrices: ``matrix`` (targets as rows) and its
-    ``transpose``, which the backward pass multiplies by. Built once per graph or batch
-    and shared by every layer, it costs two sorts, not one per layer and pass."""
-
-    matrix: Tensor
-    transpose: Tensor
+FLOWS = ("source_to_target", "target_to_source")
 
 
-def _csr(rows: Tensor, cols: Tensor, values: Tensor, n: int) -> Tensor:
-    order = torch.argsort(rows * n + cols)  # row-major: CSR's order, one sort
-    rows, cols, values = rows[order], cols[order], values[order]
-    crow = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
-    crow[1:] = torch.bincount(rows, minlength=n).cumsum(0)
-    # sorted indices of a valid graph: the invariants hold without paying for a check
-    return torch.sparse_csr_tensor(crow, cols, values, (n, n), check_invariants=False)
-
-
-def normalized_sparse(
-    edge_index: Tensor,
-    edge_weight: Tensor | None,
-    num_nodes: int,
-    *,
-    mode: str = "sym",
-    add_self_loops: bool = True,
-    dtype: torch.dtype | None = None,
-) -> NormalizedAdjacency:
-    """:func:`gcn_normalize`'s graph as CSR matrices, the form
-    :meth:`GCNLayer.diffuse` multiplies by in one sparse product per layer.
-
-    A half-precision ``dtype`` (features under autocast) gives float32 matrices: torch
-    has no bfloat16 or float16 sparse CSR product on the CPU, and the product returns
-    the features' dtype (see ``_AdjacencyProduct``)."""
-    if dtype in (torch.bfloat16, torch.float16):
-        dtype = torch.float32
-    index, weight = gcn_normalize(
-        edge_index, edge_weight, num_nodes, mode=mode, add_self_loops=add_self_loops, dtype=dtype
-    )
-    weight = weight.detach()  # no gradient flows to the graph's weights on this path
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": a stable subset
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return NormalizedAdjacency(
-            _csr(index[1], index[0], weight, num_nodes), _csr(index[0], index[1], weight, num_nodes)
-        )
-
-
-class _AdjacencyProduct(torch.autograd.Function):
-    """``matrix @ h``, whose gradient ``transpose @ grad`` reuses the prebuilt transpose
-    (torch's own backward would transpose, and sort, the matrix again every layer)."""
-
-    # in the matrix's dtype, outside autocast: under bfloat16 autocast the product stays
-    # float32 (torch has no bfloat16 sparse CSR kernel on the CPU), and the result comes
-    # back in h's dtype
-
-    @staticmethod
-    def forward(ctx: Any, matrix: Tensor, transpose: Tensor, h: Tensor) -> Tensor:
-        ctx.transpose = transpose
-        return _sparse_mm(matrix, h)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
-        return None, None, _sparse_mm(ctx.transpose, grad)
-
-
-def _sparse_mm(matrix: Tensor, h: Tensor) -> Tensor:
-    with torch.autocast(h.device.type, enabled=False):
-        return torch.sparse.mm(matrix, h.to(matrix.dtype)).to(h.dtype)
+def _mode(owner: str, normalize: bool | str) -> str:
+    if isinstance(normalize, bool):
+        return "sym" if normalize else "none"
+    check_choice(owner, "normalize", normalize, (True, False, *NORMALIZATIONS))
+    return normalize
 
 
 class GCNLayer(MessagePassing):
@@ -159,30 +104,30 @@ class GCNLayer(MessagePassing):
         owner = type(self).__name__
         if kwargs.setdefault("aggr", "add") != "add":
             raise ValueError(f"{owner}: aggr must be 'add' (got {kwargs['aggr']!r})")
-        if kwargs.setdefault("flow", "source_to_target") != "source_to_target":
-            raise ValueError(f"{owner}: flow must be 'source_to_target' (got {kwargs['flow']!r})")
+        check_choice(owner, "flow", kwargs.setdefault("flow", "source_to_target"), FLOWS)
         super().__init__(**kwargs)
         if in_channels != -1:
             check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
         for name, flag in (("improved", improved), ("cached", cached), ("bias", bias)):
             check_bool(owner, name, flag)
-        if isinstance(normalize, bool):
-            mode = "sym" if normalize else "none"
-        else:
-            check_choice(owner, "normalize", normalize, (True, False, *NORMALIZATIONS))
-            mode = normalize
+        mode = _mode(owner, normalize)
         if add_self_loops is None:
             add_self_loops = mode != "none"
         check_bool(owner, "add_self_loops", add_self_loops)
+        if add_self_loops and normalize is False:  # PyG's rule; "none" may add I
+            raise ValueError(
+                f"{owner}: does not support adding self-loops to the graph when no "
+                "on-the-fly normalization is applied (normalize=False); pass "
+                "add_self_loops=False, or normalize='none' for A + I"
+            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.improved = improved
         self.cached = cached
         self.add_self_loops = add_self_loops
-        self.normalize = normalize
-        self.mode = mode  # the normalization that ``normalize`` names
-        self._cache: GraphCache[tuple[Tensor, Tensor]] = GraphCache()
+        self.normalize = normalize  # read on every call, as PyG reads it, like flow
+        self._cache: GraphCache[tuple[tuple[Any, ...], tuple[Tensor, Tensor]]] = GraphCache()
         self._grid_cache: GraphCache[dict[tuple[int, ...], tuple[Tensor, Tensor]]] = GraphCache()
         self.lin = Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
         if bias:
@@ -198,27 +143,49 @@ class GCNLayer(MessagePassing):
         self._cache.clear()
         self._grid_cache.clear()
 
+    @property
+    def mode(self) -> str:
+        """The normalization that ``normalize`` names: ``"sym"``, ``"rw"`` or ``"none"``."""
+        return _mode(type(self).__name__, self.normalize)
+
+    def _loops(self) -> bool:
+        """Whether self-loops are added: as PyG, never without normalization
+        (``normalize=False``, also when set after construction)."""
+        return self.add_self_loops and self.normalize is not False
+
     def _normalized(
-        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+        self,
+        edge_index: Tensor,
+        edge_weight: Tensor | None,
+        num_nodes: int,
+        dtype: torch.dtype,
+        *,
+        loops: bool | None = None,
     ) -> tuple[Tensor, Tensor]:
+        """The graph's normalized edges for the layer's current settings (its cache is
+        valid only for the settings it was computed with)."""
+        loops = self._loops() if loops is None else loops
+        settings = (self.mode, loops, self.improved, self.flow, dtype)
         if self.cached:
             hit = self._cache.get(edge_index, edge_weight, num_nodes)
-            if hit is not None and hit[1].dtype == dtype:
-                return hit
+            if hit is not None and hit[0] == settings:
+                return hit[1]
         owner = type(self).__name__
         check_edge_index(owner, edge_index, num_nodes)
         check_edge_weight(owner, edge_weight, edge_index.size(1))
-        value = gcn_normalize(
-            edge_index,
+        flipped = self.flow == "target_to_source"  # messages from edge_index[1] to [0]
+        index, weight = gcn_normalize(
+            edge_index.flip(0) if flipped else edge_index,
             edge_weight,
             num_nodes,
             mode=self.mode,
-            add_self_loops=self.add_self_loops,
+            add_self_loops=loops,
             improved=self.improved,
             dtype=dtype,
         )
+        value = (index.flip(0) if flipped else index, weight)
         if self.cached:
-            self._cache.put(edge_index, edge_weight, num_nodes, value)
+            self._cache.put(edge_index, edge_weight, num_nodes, (settings, value))
         return value
 
     def forward(
@@ -229,10 +196,13 @@ class GCNLayer(MessagePassing):
         *,
         grid_shape: tuple[int, int, int] | None = None,
     ) -> Tensor:
+        owner = type(self).__name__
         channels = None if self.in_channels == -1 else self.in_channels
-        x = check_features(type(self).__name__, x, channels=channels)
+        x = check_features(owner, x, channels=channels, static=True)
         if not isinstance(self.lin.weight, torch.nn.parameter.UninitializedParameter):
-            check_dtype(type(self).__name__, x, self.lin.weight)
+            check_dtype(owner, x, self.lin.weight)
+        if x.layout == torch.sparse_coo:
+            x = x.to_sparse_csr()
         h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
         out = self.diffuse(h, edge_index, edge_weight, grid_shape=grid_shape)
         if self.bias is not None:
@@ -259,11 +229,40 @@ class GCNLayer(MessagePassing):
         layers.
         """
         if isinstance(edge_index, NormalizedAdjacency):
-            return _AdjacencyProduct.apply(edge_index.matrix, edge_index.transpose, h)
-        if grid_shape is not None and edge_weight is None:
+            return AdjacencyProduct.apply(edge_index.matrix, edge_index.transpose, h)
+        num_nodes = int(h.shape[self.node_dim])
+        if is_adjacency(edge_index):
+            edge_index, edge_weight = self._adjacency_edges(edge_index, edge_weight, h)
+            # its self-loops are in: PyG adds them to a matrix otherwise than to edges
+            index, weight = self._normalized(
+                edge_index, edge_weight, num_nodes, h.dtype, loops=False
+            )
+        elif grid_shape is not None and edge_weight is None and self.flow == "source_to_target":
             return self._grid(h, edge_index, grid_shape)
-        edge_index, weight = self._normalized(edge_index, edge_weight, h.size(0), h.dtype)
-        return self.propagate(edge_index, x=h, edge_weight=weight.to(h.dtype))
+        else:
+            index, weight = self._normalized(edge_index, edge_weight, num_nodes, h.dtype)
+        return self.propagate(index, x=h, edge_weight=weight.to(h.dtype))
+
+    def _adjacency_edges(
+        self, adj_t: Any, edge_weight: Tensor | None, h: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """The edges of ``adj_t`` (see :func:`adjacency_edges`), which carries its own
+        weights and flow."""
+        owner = type(self).__name__
+        n = int(h.shape[self.node_dim])
+        if edge_weight is not None:
+            raise ValueError(
+                f"{owner}: edge_weight must be None when edge_index is a sparse adjacency "
+                "(its values are the edge weights)"
+            )
+        if self.flow != "source_to_target":
+            raise ValueError(
+                f"{owner}: flow 'target_to_source' is invalid for a sparse adjacency "
+                "(adj_t holds each target's row); pass edge_index instead"
+            )
+        return adjacency_edges(
+            owner, adj_t, n, dtype=h.dtype, loops=self._loops(), improved=self.improved
+        )
 
     def _grid(self, h: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]) -> Tensor:
         r"""The same layer on a batch of full pixel grids, as a stencil on the image view.
@@ -273,7 +272,8 @@ class GCNLayer(MessagePassing):
         and a scale again: no per-edge work and no batching of edge lists.
         """
         b, height, width = (int(s) for s in grid_shape)
-        key = (b, height, width)
+        loops = self._loops()
+        key = (b, height, width, loops, self.improved)
         plans = self._grid_cache.get(edge_index, None, h.size(0))
         if plans is None:
             plans = {}
@@ -281,7 +281,7 @@ class GCNLayer(MessagePassing):
         if key not in plans:
             mask = grid_stencil(type(self).__name__, edge_index, grid_shape, h.size(0))
             r = mask.size(0) // 2
-            if self.add_self_loops and mask[r, r] == 0:  # an existing loop keeps weight 1
+            if loops and mask[r, r] == 0:  # an existing loop keeps weight 1
                 mask[r, r] = 2.0 if self.improved else 1.0
             ones = torch.ones(1, 1, height, width)
             deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)

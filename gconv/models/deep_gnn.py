@@ -15,8 +15,9 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GINConv, SAGEConv
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
 from gconv.graph.gated_gcn import GatedGCNLayer
-from gconv.graph.gcn import GCNLayer, NormalizedAdjacency, normalized_sparse
+from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier

@@ -179,8 +179,10 @@ def test_bad_arguments() -> None:
         GCNLayer(4, 3, normalize="left")
     with pytest.raises(TypeError, match="GCNLayer: improved must be a bool"):
         GCNLayer(4, 3, improved="yes")
-    with pytest.raises(ValueError, match="GCNLayer: flow must be 'source_to_target'"):
-        GCNLayer(4, 3, flow="target_to_source")
+    with pytest.raises(ValueError, match="GCNLayer: flow must be one of"):
+        GCNLayer(4, 3, flow="both")
+    with pytest.raises(ValueError, match="GCNLayer: does not support adding self-loops"):
+        GCNLayer(4, 3, normalize=False, add_self_loops=True)
     with pytest.raises(ValueError, match="GCNLayer: in_channels must be >= 1"):
         GCNLayer(0, 3)
 
