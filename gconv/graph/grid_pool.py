@@ -2,6 +2,7 @@ r"""Max pooling as message passing from a fine pixel grid to a coarse one."""
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
@@ -74,6 +75,27 @@ class GridMaxPool2d(MessagePassing):
 
     def message(self, x_j: Tensor) -> Tensor:
         return x_j
+
+    def aggregate(
+        self, inputs: Tensor, index: Tensor, ptr: Tensor | None = None, dim_size: int | None = None
+    ) -> Tensor:
+        """The largest message into each target, with the gradient of ``nn.MaxPool2d``:
+        all of it to the first maximum in edge order (window order for :meth:`graph`'s
+        edges), none to ties after it. (PyG's max aggregation splits it between ties.)"""
+        n = int(dim_size) if dim_size is not None else int(index.max()) + 1
+        e, c = inputs.shape
+        target = index.view(-1, 1).expand(e, c)
+        with torch.no_grad():
+            best = inputs.new_zeros(n, c).scatter_reduce(
+                0, target, inputs, "amax", include_self=False
+            )
+            order = torch.arange(e, device=inputs.device).view(-1, 1).expand(e, c)
+            order = torch.where(inputs == best.gather(0, target), order, e)
+            first = torch.full((n, c), e, device=inputs.device)
+            first = first.scatter_reduce(0, target, order, "amin", include_self=True)
+        # targets without edges read an appended zero row, as the amax leaves them at 0
+        padded = torch.cat([inputs, inputs.new_zeros(1, c)])
+        return padded.gather(0, first)
 
     def __repr__(self) -> str:
         return (
