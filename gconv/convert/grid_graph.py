@@ -189,9 +189,11 @@ def images_to_graphs(
     :class:`gconv.nn.GridConv2d` and :class:`gconv.nn.GCNLayer` take their fast paths.
 
     Args:
-        images: ``[B, C, H, W]`` floating tensor.
+        images: ``[B, C, H, W]`` floating tensor, or one unbatched ``[C, H, W]`` image
+            (a batch of one, as ``nn.Conv2d`` takes it).
         labels: optional ``[B]`` labels, one per image, or ``[B, H, W]`` labels, one per
-            pixel (segmentation masks), stored as ``y`` (``[B]`` or ``[BHW]``).
+            pixel (segmentation masks), stored as ``y`` (``[B]`` or ``[BHW]``); for an
+            unbatched image, its label (a scalar) or its ``[H, W]`` mask.
         kernel_size: odd kernel size of the grid's taps.
         connectivity: 8 or 4.
 
@@ -206,6 +208,10 @@ def images_to_graphs(
         (torch.Size([50176, 1]), 64)
     """
     owner = "images_to_graphs"
+    if isinstance(images, Tensor) and images.dim() == 3:  # one unbatched [C, H, W] image
+        images = images.unsqueeze(0)
+        if isinstance(labels, Tensor) and labels.dim() in (0, 2):  # its label or mask
+            labels = labels.unsqueeze(0)
     images = check_images(owner, images)
     check_odd_kernel(owner, kernel_size)
     check_choice(owner, "connectivity", connectivity, (4, 8))

@@ -1,6 +1,7 @@
 """The GNN side: PyG ``MessagePassing`` layers, normalization and readout."""
 
 from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
+from gconv.graph.conv_graph import conv_graph
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
@@ -20,6 +21,7 @@ __all__ = [
     "NormalizedAdjacency",
     "Readout",
     "adjacency_matrix",
+    "conv_graph",
     "gcn_normalize",
     "normalized_adjacency",
     "normalized_sparse",

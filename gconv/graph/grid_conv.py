@@ -23,6 +23,7 @@ from gconv._checks import (
 from gconv.graph._cache import GraphCache
 from gconv.graph._gather import Buffers, TableConv, reverse_slots, reverse_table
 from gconv.graph._grid import grid_stencil
+from gconv.graph.conv_graph import pair
 
 PATHS = ("auto", "dense", "table", "scatter")
 
@@ -70,7 +71,12 @@ class GridConv2d(MessagePassing):
     Args:
         in_channels: input channels :math:`C_{in}`.
         out_channels: output channels :math:`C_{out}`.
-        kernel_size: odd kernel size :math:`k`; edge types lie in :math:`[0, k^2)`.
+        kernel_size: :math:`k` or :math:`(k_h, k_w)`; edge types lie in
+            :math:`[0, k_h k_w)`. The dense path (the pixel grid of
+            :func:`gconv.images_to_graphs`) needs an odd square kernel; the graph of any
+            ``nn.Conv2d`` (stride, padding, dilation) is :func:`gconv.graph.conv_graph`'s.
+        groups: as ``nn.Conv2d``'s: input and output channels in ``groups`` blocks, each
+            output block reading its own input block.
         bias: learn an additive bias.
 
     Shapes:
@@ -86,17 +92,31 @@ class GridConv2d(MessagePassing):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int = 3, *, bias: bool = True
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] = 3,
+        *,
+        groups: int = 1,
+        bias: bool = True,
     ) -> None:
         super().__init__(aggr="add")
         owner = type(self).__name__
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
-        check_odd_kernel(owner, kernel_size)
+        self.kernel = pair(owner, "kernel_size", kernel_size)  # (k_h, k_w)
+        check_positive_int(owner, "groups", groups)
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(
+                    f"{owner}: {name} must be divisible by groups {groups} (got {channels})"
+                )
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = kernel_size
-        self.weight = Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        self.kernel_size = kernel_size if isinstance(kernel_size, int) else self.kernel
+        self.groups = groups
+        self.taps = self.kernel[0] * self.kernel[1]
+        self.weight = Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel))
         if bias:
             self.bias: Parameter | None = Parameter(torch.empty(out_channels))
         else:
@@ -109,12 +129,14 @@ class GridConv2d(MessagePassing):
         # the initialization of nn.Conv2d, so that both start from the same distribution
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size**2)
+            bound = 1.0 / math.sqrt(self.in_channels // self.groups * self.taps)
             nn.init.uniform_(self.bias, -bound, bound)
 
     @classmethod
     def from_conv2d(cls, conv: nn.Conv2d) -> GridConv2d:
-        """A ``GridConv2d`` with the weights of a 'same'-padded, stride-1 ``nn.Conv2d``."""
+        """A ``GridConv2d`` with the weights of a 'same'-padded, stride-1 ``nn.Conv2d``
+        of an odd square kernel (``groups`` any), the convolution of the pixel grid of
+        :func:`gconv.images_to_graphs`."""
         owner = f"{cls.__name__}.from_conv2d"
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
@@ -123,7 +145,6 @@ class GridConv2d(MessagePassing):
             "kernel_size": ((k, k), conv.kernel_size),
             "stride": ((1, 1), conv.stride),
             "dilation": ((1, 1), conv.dilation),
-            "groups": (1, conv.groups),
             "padding": ((k // 2, k // 2), conv.padding),
             "padding_mode": ("zeros", conv.padding_mode),
         }
@@ -131,7 +152,13 @@ class GridConv2d(MessagePassing):
             if want != got and not (name == "padding" and got == "same"):
                 raise ValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
         check_odd_kernel(owner, k)
-        layer = cls(conv.in_channels, conv.out_channels, k, bias=conv.bias is not None)
+        layer = cls(
+            conv.in_channels,
+            conv.out_channels,
+            k,
+            groups=conv.groups,
+            bias=conv.bias is not None,
+        )
         layer = layer.to(device=conv.weight.device, dtype=conv.weight.dtype)  # as conv's
         with torch.no_grad():
             layer.weight.copy_(conv.weight)
@@ -140,10 +167,20 @@ class GridConv2d(MessagePassing):
         return layer
 
     def to_conv2d(self) -> nn.Conv2d:
-        """The equivalent ``nn.Conv2d`` (stride 1, zero padding ``k // 2``), weights copied."""
-        k = self.kernel_size
+        """The equivalent ``nn.Conv2d`` (stride 1, zero padding ``k // 2`` on each side,
+        the same ``groups``), weights copied; the kernel must be odd on both axes."""
+        if self.kernel[0] % 2 == 0 or self.kernel[1] % 2 == 0:
+            raise ValueError(
+                f"{type(self).__name__}.to_conv2d: an even kernel {self.kernel} has no "
+                "'same' convolution of k // 2 padding"
+            )
         conv = nn.Conv2d(
-            self.in_channels, self.out_channels, k, padding=k // 2, bias=self.bias is not None
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            padding=(self.kernel[0] // 2, self.kernel[1] // 2),
+            groups=self.groups,
+            bias=self.bias is not None,
         )
         conv = conv.to(device=self.weight.device, dtype=self.weight.dtype)
         with torch.no_grad():
@@ -199,7 +236,7 @@ class GridConv2d(MessagePassing):
             )
         if edge_type.dtype not in (torch.long, torch.int32):
             raise TypeError(f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})")
-        taps = self.kernel_size**2
+        taps = self.taps
         if e > 0 and (int(edge_type.min()) < 0 or int(edge_type.max()) >= taps):
             raise ValueError(
                 f"{owner}: edge_type values must lie in [0, {taps}) for kernel_size "
@@ -214,7 +251,7 @@ class GridConv2d(MessagePassing):
     ) -> bool:
         if plan.unique is not None:
             return plan.unique
-        k2 = self.kernel_size**2
+        k2 = self.taps
         key = edge_index[1].long() * k2 + edge_type.long()
         counts = torch.bincount(key, minlength=num_nodes * k2)
         plan.unique = key.numel() == 0 or int(counts.max()) <= 1
@@ -239,13 +276,19 @@ class GridConv2d(MessagePassing):
     ) -> Tensor:
         """Checks that the graph is the grid ``grid_shape``; returns the taps it has."""
         shape = tuple(int(s) for s in grid_shape)
+        owner = type(self).__name__
+        if self.kernel[0] != self.kernel[1] or self.kernel[0] % 2 == 0:
+            raise ValueError(
+                f"{owner}: the dense path (grid_shape) needs an odd square kernel_size "
+                f"(got {self.kernel}); pass a conv_graph graph without grid_shape"
+            )
         if shape not in plan.grid_masks:
             plan.grid_masks[shape] = grid_stencil(
                 type(self).__name__,
                 edge_index,
                 grid_shape,
                 num_nodes,
-                kernel_size=self.kernel_size,
+                kernel_size=self.kernel[0],
                 edge_type=edge_type,
             )
         return plan.grid_masks[shape]
@@ -254,17 +297,17 @@ class GridConv2d(MessagePassing):
         b, h, w = (int(s) for s in grid_shape)
         weight = self.weight if bool(mask.all()) else self.weight * mask.to(self.weight)
         images = x.view(b, h, w, self.in_channels).permute(0, 3, 1, 2)
-        out = F.conv2d(images, weight, self.bias, padding=self.kernel_size // 2)
+        out = F.conv2d(images, weight, self.bias, padding=self.kernel[0] // 2, groups=self.groups)
         return out.permute(0, 2, 3, 1).reshape(b * h * w, self.out_channels)
 
     def _table(self, x: Tensor, plan: _Plan) -> Tensor:
         assert plan.table is not None and plan.taps is not None
         t = plan.taps.numel()
         if t == 0:  # no edges (every output in padding): the bias, as F.conv2d gives
-            zero = self.weight.flatten(1)[:, : self.in_channels].t() * 0
+            zero = self.full_weight().flatten(1)[:, : self.in_channels].t() * 0
             out0 = x @ zero  # zero values, and zero gradients for x and the weight
             return out0 if self.bias is None else out0 + self.bias
-        weight = self.weight.flatten(2)[:, :, plan.taps].permute(2, 1, 0)
+        weight = self.full_weight().flatten(2)[:, :, plan.taps].permute(2, 1, 0)
         weight = weight.reshape(t * self.in_channels, self.out_channels)
         out: Tensor = TableConv.apply(x, weight, self.bias, plan.table, plan.slots, plan.buffers)
         return out
@@ -290,18 +333,31 @@ class GridConv2d(MessagePassing):
     def _scatter(
         self, x: Tensor, edge_index: Tensor, edge_type: Tensor, n_dst: int | None = None
     ) -> Tensor:
-        n, k2 = x.size(0), self.kernel_size**2
+        n, k2 = x.size(0), self.taps
         # every node transformed by every tap: h[j, t] = W_t x_j, picked per edge below
-        weight = self.weight.flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
+        weight = self.full_weight().flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
         h = (x @ weight).view(n * k2, self.out_channels)
         out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n_dst or n))
         return out if self.bias is None else out + self.bias
 
     def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor) -> Tensor:
-        return h[edge_index_j * self.kernel_size**2 + edge_type]
+        return h[edge_index_j * self.taps + edge_type]
+
+    def full_weight(self) -> Tensor:
+        """The weight as ``[C_out, C_in, k_h, k_w]``: with ``groups``, block diagonal
+        (zero between an output block and the other blocks' inputs)."""
+        if self.groups == 1:
+            return self.weight
+        g, og, cg = self.groups, self.out_channels // self.groups, self.in_channels // self.groups
+        full = self.weight.new_zeros(self.out_channels, self.in_channels, *self.kernel)
+        for block in range(g):
+            rows, cols = slice(block * og, (block + 1) * og), slice(block * cg, (block + 1) * cg)
+            full[rows, cols] = self.weight[rows]
+        return full
 
     def __repr__(self) -> str:
+        groups = f", groups={self.groups}" if self.groups > 1 else ""
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-            f"kernel_size={self.kernel_size})"
+            f"kernel_size={self.kernel_size}{groups})"
         )

@@ -117,7 +117,7 @@ def test_transform_accepts_2d_and_integer_images() -> None:
         (lambda: grid_graph(0, 3), ValueError, "grid_graph: height must be >= 1"),
         (lambda: grid_graph(3, 3, kernel_size=2), ValueError, "kernel_size must be odd"),
         (lambda: grid_graph(3, 3, connectivity=6), ValueError, "connectivity must be one of"),
-        (lambda: images_to_graphs(torch.randn(3, 8, 8)), ValueError, "images must be 4-D"),
+        (lambda: images_to_graphs(torch.randn(8, 8)), ValueError, "images must be 4-D"),
         (lambda: images_to_graphs([1, 2]), TypeError, "images must be a torch.Tensor"),
         (
             lambda: images_to_graphs(torch.randn(2, 1, 3, 3), torch.ones(3)),

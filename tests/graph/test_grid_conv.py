@@ -68,13 +68,31 @@ def test_from_and_to_conv2d() -> None:
     assert GridConv2d.from_conv2d(nn.Conv2d(2, 3, 3, padding="same", bias=False)).bias is None
 
 
+@pytest.mark.parametrize("path", ["dense", "table", "scatter"])
+def test_grouped_convolution_on_every_path(path: str) -> None:
+    conv = nn.Conv2d(4, 6, 3, padding=1, groups=2).double()
+    layer = GridConv2d.from_conv2d(conv)
+    assert repr(layer) == "GridConv2d(4, 6, kernel_size=3, groups=2)"
+    images = torch.randn(2, 4, 5, 5, dtype=torch.float64, requires_grad=True)
+    batch = images_to_graphs(images.detach())
+    x = batch.x.requires_grad_()
+    shape = batch.grid_shape if path == "dense" else None
+    out = layer(x, batch.edge_index, batch.edge_type, grid_shape=shape, path=path)
+    expected = conv(images)
+    assert_close(graphs_to_images(out, 2, 5, 5), expected)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    assert_close(graphs_to_images(x.grad, 2, 5, 5), images.grad)
+    assert_close(layer.weight.grad, conv.weight.grad)
+    assert_close(layer.to_conv2d().weight, conv.weight)
+
+
 @pytest.mark.parametrize(
     ("conv", "message"),
     [
         (nn.Conv2d(2, 3, 3, stride=2, padding=1), "stride"),
         (nn.Conv2d(2, 3, 3, padding=0), "padding"),
         (nn.Conv2d(2, 3, (3, 5), padding=1), "kernel_size"),
-        (nn.Conv2d(2, 4, 3, padding=1, groups=2), "groups"),
         (nn.Conv2d(2, 3, 4, padding=2), "odd"),
     ],
 )
@@ -194,10 +212,18 @@ def test_bad_input(call, error, message: str) -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="GridConv2d: kernel_size must be odd"):
-        GridConv2d(2, 3, kernel_size=4)
+    batch = images_to_graphs(torch.randn(1, 2, 4, 4))
+    for kernel in (4, (3, 5)):  # any kernel on conv_graph's graphs, odd square on grids
+        with pytest.raises(ValueError, match=r"dense path .* needs an odd square kernel_size"):
+            GridConv2d(2, 3, kernel)(
+                batch.x, batch.edge_index, batch.edge_type, grid_shape=batch.grid_shape
+            )
     with pytest.raises(ValueError, match="GridConv2d: kernel_size must be >= 1"):
         GridConv2d(2, 3, kernel_size=0)
+    with pytest.raises(ValueError, match="GridConv2d: kernel_size must be an int or a pair"):
+        GridConv2d(2, 3, kernel_size=(3, 3, 3))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups 2"):
+        GridConv2d(3, 4, groups=2)
 
 
 def test_table_backward_without_a_reverse_table() -> None:
@@ -230,3 +256,15 @@ def test_from_conv2d_keeps_the_convolutions_dtype(dtype: torch.dtype) -> None:
         out = layer(batch.x, batch.edge_index, batch.edge_type, grid_shape=batch.grid_shape)
         torch.testing.assert_close(out.view(2, 5, 5, 3).permute(0, 3, 1, 2), conv(images))
         assert layer.to_conv2d().weight.dtype == dtype
+
+
+def test_an_unbatched_image_is_a_batch_of_one_as_in_conv2d() -> None:
+    conv = nn.Conv2d(2, 3, 3, padding=1)
+    layer = GridConv2d.from_conv2d(conv)
+    image = torch.randn(2, 5, 6)
+    batch = images_to_graphs(image, torch.tensor(7))
+    assert batch.grid_shape == (1, 5, 6) and batch.y.tolist() == [7]
+    out = layer(batch.x, batch.edge_index, batch.edge_type, grid_shape=batch.grid_shape)
+    assert_close(graphs_to_images(out, 1, 5, 6)[0], conv(image))
+    masks = images_to_graphs(image, torch.zeros(5, 6, dtype=torch.long))
+    assert masks.y.shape == (30,)

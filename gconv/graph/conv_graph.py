@@ -1,0 +1,137 @@
+r"""The graph of any ``nn.Conv2d``: from an input grid to the output grid its options
+(kernel, stride, padding, dilation, each an int or a pair) give.
+
+Output pixel :math:`(i, j)` receives, through tap :math:`(a, b)` of a
+:math:`k_h \times k_w` kernel, from input pixel
+
+.. math::
+    (i s_h - p_{top} + a d_h, \; j s_w - p_{left} + b d_w)
+
+where that is inside the image (padding adds no edges: zero padding), typed by the tap
+:math:`a k_w + b`, the index into ``nn.Conv2d``'s ``[k_h, k_w]`` kernel. The output is
+:math:`\lfloor (H + p_{top} + p_{bottom} - d_h (k_h - 1) - 1) / s_h \rfloor + 1` high,
+as ``nn.Conv2d``'s.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gconv._checks import check_positive_int
+
+Pair = tuple[int, int]
+
+
+def pair(owner: str, name: str, value: object, minimum: int = 1) -> Pair:
+    """An int or a pair of ints, as ``nn.Conv2d`` takes them, as a pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{owner}: {name} must be an int or a pair (got {value!r})")
+        first, second = value
+        return (
+            check_positive_int(owner, name, first, minimum=minimum),
+            check_positive_int(owner, name, second, minimum=minimum),
+        )
+    v = check_positive_int(owner, name, value, minimum=minimum)
+    return v, v
+
+
+def conv_padding(
+    owner: str, padding: object, kernel: Pair, stride: Pair, dilation: Pair
+) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` of ``nn.Conv2d``'s ``padding``: an int, a pair,
+    ``"valid"`` (none) or ``"same"`` (the output as large as the input; where the total
+    is odd, the extra row or column goes at the bottom or right, as torch pads)."""
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(
+                f"{owner}: padding='same' needs stride 1, as nn.Conv2d (got stride {stride})"
+            )
+        th, tw = (d * (k - 1) for d, k in zip(dilation, kernel, strict=True))
+        return th // 2, th - th // 2, tw // 2, tw - tw // 2
+    if isinstance(padding, str):
+        raise ValueError(
+            f"{owner}: padding must be an int, a pair, 'same' or 'valid' (got {padding!r})"
+        )
+    ph, pw = pair(owner, "padding", padding, minimum=0)
+    return ph, ph, pw, pw
+
+
+def conv_output_shape(
+    size: Pair, kernel: Pair, stride: Pair, padding: tuple[int, int, int, int], dilation: Pair
+) -> Pair:
+    (h, w), (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = (
+        size,
+        kernel,
+        stride,
+        padding,
+        dilation,
+    )
+    return (
+        (h + pt + pb - dh * (kh - 1) - 1) // sh + 1,
+        (w + pl + pr - dw * (kw - 1) - 1) // sw + 1,
+    )
+
+
+def conv_graph(
+    height: int,
+    width: int,
+    kernel_size: int | Pair,
+    *,
+    stride: int | Pair = 1,
+    padding: int | Pair | str = 0,
+    dilation: int | Pair = 1,
+    batch_size: int = 1,
+    device: torch.device | str | None = None,
+) -> tuple[Tensor, Tensor, Pair]:
+    """The bipartite graph from ``batch_size`` input grids of ``height x width`` to the
+    output grids of ``nn.Conv2d(..., kernel_size, stride, padding, dilation)``.
+
+    With :class:`gconv.nn.GridConv2d` of the same ``kernel_size`` and
+    ``forward(..., size=(B * H * W, B * Ho * Wo))`` it computes ``F.conv2d``.
+
+    Returns:
+        ``(edge_index, edge_type, (Ho, Wo))``: input sources, output targets (each
+        target's edges in window order), taps :math:`a k_w + b`.
+
+    Example:
+        >>> edge_index, edge_type, size = conv_graph(5, 5, (2, 3), stride=2, dilation=(2, 1))
+        >>> size
+        (2, 2)
+    """
+    owner = "conv_graph"
+    check_positive_int(owner, "height", height)
+    check_positive_int(owner, "width", width)
+    check_positive_int(owner, "batch_size", batch_size)
+    kernel = pair(owner, "kernel_size", kernel_size)
+    steps = pair(owner, "stride", stride)
+    dilations = pair(owner, "dilation", dilation)
+    pads = conv_padding(owner, padding, kernel, steps, dilations)
+    ho, wo = conv_output_shape((height, width), kernel, steps, pads, dilations)
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"{owner}: a {height}x{width} input is smaller than the dilated kernel "
+            f"{kernel} (dilation {dilations}) with padding {pads[::2]}"
+        )
+    i, j, a, b = torch.meshgrid(
+        torch.arange(ho, device=device),
+        torch.arange(wo, device=device),
+        torch.arange(kernel[0], device=device),
+        torch.arange(kernel[1], device=device),
+        indexing="ij",
+    )
+    y = i * steps[0] - pads[0] + a * dilations[0]
+    x = j * steps[1] - pads[2] + b * dilations[1]
+    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+    source, target = (y * width + x)[keep], (i * wo + j)[keep]
+    shift = torch.arange(batch_size, device=device).view(-1, 1)
+    edge_index = torch.stack(
+        [
+            (source + shift * height * width).reshape(-1),
+            (target + shift * ho * wo).reshape(-1),
+        ]
+    )
+    return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size), (ho, wo)
