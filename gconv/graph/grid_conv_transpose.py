@@ -18,10 +18,11 @@ from gconv._checks import (
     check_tensor,
 )
 from gconv.graph._cache import GraphCache
+from gconv.graph.conv_graph import pair
 from gconv.graph.transposed_grid import (
-    check_transposed,
     fine_size,
     transposed_grid_graph,
+    transposed_options,
     transposed_output_size,
 )
 
@@ -30,17 +31,21 @@ def conv_transpose_to(
     images: Tensor,
     weight: Tensor,
     bias: Tensor | None,
-    stride: int,
-    padding: int,
+    stride: int | tuple[int, int],
+    padding: int | tuple[int, int],
     groups: int,
     output_size: tuple[int, int],
+    dilation: int | tuple[int, int] = 1,
 ) -> Tensor:
     """``F.conv_transpose2d`` onto an ``output_size`` fine grid: the output padding that
     reaches it, then a crop of the bottom and right where it is smaller."""
-    k = weight.size(-1)
-    base = [transposed_output_size(n, k, stride, padding, 0) for n in images.shape[-2:]]
+    owner = "conv_transpose_to"
+    steps, pads = pair(owner, "stride", stride), pair(owner, "padding", padding, minimum=0)
+    dilations = pair(owner, "dilation", dilation)
+    axes = zip(images.shape[-2:], weight.shape[-2:], steps, pads, dilations, strict=True)
+    base = [transposed_output_size(n, k, st, p, 0, d) for n, k, st, p, d in axes]
     extra = tuple(max(0, t - n) for t, n in zip(output_size, base, strict=True))
-    out = F.conv_transpose2d(images, weight, bias, stride, padding, extra, groups)
+    out = F.conv_transpose2d(images, weight, bias, steps, pads, extra, groups, dilations)
     return out[..., : output_size[0], : output_size[1]]
 
 
@@ -72,12 +77,15 @@ class GridConvTranspose2d(MessagePassing):
     Args:
         in_channels: input channels :math:`C_{in}`.
         out_channels: output channels :math:`C_{out}`.
-        kernel_size: kernel size :math:`k` (any, e.g. 2 or 4 with stride 2).
+        kernel_size: kernel size :math:`k` (any, e.g. 2 or 4 with stride 2), or
+            :math:`(k_h, k_w)`; like every option here, an int or a pair.
         stride: upsampling factor.
         padding: rows and columns cut from each border of the output.
-        output_padding: rows and columns added at the bottom and right (< stride).
+        output_padding: rows and columns added at the bottom and right (smaller than
+            the stride or the dilation).
         groups: channel groups, as ``nn.ConvTranspose2d``'s.
         bias: learn an additive bias.
+        dilation: spacing of the kernel's taps on the output.
 
     Shapes:
         - input: ``x`` :math:`(N_{coarse}, C_{in})`, ``edge_index`` :math:`(2, E)` from
@@ -96,19 +104,24 @@ class GridConvTranspose2d(MessagePassing):
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        padding: int = 0,
-        output_padding: int = 0,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        output_padding: int | tuple[int, int] = 0,
         groups: int = 1,
         bias: bool = True,
+        dilation: int | tuple[int, int] = 1,
     ) -> None:
         super().__init__(aggr="add")
         owner = type(self).__name__
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
         check_positive_int(owner, "groups", groups)
-        check_transposed(owner, kernel_size, stride, padding, output_padding)
+        self.options = transposed_options(
+            owner, kernel_size, stride, padding, output_padding, dilation
+        )  # (kernel, stride, padding, output_padding, dilation), each a pair
+        self.kernel = self.options[0]
+        self.taps = self.kernel[0] * self.kernel[1]
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{owner}: in_channels ({in_channels}) and out_channels ({out_channels}) "
@@ -116,10 +129,8 @@ class GridConvTranspose2d(MessagePassing):
             )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.output_padding, self.groups = output_padding, groups
-        self.weight = Parameter(
-            torch.empty(in_channels, out_channels // groups, kernel_size, kernel_size)
-        )
+        self.output_padding, self.groups, self.dilation = output_padding, groups, dilation
+        self.weight = Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel))
         self.bias: Parameter | None = Parameter(torch.empty(out_channels)) if bias else None
         self._checked: GraphCache[tuple[int, ...]] = GraphCache()
         self.reset_parameters()
@@ -128,7 +139,7 @@ class GridConvTranspose2d(MessagePassing):
         # nn.ConvTranspose2d's initialization (its fan-in is computed on dim 1)
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.weight.size(1) * self.kernel_size**2
+            fan_in = self.weight.size(1) * self.taps
             bound = 1 / math.sqrt(fan_in)
             nn.init.uniform_(self.bias, -bound, bound)
 
@@ -140,30 +151,24 @@ class GridConvTranspose2d(MessagePassing):
             raise TypeError(
                 f"{owner}: conv must be an nn.ConvTranspose2d (got {type(conv).__name__})"
             )
-        k = conv.kernel_size[0]
-        square = {
-            "kernel_size": conv.kernel_size,
-            "stride": conv.stride,
-            "padding": conv.padding,
-            "output_padding": conv.output_padding,
-        }
-        for name, value in square.items():
-            if value[0] != value[1]:
-                raise ValueError(f"{owner}: conv.{name} must be square (got {value})")
-        if conv.dilation != (1, 1) or conv.padding_mode != "zeros":
+        if conv.padding_mode != "zeros":
             raise ValueError(
-                f"{owner}: conv must have dilation 1 and zero padding (got dilation "
-                f"{conv.dilation}, padding_mode {conv.padding_mode!r})"
+                f"{owner}: conv must have zero padding (got padding_mode {conv.padding_mode!r})"
             )
+
+        def simple(value: tuple[int, ...]) -> int | tuple[int, int]:  # (3, 3) -> 3
+            return int(value[0]) if value[0] == value[1] else (int(value[0]), int(value[1]))
+
         layer = cls(
             conv.in_channels,
             conv.out_channels,
-            k,
-            conv.stride[0],
-            int(conv.padding[0]),  # a tuple of ints for transposed convolutions
-            conv.output_padding[0],
+            simple(conv.kernel_size),
+            simple(conv.stride),
+            simple(tuple(int(p) for p in conv.padding)),  # ints for transposed convolutions
+            simple(conv.output_padding),
             conv.groups,
             bias=conv.bias is not None,
+            dilation=simple(conv.dilation),
         ).to(device=conv.weight.device, dtype=conv.weight.dtype)
         with torch.no_grad():
             layer.weight.copy_(conv.weight)
@@ -172,8 +177,9 @@ class GridConvTranspose2d(MessagePassing):
         return layer
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
-        args = (self.kernel_size, self.stride, self.padding, self.output_padding)
-        return transposed_output_size(height, *args), transposed_output_size(width, *args)
+        return fine_size(
+            type(self).__name__, (height, width), *self.options[:4], None, self.options[4]
+        )
 
     def graph(
         self,
@@ -184,14 +190,16 @@ class GridConvTranspose2d(MessagePassing):
         output_size: tuple[int, int] | None = None,
     ) -> tuple[Tensor, Tensor, tuple[int, int]]:
         """This layer's full transposed grid graph for ``batch_size`` coarse grids."""
+        kernel, stride, padding, output_padding, dilation = self.options
         return transposed_grid_graph(
             height,
             width,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            output_padding=self.output_padding,
+            kernel,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
             output_size=output_size,
+            dilation=dilation,
             batch_size=batch_size,
             device=self.weight.device,
         )
@@ -199,7 +207,7 @@ class GridConvTranspose2d(MessagePassing):
     def _tap_weight(self) -> Tensor:
         """``[C_in, k*k * C_out]``: every tap's ``C_in x C_out`` matrix side by side,
         block-diagonal over the groups."""
-        k2, g = self.kernel_size**2, self.groups
+        k2, g = self.taps, self.groups
         cin, cout = self.in_channels // g, self.out_channels // g
         taps = self.weight.flatten(2).permute(0, 2, 1)  # [C_in, k*k, C_out / g]
         if g == 1:
@@ -241,12 +249,12 @@ class GridConvTranspose2d(MessagePassing):
                 f"{owner}: edge_type must have shape [{edge_index.size(1)}] "
                 f"(got {tuple(edge_type.shape)})"
             )
-        h = (x @ self._tap_weight()).view(n_src * self.kernel_size**2, self.out_channels)
+        h = (x @ self._tap_weight()).view(n_src * self.taps, self.out_channels)
         out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n_src, n_dst))
         return out if self.bias is None else out + self.bias
 
     def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor) -> Tensor:
-        return h[edge_index_j * self.kernel_size**2 + edge_type]
+        return h[edge_index_j * self.taps + edge_type]
 
     def _dense(
         self,
@@ -263,8 +271,10 @@ class GridConvTranspose2d(MessagePassing):
                 f"{owner}: grid_shape must be (B, H, W) with B*H*W = {x.size(0)} rows of x "
                 f"(got {grid_shape})"
             )
-        args = (self.kernel_size, self.stride, self.padding, self.output_padding)
-        ho, wo = fine_size(owner, (h, w), *args, output_size)
+        kernel, stride, padding, output_padding, dilation = self.options
+        ho, wo = fine_size(
+            owner, (h, w), kernel, stride, padding, output_padding, output_size, dilation
+        )
         shape = (b, h, w, ho, wo)
         if self._checked.get(edge_index, edge_type, b * h * w) != shape:
             expected_index, expected_type, _ = self.graph(h, w, b, output_size=(ho, wo))
@@ -280,7 +290,7 @@ class GridConvTranspose2d(MessagePassing):
             self._checked.put(edge_index, edge_type, b * h * w, shape)
         images = x.view(b, h, w, self.in_channels).permute(0, 3, 1, 2)
         out = conv_transpose_to(
-            images, self.weight, self.bias, self.stride, self.padding, self.groups, (ho, wo)
+            images, self.weight, self.bias, stride, padding, self.groups, (ho, wo), dilation
         )
         return out.permute(0, 2, 3, 1).reshape(-1, self.out_channels)
 
@@ -289,6 +299,7 @@ class GridConvTranspose2d(MessagePassing):
         extra += f", padding={self.padding}" if self.padding else ""
         extra += f", output_padding={self.output_padding}" if self.output_padding else ""
         extra += f", groups={self.groups}" if self.groups != 1 else ""
+        extra += f", dilation={self.dilation}" if self.dilation not in (1, (1, 1)) else ""
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
             f"kernel_size={self.kernel_size}{extra})"

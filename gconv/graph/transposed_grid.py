@@ -19,46 +19,77 @@ import torch
 from torch import Tensor
 
 from gconv._checks import check_positive_int
+from gconv.graph.conv_graph import pair
+
+Pair = tuple[int, int]
 
 
 def transposed_output_size(
-    size: int, kernel_size: int, stride: int, padding: int, output_padding: int
-) -> int:
-    return (size - 1) * stride - 2 * padding + kernel_size + output_padding
-
-
-def check_transposed(
-    owner: str, kernel_size: int, stride: int, padding: int, output_padding: int
-) -> None:
-    check_positive_int(owner, "kernel_size", kernel_size)
-    check_positive_int(owner, "stride", stride)
-    check_positive_int(owner, "padding", padding, minimum=0)
-    check_positive_int(owner, "output_padding", output_padding, minimum=0)
-    if output_padding >= stride:
-        raise ValueError(
-            f"{owner}: output_padding must be smaller than stride {stride} (got {output_padding})"
-        )
-
-
-def fine_size(
-    owner: str,
-    coarse: tuple[int, int],
+    size: int,
     kernel_size: int,
     stride: int,
     padding: int,
     output_padding: int,
+    dilation: int = 1,
+) -> int:
+    """One axis of ``nn.ConvTranspose2d``'s output."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def transposed_options(
+    owner: str,
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    output_padding: object,
+    dilation: object = 1,
+) -> tuple[Pair, Pair, Pair, Pair, Pair]:
+    """``nn.ConvTranspose2d``'s options, each an int or a pair, as pairs; torch's rule
+    that the output padding be smaller than the stride or the dilation, per axis."""
+    kernel = pair(owner, "kernel_size", kernel_size)
+    steps = pair(owner, "stride", stride)
+    pads = pair(owner, "padding", padding, minimum=0)
+    extra = pair(owner, "output_padding", output_padding, minimum=0)
+    dilations = pair(owner, "dilation", dilation)
+    for op, s, d in zip(extra, steps, dilations, strict=True):
+        if op >= max(s, d):
+            raise ValueError(
+                f"{owner}: output_padding must be smaller than stride {stride} or "
+                f"dilation {dilation} (got {output_padding})"
+            )
+    return kernel, steps, pads, extra, dilations
+
+
+def check_transposed(
+    owner: str, kernel_size: object, stride: object, padding: object, output_padding: object
+) -> None:
+    transposed_options(owner, kernel_size, stride, padding, output_padding)
+
+
+def fine_size(
+    owner: str,
+    coarse: Pair,
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    output_padding: object,
     output_size: tuple[int, int] | None,
-) -> tuple[int, int]:
+    dilation: object = 1,
+) -> Pair:
     """The fine grid of a transposed convolution: from ``output_padding``, or
     ``output_size``, which may be anything from 1 up to the largest size
     ``nn.ConvTranspose2d`` reaches (``output_padding = stride - 1``)."""
+    kernel, steps, pads, extra, dilations = transposed_options(
+        owner, kernel_size, stride, padding, output_padding, dilation
+    )
+    axes = list(zip(coarse, kernel, steps, pads, dilations, strict=True))
     if output_size is None:
         return (
-            transposed_output_size(coarse[0], kernel_size, stride, padding, output_padding),
-            transposed_output_size(coarse[1], kernel_size, stride, padding, output_padding),
+            transposed_output_size(*axes[0][:4], extra[0], axes[0][4]),
+            transposed_output_size(*axes[1][:4], extra[1], axes[1][4]),
         )
     size = tuple(output_size)
-    largest = [transposed_output_size(n, kernel_size, stride, padding, stride - 1) for n in coarse]
+    largest = [transposed_output_size(n, k, st, p, max(st, d) - 1, d) for n, k, st, p, d in axes]
     if (
         len(size) != 2
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in size)
@@ -72,48 +103,51 @@ def fine_size(
 
 
 def _taps(
-    coarse: tuple[int, int],
-    fine: tuple[int, int],
-    kernel_size: int,
-    stride: int,
-    padding: int,
+    coarse: Pair,
+    fine: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
     batch_size: int,
     device: torch.device | str | None,
+    dilation: Pair = (1, 1),
 ) -> tuple[Tensor, Tensor]:
-    """Edges from coarse pixel (i, j) to fine pixel (i s - p + a, j s - p + b) inside the
-    fine grid, typed by the tap a k + b, for ``batch_size`` pairs of grids."""
+    """Edges from coarse pixel (i, j) to fine pixel (i s - p + a d, j s - p + b d) inside
+    the fine grid, typed by the tap a k_w + b, for ``batch_size`` pairs of grids."""
     (h, w), (fh, fw) = coarse, fine
     i, j, a, b = torch.meshgrid(
         torch.arange(h, device=device),
         torch.arange(w, device=device),
-        torch.arange(kernel_size, device=device),
-        torch.arange(kernel_size, device=device),
+        torch.arange(kernel[0], device=device),
+        torch.arange(kernel[1], device=device),
         indexing="ij",
     )
-    y, x = i * stride - padding + a, j * stride - padding + b
+    y = i * stride[0] - padding[0] + a * dilation[0]
+    x = j * stride[1] - padding[1] + b * dilation[1]
     keep = (y >= 0) & (y < fh) & (x >= 0) & (x < fw)
     source, target = (i * w + j)[keep], (y * fw + x)[keep]
     shift = torch.arange(batch_size, device=device).view(-1, 1)
     edge_index = torch.stack(
         [(source + shift * h * w).reshape(-1), (target + shift * fh * fw).reshape(-1)]
     )
-    return edge_index, (a * kernel_size + b)[keep].repeat(batch_size)
+    return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size)
 
 
 def transposed_grid_graph(
     height: int,
     width: int,
-    kernel_size: int,
+    kernel_size: int | Pair,
     *,
-    stride: int = 1,
-    padding: int = 0,
-    output_padding: int = 0,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    output_padding: int | Pair = 0,
     output_size: tuple[int, int] | None = None,
+    dilation: int | Pair = 1,
     batch_size: int = 1,
     device: torch.device | str | None = None,
-) -> tuple[Tensor, Tensor, tuple[int, int]]:
+) -> tuple[Tensor, Tensor, Pair]:
     """The bipartite graph from ``batch_size`` coarse ``height x width`` grids to their
-    fine grids.
+    fine grids, for ``nn.ConvTranspose2d``'s options (each an int or a pair).
 
     Coarse node ids are ``b * H * W + i * W + j``; fine ones ``b * Ho * Wo + y * Wo + x``.
     ``output_size=(Ho, Wo)`` sets the fine grid instead of ``output_padding``, as
@@ -134,9 +168,11 @@ def transposed_grid_graph(
     check_positive_int(owner, "height", height)
     check_positive_int(owner, "width", width)
     check_positive_int(owner, "batch_size", batch_size)
-    check_transposed(owner, kernel_size, stride, padding, output_padding)
+    kernel, steps, pads, _, dilations = transposed_options(
+        owner, kernel_size, stride, padding, output_padding, dilation
+    )
     ho, wo = fine_size(
-        owner, (height, width), kernel_size, stride, padding, output_padding, output_size
+        owner, (height, width), kernel, steps, pads, output_padding, output_size, dilations
     )
     if ho < 1 or wo < 1:
         raise ValueError(
@@ -144,7 +180,7 @@ def transposed_grid_graph(
             f"(kernel_size {kernel_size}, stride {stride}, padding {padding})"
         )
     edge_index, edge_type = _taps(
-        (height, width), (ho, wo), kernel_size, stride, padding, batch_size, device
+        (height, width), (ho, wo), kernel, steps, pads, batch_size, device, dilations
     )
     return edge_index, edge_type, (ho, wo)
 
@@ -190,6 +226,12 @@ def strided_grid_graph(
             f"with padding {padding}"
         )
     coarse_to_fine, edge_type = _taps(
-        (ho, wo), (height, width), kernel_size, stride, padding, batch_size, device
+        (ho, wo),
+        (height, width),
+        (kernel_size, kernel_size),
+        (stride, stride),
+        (padding, padding),
+        batch_size,
+        device,
     )
     return coarse_to_fine.flip(0), edge_type, (ho, wo)  # the same taps, reversed
