@@ -61,19 +61,25 @@ def conv_padding(
 
 
 def conv_output_shape(
-    size: Pair, kernel: Pair, stride: Pair, padding: tuple[int, int, int, int], dilation: Pair
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: tuple[int, int, int, int],
+    dilation: Pair,
+    ceil_mode: bool = False,
 ) -> Pair:
-    (h, w), (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = (
-        size,
-        kernel,
-        stride,
-        padding,
-        dilation,
-    )
-    return (
-        (h + pt + pb - dh * (kh - 1) - 1) // sh + 1,
-        (w + pl + pr - dw * (kw - 1) - 1) // sw + 1,
-    )
+    """The output grid; with ``ceil_mode`` (pooling's), windows that start inside the
+    input or its leading padding also count, as ``nn.MaxPool2d(ceil_mode=True)``."""
+    shape = []
+    for n, k, s, lead, trail, d in zip(
+        size, kernel, stride, padding[::2], padding[1::2], dilation, strict=True
+    ):
+        span = n + lead + trail - d * (k - 1) - 1
+        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + lead:
+            out -= 1
+        shape.append(out)
+    return shape[0], shape[1]
 
 
 def conv_graph(
@@ -102,19 +108,37 @@ def conv_graph(
         >>> size
         (2, 2)
     """
-    owner = "conv_graph"
+    kernel = pair("conv_graph", "kernel_size", kernel_size)
+    steps = pair("conv_graph", "stride", stride)
+    dilations = pair("conv_graph", "dilation", dilation)
+    pads = conv_padding("conv_graph", padding, kernel, steps, dilations)
+    return window_graph(
+        "conv_graph", height, width, kernel, steps, pads, dilations, batch_size, device
+    )
+
+
+def window_graph(
+    owner: str,
+    height: int,
+    width: int,
+    kernel: Pair,
+    stride: Pair,
+    padding: tuple[int, int, int, int],
+    dilation: Pair,
+    batch_size: int = 1,
+    device: torch.device | str | None = None,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Tensor, Pair]:
+    """:func:`conv_graph` with its options resolved (``padding`` as top, bottom, left,
+    right), and pooling's ``ceil_mode``."""
     check_positive_int(owner, "height", height)
     check_positive_int(owner, "width", width)
     check_positive_int(owner, "batch_size", batch_size)
-    kernel = pair(owner, "kernel_size", kernel_size)
-    steps = pair(owner, "stride", stride)
-    dilations = pair(owner, "dilation", dilation)
-    pads = conv_padding(owner, padding, kernel, steps, dilations)
-    ho, wo = conv_output_shape((height, width), kernel, steps, pads, dilations)
+    ho, wo = conv_output_shape((height, width), kernel, stride, padding, dilation, ceil_mode)
     if ho < 1 or wo < 1:
         raise ValueError(
             f"{owner}: a {height}x{width} input is smaller than the dilated kernel "
-            f"{kernel} (dilation {dilations}) with padding {pads[::2]}"
+            f"{kernel} (dilation {dilation}) with padding {padding[::2]}"
         )
     i, j, a, b = torch.meshgrid(
         torch.arange(ho, device=device),
@@ -123,8 +147,8 @@ def conv_graph(
         torch.arange(kernel[1], device=device),
         indexing="ij",
     )
-    y = i * steps[0] - pads[0] + a * dilations[0]
-    x = j * steps[1] - pads[2] + b * dilations[1]
+    y = i * stride[0] - padding[0] + a * dilation[0]
+    x = j * stride[1] - padding[2] + b * dilation[1]
     keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
     source, target = (y * width + x)[keep], (i * wo + j)[keep]
     shift = torch.arange(batch_size, device=device).view(-1, 1)

@@ -6,8 +6,8 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
-from gconv._checks import check_edge_index, check_features, check_positive_int
-from gconv.graph.transposed_grid import strided_grid_graph
+from gconv._checks import check_bool, check_edge_index, check_features
+from gconv.graph.conv_graph import pair, window_graph
 
 
 class GridMaxPool2d(MessagePassing):
@@ -21,14 +21,22 @@ class GridMaxPool2d(MessagePassing):
     adds no edges, which is ``nn.MaxPool2d``'s padding with :math:`-\infty`.
 
     Args:
-        kernel_size: window size :math:`k`.
+        kernel_size: window size :math:`k`, or :math:`(k_h, k_w)`; like every option
+            here, an int or a pair, as ``nn.MaxPool2d`` takes them.
         stride: step of the window (``kernel_size`` if ``None``, as ``nn.MaxPool2d``).
-        padding: implicit padding, at most ``kernel_size // 2``.
+        padding: implicit padding, at most half the dilated window, as torch's rule.
+        dilation: spacing of the window's taps.
+        return_indices: also return, for each output, the fine node its maximum came
+            from; for :meth:`graph`'s nodes, ``index % (H * W)`` is ``nn.MaxPool2d``'s
+            flat index (what ``nn.MaxUnpool2d`` takes).
+        ceil_mode: windows that start inside the input or its leading padding also
+            count, as ``nn.MaxPool2d(ceil_mode=True)``.
 
     Shapes:
         - input: ``x`` :math:`(N_{fine}, C)`, ``edge_index`` :math:`(2, E)`, ``size``
           :math:`(N_{fine}, N_{coarse})`
-        - output: :math:`(N_{coarse}, C)`
+        - output: :math:`(N_{coarse}, C)`, and with ``return_indices`` the
+          :math:`(N_{coarse}, C)` fine node ids of the maxima
 
     Example:
         >>> pool = GridMaxPool2d(2)
@@ -37,41 +45,69 @@ class GridMaxPool2d(MessagePassing):
         torch.Size([16, 3])
     """
 
-    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__(aggr="max")
         owner = type(self).__name__
-        check_positive_int(owner, "kernel_size", kernel_size)
-        stride = kernel_size if stride is None else stride
-        check_positive_int(owner, "stride", stride)
-        check_positive_int(owner, "padding", padding, minimum=0)
-        if padding > kernel_size // 2:
-            raise ValueError(
-                f"{owner}: padding must be at most kernel_size // 2 = {kernel_size // 2} "
-                f"(got {padding})"
-            )
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        kernel = pair(owner, "kernel_size", kernel_size)
+        steps = kernel if stride is None else pair(owner, "stride", stride)
+        pads = pair(owner, "padding", padding, minimum=0)
+        dilations = pair(owner, "dilation", dilation)
+        check_bool(owner, "return_indices", return_indices)
+        check_bool(owner, "ceil_mode", ceil_mode)
+        for p, k, d in zip(pads, kernel, dilations, strict=True):
+            if 2 * p > (k - 1) * d + 1:
+                raise ValueError(
+                    f"{owner}: padding must be at most half the dilated window "
+                    f"((kernel_size - 1) * dilation + 1) / 2 (got padding {padding}, "
+                    f"kernel_size {kernel_size}, dilation {dilation})"
+                )
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+        self._window = (kernel, steps, (pads[0], pads[0], pads[1], pads[1]), dilations)
+        self._first: Tensor | None = None
 
     def graph(
         self, height: int, width: int, batch_size: int = 1
     ) -> tuple[Tensor, Tensor, tuple[int, int]]:
-        """This pooling's fine-to-coarse graph for ``batch_size`` grids."""
-        return strided_grid_graph(
+        """This pooling's fine-to-coarse graph for ``batch_size`` grids (each coarse
+        pixel's edges in window order)."""
+        kernel, steps, pads, dilations = self._window
+        return window_graph(
+            type(self).__name__,
             height,
             width,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            batch_size=batch_size,
+            kernel,
+            steps,
+            pads,
+            dilations,
+            batch_size,
+            ceil_mode=self.ceil_mode,
         )
 
-    def forward(self, x: Tensor, edge_index: Tensor, size: tuple[int, int]) -> Tensor:
+    def forward(
+        self, x: Tensor, edge_index: Tensor, size: tuple[int, int]
+    ) -> Tensor | tuple[Tensor, Tensor]:
         owner = type(self).__name__
         x = check_features(owner, x)
         n_src, n_dst = (int(v) for v in size)
         if n_src != x.size(0):
             raise ValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
         check_edge_index(owner, edge_index, max(n_src, n_dst))
-        return self.propagate(edge_index, x=x, size=(n_src, n_dst))
+        out = self.propagate(edge_index, x=x, size=(n_src, n_dst))
+        if not self.return_indices:
+            return out
+        assert self._first is not None
+        sources = torch.cat([edge_index[0].long(), edge_index.new_full((1,), -1).long()])
+        return out, sources[self._first]
 
     def message(self, x_j: Tensor) -> Tensor:
         return x_j
@@ -94,11 +130,15 @@ class GridMaxPool2d(MessagePassing):
             first = torch.full((n, c), e, device=inputs.device)
             first = first.scatter_reduce(0, target, order, "amin", include_self=True)
         # targets without edges read an appended zero row, as the amax leaves them at 0
+        self._first = first  # for return_indices
         padded = torch.cat([inputs, inputs.new_zeros(1, c)])
         return padded.gather(0, first)
 
     def __repr__(self) -> str:
+        extra = f", dilation={self.dilation}" if self.dilation not in (1, (1, 1)) else ""
+        extra += ", return_indices=True" if self.return_indices else ""
+        extra += ", ceil_mode=True" if self.ceil_mode else ""
         return (
             f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride}, "
-            f"padding={self.padding})"
+            f"padding={self.padding}{extra})"
         )
