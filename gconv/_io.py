@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,3 +40,49 @@ def save_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
 def save_atomic_text(text: str, path: str | os.PathLike[str]) -> None:
     """Writes ``text`` (UTF-8) with the same guarantee as :func:`save_atomic`."""
     _write_atomic(path, lambda f: f.write(text.encode()))
+
+
+CACHE_MAGIC = b"gconv-cache-sha256:"
+
+
+def save_cache(obj: Any, path: str | os.PathLike[str]) -> None:
+    """:func:`save_atomic` with a digest of the content: the file is a header line
+    holding the SHA-256 of the ``torch.save`` payload that follows it, so that
+    :func:`load_cache` can tell a damaged cache from a good one."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    payload = buffer.getbuffer()
+    header = CACHE_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+
+    def write(f: BinaryIO) -> None:
+        f.write(header)
+        f.write(payload)
+
+    _write_atomic(path, write)
+
+
+def load_cache(path: str | os.PathLike[str], owner: str, *, weights_only: bool = True) -> Any:
+    """What :func:`save_cache` wrote to ``path``, or ``None`` when there is nothing to
+    use: no file, a file without a digest (an older gconv's), or one whose content does
+    not match its digest (damaged). The last two say so in one line on stderr, so the
+    caller rebuilds the cache instead of training on wrong data."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    end = data.find(b"\n")
+    if not data.startswith(CACHE_MAGIC) or end < 0:
+        print(
+            f"{owner}: cache {path} has no digest (an older gconv's); rebuilding it",
+            file=sys.stderr,
+        )
+        return None
+    digest = data[len(CACHE_MAGIC) : end].decode(errors="replace")
+    payload = memoryview(data)[end + 1 :]
+    if hashlib.sha256(payload).hexdigest() != digest:
+        print(
+            f"{owner}: cache {path} does not match its digest (damaged); rebuilding it",
+            file=sys.stderr,
+        )
+        return None
+    return torch.load(io.BytesIO(payload), weights_only=weights_only)

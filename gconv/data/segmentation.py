@@ -28,7 +28,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 
 from gconv._checks import check_positive_int
-from gconv._io import save_atomic
+from gconv._io import load_cache, save_cache
 from gconv.data.datasets import (
     MNIST_MEAN,
     MNIST_STD,
@@ -152,9 +152,8 @@ def _mnist_seg(
     for source in (train.data, train.targets, test.data, test.targets):
         digest.update(source.numpy().tobytes())
     cache = root / "MNIST" / "segmentation" / f"mnist_seg-{digest.hexdigest()[:16]}.pt"
-    if cache.is_file():
-        splits = torch.load(cache, weights_only=True)
-    else:
+    splits = load_cache(cache, "load_dataset")
+    if splits is None:
         labels = train.targets.numpy()
         # the digits of mnist's own training and validation split
         train_idx, val_idx = stratified_split(labels, (len(labels) - 5000, 5000), seed)
@@ -167,7 +166,7 @@ def _mnist_seg(
         for i, (split, (digits, digit_labels)) in enumerate(sources.items()):
             images, masks = place_digits(digits, digit_labels, sizes[split], canvas, seed + i)
             splits[split] = (torch.from_numpy(images), torch.from_numpy(masks))
-        save_atomic(splits, cache)
+        save_cache(splits, cache)
     train_set, val_set, test_set = (_as_dataset(*splits[k]) for k in ("train", "val", "test"))
     return LoadedDataset(
         "mnist_seg",

@@ -22,7 +22,7 @@ from torch.utils.data import TensorDataset
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from gconv._io import save_atomic
+from gconv._io import load_cache, save_cache
 from gconv.convert.superpixels import superpixel_graph
 from gconv.data.datasets import MNIST_MEAN, MNIST_STD
 
@@ -79,9 +79,9 @@ def superpixel_dataset(
     images, labels = split.tensors
     params = {"n_segments": n_segments, "compactness": compactness, "k": k}
     cache = folder / f"{name}-{superpixel_key(images, labels, params)}.pt"
-    if cache.is_file():
-        graphs: list[Data] = torch.load(cache, weights_only=False)
-        return graphs
+    cached: list[Data] | None = load_cache(cache, "superpixel_dataset", weights_only=False)
+    if cached is not None:
+        return cached
     pixels = images * MNIST_STD + MNIST_MEAN
     chunks = [
         (pixels[i : i + CHUNK], labels[i : i + CHUNK], params) for i in range(0, len(labels), CHUNK)
@@ -96,5 +96,5 @@ def superpixel_dataset(
             bar.update(len(built))
     bar.close()
     folder.mkdir(parents=True, exist_ok=True)
-    save_atomic(graphs, cache)
+    save_cache(graphs, cache)
     return graphs
