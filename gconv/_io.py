@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -14,10 +15,34 @@ from typing import Any, BinaryIO
 import torch
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Removes the temporary files a killed writer of ``path`` left (``.NAME.PID.*.tmp``
+    of a process that no longer runs)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def _write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
+    """Writes to a temporary file in the same folder, then renames it over ``path``:
+    readers see the old file or the new one, never part of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -40,6 +65,18 @@ def save_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
 def save_atomic_text(text: str, path: str | os.PathLike[str]) -> None:
     """Writes ``text`` (UTF-8) with the same guarantee as :func:`save_atomic`."""
     _write_atomic(path, lambda f: f.write(text.encode()))
+
+
+def copy_atomic(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Copies ``source`` to ``path`` with the same guarantee as :func:`save_atomic`."""
+    with open(source, "rb") as src:
+        _write_atomic(path, lambda f: shutil.copyfileobj(src, f, 1 << 20))
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """``fig.savefig`` (PNG unless ``format`` says) with the same guarantee."""
+    kwargs.setdefault("format", Path(path).suffix.lstrip(".") or "png")
+    _write_atomic(path, lambda f: fig.savefig(f, **kwargs))
 
 
 CACHE_MAGIC = b"gconv-cache-sha256:"

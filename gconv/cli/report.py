@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
-import shutil
 import statistics
 from pathlib import Path
 from typing import Any
 
+from gconv._io import copy_atomic, save_atomic_text
 from gconv.data import LoadedDataset
 from gconv.train import distributed
 from gconv.viz import plot_history
@@ -19,11 +20,12 @@ from gconv.viz import plot_history
 
 def _write_history(history: dict[str, list[float]], path: Path) -> None:
     keys = list(history)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["epoch", *keys])
-        for epoch, row in enumerate(zip(*(history[k] for k in keys), strict=True)):
-            writer.writerow([epoch, *row])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["epoch", *keys])
+    for epoch, row in enumerate(zip(*(history[k] for k in keys), strict=True)):
+        writer.writerow([epoch, *row])
+    save_atomic_text(text.getvalue(), path)
 
 
 def report(
@@ -67,10 +69,11 @@ def report(
         }
     if not distributed.is_main():  # under torchrun, rank 0 alone writes
         return metrics
-    shutil.copyfile(best["dir"] / "best.pt", out / "best.pt")
+    # every file through the atomic writer: a kill leaves the old file or the new one
+    copy_atomic(best["dir"] / "best.pt", out / "best.pt")
     _write_history(best["history"], out / "history.csv")
     plot_history(best["history"], out / "curves.png")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    save_atomic_text(json.dumps(metrics, indent=2) + "\n", out / "metrics.json")
     if "test_mean_iou" in metrics:
         print(
             f"{args.dataset} / {args.model}: test mean IoU {metrics['test_mean_iou']:.4f} "

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gconv._io import save_atomic_text
+from gconv._io import save_atomic_text, save_figure
 
 
 def write_report(report: dict[str, Any], out: Path) -> None:
@@ -125,5 +125,5 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     if rows:
         by_epoch.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return fig

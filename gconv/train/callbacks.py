@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import math
 import os
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from torch import nn
 
 from gconv._checks import check_choice, check_folder
+from gconv._io import save_atomic_text
 from gconv.train import distributed
 from gconv.train.checkpoint import save_atomic
 
@@ -225,14 +227,22 @@ class ModelCheckpoint(Callback):
 
 
 class CSVLogger(Callback):
-    """Appends each epoch's logs to a CSV file (``epoch`` first)."""
+    """Writes each epoch's logs to a CSV file (``epoch`` first), the whole file
+    atomically each epoch: a kill leaves the rows of the epochs before it, and a resumed
+    run keeps the rows before its first epoch, so no epoch is listed twice."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._rows: list[dict[str, Any]] = []
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if trainer.start_epoch == 0 and self.path.exists() and distributed.is_main():
+        self._rows = []
+        if trainer.start_epoch > 0 and self.path.exists():
+            with self.path.open(newline="") as f:
+                kept = [r for r in csv.DictReader(f) if int(r["epoch"]) < trainer.start_epoch]
+            self._rows = kept
+        elif self.path.exists() and distributed.is_main():
             self.path.unlink()
 
     def on_epoch_end(
@@ -240,10 +250,9 @@ class CSVLogger(Callback):
     ) -> None:
         if not distributed.is_main():
             return
-        row = {"epoch": epoch, **logs}
-        new = not self.path.exists()
-        with self.path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        self._rows.append({"epoch": epoch, **logs})
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(self._rows[-1]))
+        writer.writeheader()
+        writer.writerows(self._rows)
+        save_atomic_text(text.getvalue(), self.path)

@@ -16,6 +16,9 @@ def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[A
 
 
 def save(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    """Writes ``fig`` to ``path`` (atomically: never half a file), if one is given."""
     if path is not None:
-        fig.savefig(path, dpi=100)
+        from gconv._io import save_figure
+
+        save_figure(fig, path, dpi=100)
     return fig
