@@ -24,7 +24,8 @@ from gconv.models import DeepGNN, build_model
 # every row trains this many epochs, the cosine schedule ending at zero. The check: the
 # two slowest learners at twice the epochs must gain under half a point of validation
 # accuracy. 12 failed (gcn/pixel_grid +2.70, gcn/superpixel +1.06 at 24), 24 failed
-# (gcn/pixel_grid +1.00 at 48); 48's own check, at 96, is docs/compare.md's "The epoch count"
+# (gcn/pixel_grid +1.00, gcn/superpixel +1.12 at 48); 48's own check, at 96, is in
+# docs/compare.md's "The epoch count"
 DEFAULT_EPOCHS = 48
 DEFAULT_SEEDS = 3  # the fewest that give a spread worth reading
 QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alike
