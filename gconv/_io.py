@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -49,9 +50,36 @@ def _write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], obje
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if _disk_full(err, path.parent):
+            free = shutil.disk_usage(path.parent).free / 2**20
+            raise DiskFullError(
+                f"cannot write {path}: no space left on the device "
+                f"({free:.0f} MiB free in {path.parent}); free some and rerun"
+            ) from err
         raise
+
+
+class DiskFullError(OSError):
+    """A write that failed for want of disk space (its temporary file removed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.ENOSPC, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+FULL_BELOW = 64 * 2**20  # a failed write with less free than this: the disk was full
+
+
+def _disk_full(err: BaseException, folder: Path) -> bool:
+    """``ENOSPC``, or an error from a serializer that hides it (``torch.save`` raises
+    ``RuntimeError: [enforce fail ...] unexpected pos``) on a nearly full disk."""
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return True
+    return isinstance(err, RuntimeError) and shutil.disk_usage(folder).free < FULL_BELOW
 
 
 def save_atomic(obj: Any, path: str | os.PathLike[str]) -> None:

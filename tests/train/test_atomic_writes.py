@@ -3,6 +3,7 @@ leaves the previous file whole, its temporary file is removed by the next write,
 run's CSV log lists each epoch once across a kill and a resume."""
 
 import csv
+import errno
 import os
 import signal
 import subprocess
@@ -103,3 +104,31 @@ def test_the_csv_log_lists_each_epoch_once_across_a_kill_and_a_resume(
     fit(kill=None, resume=tmp_path / "last.pt")
     with (tmp_path / "log.csv").open() as f:
         assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1", "2", "3"]
+
+
+class _Usage:
+    free = 5 * 2**20
+
+
+@pytest.mark.parametrize("fault", ["enospc", "torch"])
+def test_a_full_disk_is_one_line_exit_2_and_no_temp_file(
+    tmp_path: Path, monkeypatch, capsys, fault: str
+) -> None:
+    real_save = torch.save
+
+    def full(obj, f, *args, **kwargs):
+        f.write(b"half a checkpoint")
+        if fault == "enospc":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        # what torch.save raises on a full disk, which hides the ENOSPC
+        monkeypatch.setattr(gconv._io.shutil, "disk_usage", lambda _: _Usage())
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64")
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(gconv._io.torch, "save", full)
+    assert main(["train", "digits", "mlp", "--quick", "--no-progress", "--out", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "no space left on the device" in lines[0]
+    assert ("MiB free in" in lines[0] and "last.pt" in lines[0]) or "best.pt" in lines[0]
+    assert list(out.rglob("*.tmp")) == []
+    monkeypatch.setattr(gconv._io.torch, "save", real_save)
