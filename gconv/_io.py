@@ -9,7 +9,8 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -151,3 +152,50 @@ def load_cache(path: str | os.PathLike[str], owner: str, *, weights_only: bool =
         )
         return None
     return torch.load(io.BytesIO(payload), weights_only=weights_only)
+
+
+class RunFolderBusyError(OSError):
+    """Another live process holds the run folder's lock."""
+
+
+LOCK_NAME = ".lock"
+
+
+def _holder(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+@contextmanager
+def run_lock(folder: str | os.PathLike[str], owner: str) -> Iterator[None]:
+    """Holds ``folder``'s lock (``.lock`` with this process's pid) while a run writes
+    there: a second run on the same folder refuses in one line, and the lock of a
+    process that died (killed, a power cut) is taken over."""
+    folder = Path(folder)
+    path = folder / LOCK_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = _holder(path)
+            if holder is not None and holder != os.getpid() and _alive(holder):
+                raise RunFolderBusyError(
+                    f"{owner}: the run folder {folder} is in use by process {holder} (its "
+                    f"lock is {path}); wait for that run to end, or pass another --out"
+                ) from None
+            path.unlink(missing_ok=True)  # a dead process's lock: taken over
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise RunFolderBusyError(f"{owner}: could not take the lock {path}")
+    try:
+        yield
+    finally:
+        if _holder(path) == os.getpid():
+            path.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from gconv._io import run_lock
 from gconv.cli._common import UsageError, folder
 
 
@@ -38,12 +39,13 @@ def compare(args: argparse.Namespace) -> None:
     )
     folder(out, "--out")
     tune_allocator()  # this process's, and each worker's: see gconv._alloc
-    run_compare(
-        protocol,
-        rows=rows,
-        out=out,
-        root=args.root,
-        progress=not args.no_progress,
-        jobs=args.jobs,
-    )
+    with run_lock(out, "gconv compare"):  # one run per folder; its workers write under it
+        run_compare(
+            protocol,
+            rows=rows,
+            out=out,
+            root=args.root,
+            progress=not args.no_progress,
+            jobs=args.jobs,
+        )
     print(f"wrote {out}/compare.json, compare.md, compare.png")

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gconv._io import run_lock
 from gconv.cli._common import UsageError, folder, given
 from gconv.cli.report import report
 from gconv.data import LoadedDataset, load_dataset
@@ -238,11 +241,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     _num_neighbors(args, dataset)  # and so does --sampled
     kwargs = _trainer_kwargs(args, recipe)
     out = folder(args.out or f"runs/{args.dataset}-{args.model}", "--out")
-    start = time.perf_counter()
-    if dataset.folds and given(args.folds, recipe.folds):
-        runs, extra = train_folds(args, dataset, out, kwargs)
-    else:
-        runs, extra = train_seeds(args, dataset, out, kwargs), {}
-    return report(
-        args, dataset, out, runs, extra, kwargs["max_epochs"], time.perf_counter() - start
-    )
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 holds the lock
+    with run_lock(out, "gconv train") if main_rank else nullcontext():
+        start = time.perf_counter()
+        if dataset.folds and given(args.folds, recipe.folds):
+            runs, extra = train_folds(args, dataset, out, kwargs)
+        else:
+            runs, extra = train_seeds(args, dataset, out, kwargs), {}
+        return report(
+            args, dataset, out, runs, extra, kwargs["max_epochs"], time.perf_counter() - start
+        )
