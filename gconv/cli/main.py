@@ -32,6 +32,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--folds", type=int, help="k-fold cross-validation instead of seeds")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     t.add_argument("--out", help="output folder (default runs/DATASET-MODEL)")
+    t.add_argument(
+        "--restart",
+        action="store_true",
+        help="train every seed afresh (default: resume the checkpoints --out holds)",
+    )
     t.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
     t.add_argument("--quick", action="store_true", help="a smoke test: few epochs, less data")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -19,7 +19,14 @@ from gconv.cli.report import report
 from gconv.data import LoadedDataset, load_dataset
 from gconv.loader import NeighborLoader
 from gconv.models import build_model, fits
-from gconv.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer, cross_validate
+from gconv.train import (
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    Trainer,
+    cross_validate,
+    load_checkpoint,
+)
 
 
 @dataclass(frozen=True)
@@ -175,13 +182,15 @@ def train_seeds(
         torch.manual_seed(seed)
         model = build(args.model, dataset)
         stopper = EarlyStopping("val_loss", patience=kwargs["max_epochs"])
+        meta = {**_meta(args.model, dataset), **_settings(args, kwargs)}
         callbacks = [
             stopper,
-            ModelCheckpoint(run_dir, "val_loss", meta=_meta(args.model, dataset)),
+            ModelCheckpoint(run_dir, "val_loss", meta=meta),
             CSVLogger(run_dir / "history.csv"),
         ]
         trainer = Trainer(seed=seed, callbacks=callbacks, **kwargs)
-        history = trainer.fit(model, train_data, val_data)
+        resume = _resume_point(args, run_dir, meta)
+        history = trainer.fit(model, train_data, val_data, resume=resume)
         scores = trainer.evaluate(model, test_data)
         run: dict[str, Any] = {
             "seed": seed,
@@ -206,6 +215,43 @@ def train_seeds(
             )
         runs.append(run)
     return runs
+
+
+def _settings(args: argparse.Namespace, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a seed's training depends on, kept in its checkpoints: a rerun resumes only
+    under the same settings."""
+    keep = ("max_epochs", "lr", "weight_decay", "scheduler", "batch_size")
+    settings = {k: kwargs[k] for k in keep}
+    settings.update(quick=bool(args.quick), sampled=bool(args.sampled))
+    if args.sampled:
+        settings["num_neighbors"] = args.num_neighbors
+    return {"settings": settings}
+
+
+def _resume_point(args: argparse.Namespace, run_dir: Path, meta: dict[str, Any]) -> Path | None:
+    """The seed's ``last.pt`` when a run of the same settings left one (a killed run
+    continues where it stopped; a finished one is not retrained), unless ``--restart``.
+    Other settings: one line naming the difference."""
+    last = run_dir / "last.pt"
+    if getattr(args, "restart", False) or not last.is_file():
+        return None
+    saved = load_checkpoint(last).get("meta", {})
+    differ = [
+        f"{k} {meta['settings'][k]!r} (the checkpoint's: {saved.get('settings', {}).get(k)!r})"
+        for k in meta["settings"]
+        if saved.get("settings", {}).get(k) != meta["settings"][k]
+    ]
+    differ += [
+        f"{k} {meta[k]!r} (the checkpoint's: {saved.get(k)!r})"
+        for k in ("model", "dataset")
+        if saved.get(k) != meta[k]
+    ]
+    if differ:
+        raise UsageError(
+            f"{last} is from a run with other settings: {'; '.join(differ)}; pass "
+            "--restart to start afresh, or another --out"
+        )
+    return last
 
 
 def train_folds(

@@ -242,7 +242,7 @@ class Trainer:
         train = task.prepare(train, self.device)
         val = task.prepare(val, self.device) if val is not None else None
         self._first_batch = True
-        for epoch in range(self.start_epoch, self.max_epochs):
+        for epoch in range(self.start_epoch, self.max_epochs if not self.should_stop else 0):
             start = time.perf_counter()
             logs = self._train_epoch(model, task, train, epoch)
             if val is not None:
@@ -385,6 +385,7 @@ class Trainer:
             "history": {"history": self.history.history, "epochs": self.history.epochs},
             "random_state": random_state(),
             "callbacks": [c.state_dict() for c in self.callbacks],
+            "stopped": self.should_stop,  # an early stop is where a resumed run ends too
         }
 
     def _restore(self, model: nn.Module, path: str | os.PathLike[str]) -> None:
@@ -418,3 +419,4 @@ class Trainer:
         for callback, callback_state in zip(self.callbacks, saved, strict=True):
             callback.load_state_dict(callback_state)
         set_random_state(state["random_state"])
+        self.should_stop = bool(state.get("stopped", False))
