@@ -1,283 +1,32 @@
-"""The checks of ``device_check.py``: each trains or compares something on one device and
-returns its rows. A check raises :class:`MissingData` when a dataset it needs is absent;
-any other exception fails its row."""
+"""The other checks of ``device_check.py``: torchrun, resume, the layers on the device,
+and one epoch of every comparison row."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+from _device_common import ROOT, Context, MissingData, Row, data, timed
+from _device_train import graph_rows, image_rows, node_rows, segmentation_rows
 from torch import nn
 from torch.testing import assert_close
 
-from gconv import images_to_graphs, load_dataset
+from gconv import images_to_graphs
 from gconv.compare.protocol import ROWS, Protocol
 from gconv.compare.run import Inputs, train_seed
-from gconv.loader import NeighborLoader
 from gconv.models import build_model
 from gconv.nn import GCNLayer, GridConv2d
 from gconv.train import ModelCheckpoint, Trainer
 from gconv.train.callbacks import Callback
 from gconv.train.checkpoint import load_checkpoint, load_weights
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-class MissingData(Exception):
-    """A dataset the check needs is not in the data root (and cannot be downloaded)."""
-
-
-@dataclass
-class Row:
-    what: str
-    dtype: str = "float32"
-    rate: float | None = None  # per second, in ``unit``
-    unit: str = ""
-    loss: float | None = None
-    vs_reference: float | None = None  # rate / the same run's reference rate
-    status: str = "pass"  # "pass", "fail" or "skip"
-    note: str = ""
-
-
-@dataclass
-class Context:
-    device: torch.device
-    short: bool  # the CPU's shortened version
-    root: str | None
-    out: Path
-
-    def size(self, cuda: int, cpu: int) -> int:
-        return cpu if self.short else cuda
-
-    def sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-
-    def trainer(self, **kwargs: Any) -> Trainer:
-        return Trainer(device=self.device, seed=0, progress=False, **kwargs)
-
-
-def data(name: str, root: str | None, **kwargs: Any) -> Any:
-    try:
-        return load_dataset(name, root=root, **kwargs)
-    except FileNotFoundError as err:
-        raise MissingData(str(err).splitlines()[0]) from err
-
-
-def _dtype(ctx: Context, amp: bool) -> str:
-    if not amp:
-        return "float32"
-    return "float16+scaler" if ctx.device.type == "cuda" else "bfloat16"
-
-
-def _timed(ctx: Context, fn: Callable[[], Any]) -> tuple[Any, float]:
-    ctx.sync()
-    start = time.perf_counter()
-    value = fn()
-    ctx.sync()
-    return value, time.perf_counter() - start
-
-
-def _warm(history: Any, per_epoch: int) -> float:
-    """Examples (or steps) per second of the epochs after the first: warm, as in a long run."""
-    seconds = history.history["seconds"]
-    return per_epoch / statistics.median(seconds[1:] or seconds)
-
-
-def _learned(losses: list[float]) -> str:
-    """'' when every epoch's loss is finite and the last is below the first, else why not."""
-    if not all(math.isfinite(v) for v in losses):
-        return f"a loss is not finite: {losses}"
-    return "" if losses[-1] < losses[0] else f"the loss did not fall: {losses}"
-
-
-def _plain_loop(ctx: Context, model: nn.Module, batches: list[Any], amp: bool) -> float:
-    """Steps per second of a plain PyTorch loop over ``batches``: the Trainer's reference."""
-    model.to(ctx.device).train()
-    optimizer = torch.optim.Adam(model.parameters(), 3e-3)
-    cuda = ctx.device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp and cuda)
-    dtype = torch.float16 if cuda else torch.bfloat16
-
-    def run() -> None:
-        for x, y in batches:
-            x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
-            with torch.autocast(ctx.device.type, dtype, enabled=amp):
-                loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-
-    run()  # warm up
-    return len(batches) / statistics.median(_timed(ctx, run)[1] for _ in range(3))
-
-
-def image_rows(ctx: Context) -> Iterator[Row]:
-    """``Trainer`` on MNIST, LeNet-5 and ResNet-18, float32 and amp, beside a plain loop."""
-    for name, cuda_n, cpu_n in (("lenet5", 9_600, 640), ("resnet18", 9_600, 128)):
-        mnist = data("mnist", ctx.root, limit=ctx.size(cuda_n, cpu_n))
-        for amp in (False, True):
-            loader = torch.utils.data.DataLoader(mnist.train, batch_size=64)
-            reference = _plain_loop(ctx, build_model(name, mnist), list(loader), amp)
-            torch.manual_seed(0)
-            model = build_model(name, mnist)
-            trainer = ctx.trainer(max_epochs=4, lr=3e-3, batch_size=64, amp=amp)
-            history = trainer.fit(model, mnist.train)
-            steps = math.ceil(len(mnist.train) / 64)
-            rate = _warm(history, steps)
-            why = _learned(history.history["loss"])
-            yield Row(
-                f"Trainer mnist {name}",
-                _dtype(ctx, amp),
-                rate,
-                "steps/s",
-                history.history["loss"][-1],
-                rate / reference,
-                "fail" if why else "pass",
-                why or f"4 epochs of {steps} steps; reference: a plain PyTorch loop",
-            )
-
-
-def node_rows(ctx: Context) -> Iterator[Row]:
-    """Cora: ``gcn`` full batch (beside a plain loop) and ``sage`` through NeighborLoader."""
-    cora = data("cora", ctx.root)
-    graph = cora.train
-    epochs = ctx.size(200, 30)
-    torch.manual_seed(0)
-    model = build_model("gcn", cora)
-    trainer = ctx.trainer(max_epochs=epochs, lr=0.01, weight_decay=5e-4)
-    history = trainer.fit(model, graph)
-    accuracy = history.history["val_accuracy"][-1]
-    rate = _warm(history, 1)  # an epoch: a step, then the val accuracy
-    plain = build_model("gcn", cora).to(ctx.device)
-    optimizer = torch.optim.Adam(plain.parameters(), 0.01, weight_decay=5e-4)
-    g = graph.to(ctx.device)
-
-    def epoch() -> None:  # the Trainer's epoch by hand: a step, then the val accuracy
-        plain.train()
-        loss = F.cross_entropy(plain(g)[g.train_mask], g.y[g.train_mask])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        plain.eval()
-        with torch.no_grad():
-            (plain(g)[g.val_mask].argmax(1) == g.y[g.val_mask]).float().mean().item()
-
-    reference = 1 / statistics.median(_timed(ctx, epoch)[1] for _ in range(epochs))
-    why = _learned(history.history["loss"]) or ("" if accuracy > 0.6 else f"accuracy {accuracy}")
-    yield Row(
-        "Trainer cora gcn (full batch)",
-        rate=rate,
-        unit="epochs/s",
-        loss=history.history["loss"][-1],
-        vs_reference=rate / reference,
-        status="fail" if why else "pass",
-        note=why or f"{epochs} epochs, val accuracy {accuracy:.3f}; reference: a plain loop",
-    )
-    loaders = [
-        NeighborLoader(
-            graph,
-            [10, 5],
-            input_nodes=getattr(graph, f"{split}_mask"),
-            batch_size=32,
-            shuffle=split == "train",
-        )
-        for split in ("train", "val")
-    ]
-    epochs = ctx.size(60, 6)
-    torch.manual_seed(0)
-    model = build_model("sage", cora)
-    trainer = ctx.trainer(max_epochs=epochs, lr=0.01, weight_decay=5e-4, batch_size=32)
-    history = trainer.fit(model, *loaders)
-    steps = epochs * len(loaders[0])
-    why = _learned(history.history["loss"])
-    yield Row(
-        "Trainer cora sage (NeighborLoader [10, 5])",
-        rate=_warm(history, len(loaders[0])),
-        unit="steps/s",
-        loss=history.history["loss"][-1],
-        status="fail" if why else "pass",
-        note=why or f"{steps} steps, val accuracy {history.history['val_accuracy'][-1]:.3f}",
-    )
-
-
-def graph_rows(ctx: Context) -> Iterator[Row]:
-    """MUTAG ``gin`` graph batches; MNIST pixel grids through ``grid_gnn``, both paths."""
-    mutag = data("mutag", ctx.root)
-    train, val, _ = mutag.splits(32)
-    epochs = ctx.size(60, 4)
-    torch.manual_seed(0)
-    model = build_model("gin", mutag)
-    trainer = ctx.trainer(max_epochs=epochs, lr=0.01, batch_size=32)
-    history = trainer.fit(model, train, val)
-    why = _learned(history.history["loss"])
-    yield Row(
-        "Trainer mutag gin",
-        rate=_warm(history, len(train)),  # an epoch with its validation
-        unit="graphs/s",
-        loss=history.history["loss"][-1],
-        status="fail" if why else "pass",
-        note=why or f"{epochs} epochs of {len(train)} graphs",
-    )
-    grids = data("mnist_grid", ctx.root, limit=ctx.size(12_800, 256))
-    train, _, test = grids.splits(64)
-    for dense in (True, False):
-        torch.manual_seed(0)
-        model = build_model("grid_gnn", grids)
-        model.dense = dense
-        trainer = ctx.trainer(max_epochs=2, lr=3e-3, batch_size=64)
-        history = trainer.fit(model, train)
-        # the other path, the same weights: the same logits
-        batch = next(iter(test)).to(ctx.device)
-        model.eval()
-        with torch.no_grad():
-            ours = model(batch)
-            model.dense = not dense
-            other = model(batch)
-        error = float((ours - other).abs().max())
-        why = _learned(history.history["loss"]) or ("" if error < 1e-3 else f"paths {error}")
-        path = "dense" if dense else "propagate"
-        yield Row(
-            f"Trainer mnist_grid grid_gnn ({path})",
-            rate=_warm(history, len(grids.train)),  # the split's images
-            unit="graphs/s",
-            loss=history.history["loss"][-1],
-            status="fail" if why else "pass",
-            note=why or f"logits of the other path within {error:.1e}",
-        )
-
-
-def segmentation_rows(ctx: Context) -> Iterator[Row]:
-    """mnist_seg canvases: ``fcn`` on images, ``grid_fcn`` on their pixel grids."""
-    n = ctx.size(2_400, 48)
-    canvases = data("mnist_seg", ctx.root, train_size=n, val_size=n // 6, test_size=n // 6)
-    for name, dataset in (("fcn", canvases), ("grid_fcn", canvases.as_pixel_grid())):
-        torch.manual_seed(0)
-        model = build_model(name, dataset)
-        trainer = ctx.trainer(max_epochs=2, lr=3e-3, batch_size=16)
-        train = dataset.splits(16)[0]
-        history = trainer.fit(model, train)
-        why = _learned(history.history["loss"])
-        yield Row(
-            f"Trainer mnist_seg {name}",
-            rate=_warm(history, n),
-            unit="canvases/s",
-            loss=history.history["loss"][-1],
-            status="fail" if why else "pass",
-            note=why or f"2 epochs of {n} 64x64 canvases",
-        )
 
 
 def torchrun_rows(ctx: Context) -> Iterator[Row]:
@@ -446,7 +195,7 @@ def _rate(ctx: Context, fn: Callable[[], torch.Tensor], repeats: int = 10) -> fl
             fn().sum().backward()
 
     run()
-    times = sorted(_timed(ctx, run)[1] for _ in range(5))
+    times = sorted(timed(ctx, run)[1] for _ in range(5))
     return repeats / times[2]
 
 
