@@ -141,15 +141,17 @@ def grid_layer(
 def grid_pool(pool: GridMaxPool2d, x: Tensor, fine: Level, coarse: Level, *, dense: bool) -> Tensor:
     """``pool`` from ``fine`` to ``coarse``: over the strided graph (``propagate``), or,
     ``dense``, as ``F.max_pool2d`` on the nodes viewed as a channels-last ``(B, C, H, W)``
-    batch (no copy). The graph was built for these grids, so both give the same values;
-    gradients differ only where a window ties, which after a ReLU is at zero, where the
-    ReLU sends no gradient back."""
+    batch (no copy). The graph was built for these grids, so both give the same values
+    and gradients (GridMaxPool2d routes a tie's gradient to the first maximum, as
+    ``F.max_pool2d``)."""
     if not dense:
         assert fine.down is not None
         return pool(x, fine.down[0], size=(x.size(0), coarse.num_nodes))
     (b, h, w), c = fine.shape, x.size(1)
     grid = x.view(b, h, w, c).permute(0, 3, 1, 2)
-    y = F.max_pool2d(grid, pool.kernel_size, pool.stride, pool.padding)
+    y = F.max_pool2d(
+        grid, pool.kernel_size, pool.stride, pool.padding, pool.dilation, pool.ceil_mode
+    )
     return y.permute(0, 2, 3, 1).reshape(coarse.num_nodes, c)
 
 
