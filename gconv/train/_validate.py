@@ -31,7 +31,11 @@ def check_not_empty(name: str, data: Any) -> None:
 
 
 def check_labels(
-    name: str, labels: Tensor | None, num_classes: int | None, ignore_index: int | None = None
+    name: str,
+    labels: Tensor | None,
+    num_classes: int | None,
+    ignore_index: int | None = None,
+    owner: str = "Trainer.fit",
 ) -> None:
     """Class labels must be integers in ``[0, num_classes)`` (or ``ignore_index``); one
     device sync, once."""
@@ -39,19 +43,19 @@ def check_labels(
         return
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise TypeError(
-            f"Trainer.fit: {name} labels must be integer class ids (got dtype {labels.dtype})"
+            f"{owner}: {name} labels must be integer class ids (got dtype {labels.dtype})"
         )
     if _checked.get(labels) == (num_classes, ignore_index):
         return
     counted = labels if ignore_index is None else labels[labels != ignore_index]
     if counted.numel() == 0:
-        raise ValueError(f"Trainer.fit: {name} labels are all ignore_index = {ignore_index}")
+        raise ValueError(f"{owner}: {name} labels are all ignore_index = {ignore_index}")
     lo, hi = (int(v) for v in counted.aminmax())
     if lo < 0:
-        raise ValueError(f"Trainer.fit: {name} labels must be >= 0 (got {lo})")
+        raise ValueError(f"{owner}: {name} labels must be >= 0 (got {lo})")
     if num_classes is not None and hi >= num_classes:
         raise ValueError(
-            f"Trainer.fit: {name} labels must be < num_classes = {num_classes}, the model's "
+            f"{owner}: {name} labels must be < num_classes = {num_classes}, the model's "
             f"outputs (got {hi})"
         )
     _checked.put(labels, (num_classes, ignore_index))

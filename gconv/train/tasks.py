@@ -128,6 +128,12 @@ class Task(ABC):
         data = getattr(data, "dataset", data)  # a loader's dataset
         if isinstance(data, TensorDataset) and len(data.tensors) >= 2:
             return data.tensors[1]
+        if (
+            isinstance(data, (list, tuple))
+            and data
+            and all(isinstance(getattr(g, "y", None), Tensor) for g in data)
+        ):  # a plain list of graphs: every graph's labels, not the first batch's
+            return torch.cat([g.y.reshape(-1) for g in data])
         y = getattr(data, "y", None)
         return y if isinstance(y, Tensor) else None
 

@@ -364,8 +364,11 @@ class Trainer:
         segmentation, pixel accuracy, ``mean_iou`` and ``iou_<class>`` too."""
         if isinstance(data, LoadedDataset):
             data = data.splits(self.batch_size)[2]
+        task = self._task(data)
+        labels = task.labels(data, "test")  # before any batch runs, not a raw IndexError
+        check_labels("test", labels, num_classes_of(model), task.ignore_index, "Trainer.evaluate")
         model.to(self.device)
-        return self._evaluate(model, self._task(data), data, "test", f1=True)
+        return self._evaluate(model, task, data, "test", f1=True)
 
     def predict(self, model: nn.Module, data: Any) -> Tensor:
         """Logits for every example (every node of a node task), on the CPU."""
