@@ -93,7 +93,7 @@ def test_fresh_install_offline_trains_cora(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "cora / gcn: test accuracy" in result.stdout
-    assert (tmp_path / "runs" / "cora-gcn" / "metrics.json").exists()
+    assert (tmp_path / "runs" / "cora-gcn-quick" / "metrics.json").exists()  # its own folder
 
 
 def test_missing_data_message(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seeds", type=int, default=1, help="repeat with seeds seed..seed+N-1")
     t.add_argument("--folds", type=int, help="k-fold cross-validation instead of seeds")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    t.add_argument("--out", help="output folder (default runs/DATASET-MODEL)")
+    t.add_argument(
+        "--out",
+        help="output folder (default runs/DATASET-MODEL, with --quick runs/DATASET-MODEL-quick)",
+    )
     t.add_argument(
         "--restart",
         action="store_true",

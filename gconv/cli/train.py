@@ -286,7 +286,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     build(args.model, dataset)  # says why not before anything is written or trained
     _num_neighbors(args, dataset)  # and so does --sampled
     kwargs = _trainer_kwargs(args, recipe)
-    out = folder(args.out or f"runs/{args.dataset}-{args.model}", "--out")
+    # a --quick smoke test has its own folder: a full run then starts afresh instead of
+    # meeting the smoke test's checkpoints (which it would refuse to resume)
+    default = f"runs/{args.dataset}-{args.model}" + ("-quick" if args.quick else "")
+    out = folder(args.out or default, "--out")
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 holds the lock
     with run_lock(out, "gconv train") if main_rank else nullcontext():
         start = time.perf_counter()
