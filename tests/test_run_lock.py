@@ -40,7 +40,9 @@ def test_a_second_run_on_a_busy_folder_refuses_and_a_dead_runs_lock_is_taken_ove
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     (out / ".lock").write_text(dead.stdout)
-    again = subprocess.run(_train(out, small_root, "--epochs", "3"), capture_output=True, text=True)
+    again = subprocess.run(
+        _train(out, small_root, "--epochs", "3", "--restart"), capture_output=True, text=True
+    )
     assert again.returncode == 0, again.stderr
 
 
