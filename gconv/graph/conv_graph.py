@@ -140,22 +140,45 @@ def window_graph(
             f"{owner}: a {height}x{width} input is smaller than the dilated kernel "
             f"{kernel} (dilation {dilation}) with padding {padding[::2]}"
         )
+    coarse_to_fine, edge_type = tap_edges(
+        (ho, wo),
+        (height, width),
+        kernel,
+        stride,
+        (padding[0], padding[2]),
+        batch_size,
+        device,
+        dilation,
+    )
+    return coarse_to_fine.flip(0), edge_type, (ho, wo)  # the same taps, reversed
+
+
+def tap_edges(
+    coarse: Pair,
+    fine: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    batch_size: int,
+    device: torch.device | str | None,
+    dilation: Pair = (1, 1),
+) -> tuple[Tensor, Tensor]:
+    """Edges from coarse pixel (i, j) to fine pixel (i s - p + a d, j s - p + b d) inside
+    the fine grid, typed by the tap a k_w + b, for ``batch_size`` pairs of grids."""
+    (h, w), (fh, fw) = coarse, fine
     i, j, a, b = torch.meshgrid(
-        torch.arange(ho, device=device),
-        torch.arange(wo, device=device),
+        torch.arange(h, device=device),
+        torch.arange(w, device=device),
         torch.arange(kernel[0], device=device),
         torch.arange(kernel[1], device=device),
         indexing="ij",
     )
     y = i * stride[0] - padding[0] + a * dilation[0]
-    x = j * stride[1] - padding[2] + b * dilation[1]
-    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-    source, target = (y * width + x)[keep], (i * wo + j)[keep]
+    x = j * stride[1] - padding[1] + b * dilation[1]
+    keep = (y >= 0) & (y < fh) & (x >= 0) & (x < fw)
+    source, target = (i * w + j)[keep], (y * fw + x)[keep]
     shift = torch.arange(batch_size, device=device).view(-1, 1)
     edge_index = torch.stack(
-        [
-            (source + shift * height * width).reshape(-1),
-            (target + shift * ho * wo).reshape(-1),
-        ]
+        [(source + shift * h * w).reshape(-1), (target + shift * fh * fw).reshape(-1)]
     )
-    return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size), (ho, wo)
+    return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size)

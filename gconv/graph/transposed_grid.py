@@ -20,6 +20,7 @@ from torch import Tensor
 
 from gconv._checks import check_positive_int
 from gconv.graph.conv_graph import pair
+from gconv.graph.conv_graph import tap_edges as _taps  # shared with conv_graph
 
 Pair = tuple[int, int]
 
@@ -100,37 +101,6 @@ def fine_size(
             f"1 <= W <= {largest[1]} for a {coarse[0]}x{coarse[1]} input (got {output_size!r})"
         )
     return int(size[0]), int(size[1])
-
-
-def _taps(
-    coarse: Pair,
-    fine: Pair,
-    kernel: Pair,
-    stride: Pair,
-    padding: Pair,
-    batch_size: int,
-    device: torch.device | str | None,
-    dilation: Pair = (1, 1),
-) -> tuple[Tensor, Tensor]:
-    """Edges from coarse pixel (i, j) to fine pixel (i s - p + a d, j s - p + b d) inside
-    the fine grid, typed by the tap a k_w + b, for ``batch_size`` pairs of grids."""
-    (h, w), (fh, fw) = coarse, fine
-    i, j, a, b = torch.meshgrid(
-        torch.arange(h, device=device),
-        torch.arange(w, device=device),
-        torch.arange(kernel[0], device=device),
-        torch.arange(kernel[1], device=device),
-        indexing="ij",
-    )
-    y = i * stride[0] - padding[0] + a * dilation[0]
-    x = j * stride[1] - padding[1] + b * dilation[1]
-    keep = (y >= 0) & (y < fh) & (x >= 0) & (x < fw)
-    source, target = (i * w + j)[keep], (y * fw + x)[keep]
-    shift = torch.arange(batch_size, device=device).view(-1, 1)
-    edge_index = torch.stack(
-        [(source + shift * h * w).reshape(-1), (target + shift * fh * fw).reshape(-1)]
-    )
-    return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size)
 
 
 def transposed_grid_graph(
