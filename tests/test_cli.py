@@ -224,7 +224,7 @@ def _one_line_error(capsys, argv: list[str]) -> str:
         (["train", "digits", "lenet5", "--quick"], "at least 12x12"),
         (["summary", "resnet18", "--input", "1,2"], "--input"),
         (["train", "cora", "gcn", "--epochs", "0"], "max_epochs must be >= 1"),
-        (["train", "cora", "gcn", "--lr", "-1"], "lr must be > 0"),
+        (["train", "cora", "gcn", "--lr", "-1"], "lr must be a finite number > 0"),
         (["train", "cora", "gcn", "--batch-size", "0"], "batch_size must be >= 1"),
         (["compare", "--epochs", "0"], "--epochs must be >= 1"),
         (["compare", "--rows", "cnn/pixels"], "--rows must be from"),

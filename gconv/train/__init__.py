@@ -4,6 +4,7 @@ cross-validation."""
 from gconv.train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 from gconv.train.checkpoint import load_checkpoint, save_atomic
 from gconv.train.cv import cross_validate
+from gconv.train.history import History
 from gconv.train.infer import infer_task
 from gconv.train.segmentation import (
     SegmentationTask,
@@ -11,7 +12,7 @@ from gconv.train.segmentation import (
     segmentation_scores,
 )
 from gconv.train.tasks import GraphTask, ImageTask, NodeTask, Task
-from gconv.train.trainer import History, Trainer
+from gconv.train.trainer import Trainer
 
 __all__ = [
     "CSVLogger",

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import TensorMemo
+from gconv.models import fits
 
 _checked = TensorMemo()  # labels -> the num_classes they were found valid for
 
@@ -30,6 +31,20 @@ def check_not_empty(name: str, data: Any) -> None:
         )
 
 
+def check_fit(model: Any, task: Any, train: Any, val: Any) -> None:
+    """What ``fit`` checks once before training: the model takes the task's input, and
+    the labels it can read are class ids the model predicts."""
+    if val is not None:
+        check_not_empty("val", val)
+    verdict = fits(model, task.input_kind)
+    if not verdict:
+        raise ValueError(f"Trainer.fit: {verdict.reason}")
+    classes, ignore = num_classes_of(model), task.ignore_index
+    check_labels("train", task.labels(train, "train"), classes, ignore)
+    if val is not None:
+        check_labels("val", task.labels(val, "val"), classes, ignore)
+
+
 def check_labels(
     name: str,
     labels: Tensor | None,
@@ -39,8 +54,10 @@ def check_labels(
 ) -> None:
     """Class labels must be integers in ``[0, num_classes)`` (or ``ignore_index``); one
     device sync, once."""
-    if labels is None or labels.numel() == 0:
+    if labels is None:
         return
+    if labels.numel() == 0:  # e.g. a node mask with no True entry: a NaN loss otherwise
+        raise ValueError(f"{owner}: the {name} data selects no labelled examples (an empty mask?)")
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise TypeError(
             f"{owner}: {name} labels must be integer class ids (got dtype {labels.dtype})"
@@ -83,3 +100,20 @@ def num_classes_of(model: Any) -> int | None:
     head = getattr(model, "head", None)
     out = getattr(head, "out_features", None)
     return out if isinstance(out, int) else None
+
+
+def train_forward(
+    task: Any, model: Any, batch: Any, epoch: int, step: int
+) -> tuple[Tensor, Tensor]:
+    """``task.forward`` of a training batch; a batch too small for BatchNorm is named."""
+    try:
+        return task.forward(model, batch, "train")
+    except ValueError as err:  # torch's words for BatchNorm on one value per channel
+        if "Expected more than 1 value per channel" not in str(err):
+            raise
+        raise ValueError(
+            f"Trainer: training batch {step + 1} of epoch {epoch + 1} gives a BatchNorm "
+            "one value per channel (a batch of one example, or of one 1-node graph); "
+            "in training it needs two or more: raise batch_size, drop the last short "
+            "batch (drop_last=True), or leave out 1-node graphs"
+        ) from None

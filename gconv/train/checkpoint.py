@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from gconv._io import save_atomic
+from gconv.train.history import History
 
 __all__ = [
     "load_checkpoint",
@@ -92,3 +93,55 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def trainer_state(trainer: Any, model: nn.Module, epoch: int) -> dict[str, Any]:
+    """What ``fit(resume=...)`` needs to continue a :class:`~gconv.train.Trainer` after
+    ``epoch``: weights, optimizer, scaler, schedule, history, random and callback state."""
+    schedule = trainer._schedule
+    return {
+        "model": model.state_dict(),
+        "optimizer": trainer._optimizer.state_dict(),
+        "scaler": trainer._scaler.state_dict(),
+        "schedule": schedule.state_dict() if schedule is not None else None,
+        "epoch": epoch,
+        "history": {"history": trainer.history.history, "epochs": trainer.history.epochs},
+        "random_state": random_state(),
+        "callbacks": [c.state_dict() for c in trainer.callbacks],
+        "stopped": trainer.should_stop,  # an early stop is where a resumed run ends too
+    }
+
+
+def restore_trainer(trainer: Any, model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Puts back what :func:`trainer_state` saved, into a trainer whose optimizer and
+    schedule ``fit`` has just made."""
+    state = load_checkpoint(path, map_location=trainer.device)
+    owner = f"Trainer.fit: resume={str(path)!r}"
+    for key in ("optimizer", "scaler", "epoch", "history", "random_state", "callbacks"):
+        if key not in state:
+            raise ValueError(
+                f"{owner} holds weights only (no {key!r}); resume takes a last.pt written "
+                "by ModelCheckpoint"
+            )
+    load_weights(model, state["model"], owner)
+    try:
+        trainer._optimizer.load_state_dict(state["optimizer"])
+    except (ValueError, KeyError, RuntimeError) as err:
+        raise ValueError(
+            f"{owner} has optimizer state that does not fit this trainer's optimizer ({err})"
+        ) from None
+    trainer._scaler.load_state_dict(state["scaler"])
+    if trainer._schedule is not None and state.get("schedule") is not None:
+        trainer._schedule.load_state_dict(state["schedule"])
+    trainer.start_epoch = state["epoch"] + 1
+    trainer.history = History(state["history"]["history"], state["history"]["epochs"])
+    saved = state["callbacks"]
+    if len(saved) != len(trainer.callbacks):
+        raise ValueError(
+            f"Trainer: the checkpoint has state for {len(saved)} callbacks, this trainer "
+            f"has {len(trainer.callbacks)}; resume with the same callbacks"
+        )
+    for callback, callback_state in zip(trainer.callbacks, saved, strict=True):
+        callback.load_state_dict(callback_state)
+    set_random_state(state["random_state"])
+    trainer.should_stop = bool(state.get("stopped", False))

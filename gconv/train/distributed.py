@@ -74,3 +74,22 @@ def shard_sampler(dataset: Any, *, shuffle: bool, seed: int) -> DistributedSampl
     return DistributedSampler(
         dataset, num_replicas=world_size(), rank=rank(), shuffle=shuffle, seed=seed
     )
+
+
+def peer_failure(err: BaseException) -> str | None:
+    """One line for a collective that failed under ``torchrun`` because another rank
+    ended (killed, out of memory, its own error), or ``None`` for any other error. The
+    surviving ranks see gloo's or nccl's own multi-line report, which names no cause."""
+    if not launched() or not isinstance(err, RuntimeError):
+        return None
+    distributed_error = getattr(dist, "DistError", ())
+    text = " ".join(str(err).split())
+    if not isinstance(err, distributed_error) and not any(
+        word in text.lower() for word in ("gloo", "nccl", "connection", "peer", "socket")
+    ):
+        return None
+    return (
+        f"rank {os.environ.get('RANK', '?')} of {os.environ.get('WORLD_SIZE', '?')}: "
+        "a collective failed, so another rank has most likely ended (see its own "
+        f"message) ({text[:160]})"
+    )

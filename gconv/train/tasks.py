@@ -100,6 +100,16 @@ class Task(ABC):
         """The dataset behind ``data`` that a sampler can split, or ``None``."""
         return None
 
+    def default_val(self, train: Any) -> Any:
+        """What validates when ``fit`` is given no ``val``: nothing, unless the training
+        data holds its own validation part."""
+        return None
+
+    def distribute(self, rank: int, world: int) -> None:
+        """Under torchrun: this process is ``rank`` of ``world``, for data that is not
+        split by a sampler."""
+        return None
+
     def prepare(self, data: Any, device: torch.device) -> Any:
         """Once per ``fit`` or ``evaluate``: the whole data set, before batching."""
         return data
@@ -185,6 +195,12 @@ class NodeTask(Task):
         "val": "val_mask",
         "test": "test_mask",
     }
+
+    def default_val(self, train: Any) -> Any:
+        return train if hasattr(train, "val_mask") else None  # the graph's val_mask
+
+    def distribute(self, rank: int, world: int) -> None:
+        self.shard = (rank, world)
 
     def labels(self, data: Any, phase: str) -> Tensor | None:
         if isinstance(data, NodeLoader):  # the labels of its seed nodes
