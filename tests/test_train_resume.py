@@ -63,3 +63,30 @@ def test_a_killed_gconv_train_resumes_to_the_uninterrupted_result(
     fresh = _train(killed, small_root, "--epochs", "5", "--restart")
     subprocess.run(fresh, check=True, capture_output=True)
     assert [r["epochs"] for r in _runs(killed)] == [5]
+
+
+def _folds(out: Path, root: Path) -> list[str]:
+    command = [sys.executable, "-m", "gconv", "train", "mutag", "gin", "--folds", "3"]
+    return [*command, "--epochs", "20", "--no-progress", "--root", str(root), "--out", str(out)]
+
+
+@pytest.mark.slow
+def test_killed_cross_validation_resumes_fold_by_fold(tmp_path: Path, small_root: Path) -> None:
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(_folds(whole, small_root), check=True, capture_output=True)
+
+    process = subprocess.Popen(_folds(killed, small_root), stdout=subprocess.DEVNULL)
+    last = killed / "fold-1" / "last.pt"  # fold 0 done, fold 1 half way
+    deadline = time.monotonic() + 300
+    while not (last.is_file() and load_checkpoint(last)["epoch"] >= 6):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "metrics.json").exists() and not (killed / "fold-2").exists()
+
+    subprocess.run(_folds(killed, small_root), check=True, capture_output=True)
+    ours, theirs = (json.loads((o / "metrics.json").read_text()) for o in (killed, whole))
+    for key in ("runs", "test_accuracy", "xu_protocol_accuracy", "xu_protocol_epoch"):
+        assert ours[key] == theirs[key], key
+    assert _history(killed / "history.csv") == _history(whole / "history.csv")

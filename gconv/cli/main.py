@@ -143,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(KeyboardInterrupt("interrupted"))
         return 130
+    except RuntimeError as err:
+        lost = distributed.peer_failure(err)  # under torchrun: another rank ended
+        if lost is None or os.environ.get("GCONV_DEBUG"):
+            raise  # a bug: its traceback, for the report
+        _say(RuntimeError(lost))
+        return 1
     finally:
         distributed.shutdown()
     return 0

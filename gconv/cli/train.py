@@ -262,15 +262,16 @@ def train_folds(
         f"{args.dataset} / {args.model}: {len(dataset.folds)}-fold cross-validation, "
         f"{kwargs['max_epochs']} epochs"
     )
+    meta = {**_meta(args.model, dataset), **_settings(args, kwargs)}
+    meta["settings"].update(folds=len(dataset.folds), seed=args.seed)  # the same splits
     result = cross_validate(
         lambda: build(args.model, dataset),
         dataset.dataset,
         folds=dataset.folds,
         seed=args.seed,
         on_fold=print,
-        fold_callbacks=lambda i: [
-            ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=_meta(args.model, dataset))
-        ],
+        fold_callbacks=lambda i: [ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=meta)],
+        fold_resume=lambda i: _resume_point(args, out / f"fold-{i}", meta),  # a killed run
         **kwargs,
     )
     runs = [{**fold, "dir": out / f"fold-{fold['fold']}"} for fold in result["folds"]]

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 from torch_geometric.nn import MessagePassing
 
 from gconv._io import save_atomic_text
@@ -32,38 +31,8 @@ from gconv.compare.protocol import (
 )
 from gconv.data import GridGraphLoader, LoadedDataset, data_root, load_dataset
 from gconv.data.superpixels import superpixel_dataset
-from gconv.train import Callback, ModelCheckpoint, Trainer, load_checkpoint
+from gconv.train import ModelCheckpoint, TestCurve, Trainer, load_checkpoint
 from gconv.transforms import DirectionalEdgeType
-
-
-class TestCurve(Callback):
-    """Test accuracy (or ``metric``) and cumulative training seconds after every epoch,
-    for the plots and for the test figure at the best validation epoch, reported beside
-    the last epoch's and labelled as such: no training choice is made on them.
-
-    It must come before ``ModelCheckpoint`` in the callbacks, so that a checkpoint holds
-    this epoch's test figure and the random state after the test pass (whose loader
-    draws from the global generator)."""
-
-    def __init__(self, test: Any, metric: str = "accuracy") -> None:
-        self.test, self.metric = test, metric
-        self.reset()
-
-    def reset(self) -> None:
-        self.accuracy: list[float] = []
-        self.seconds: list[float] = []
-
-    def on_epoch_end(
-        self, trainer: Any, model: nn.Module, epoch: int, logs: dict[str, float]
-    ) -> None:
-        self.accuracy.append(trainer.evaluate(model, self.test)[self.metric])
-        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + logs["seconds"])
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"accuracy": self.accuracy, "seconds": self.seconds}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.accuracy, self.seconds = list(state["accuracy"]), list(state["seconds"])
 
 
 class Inputs:

@@ -1,7 +1,13 @@
 """Training: one ``Trainer`` for images, nodes, graphs and segmentation, callbacks and
 cross-validation."""
 
-from gconv.train.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
+from gconv.train.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    TestCurve,
+)
 from gconv.train.checkpoint import load_checkpoint, save_atomic
 from gconv.train.cv import cross_validate
 from gconv.train.history import History
@@ -25,6 +31,7 @@ __all__ = [
     "NodeTask",
     "SegmentationTask",
     "Task",
+    "TestCurve",
     "Trainer",
     "confusion_matrix",
     "cross_validate",

@@ -256,3 +256,38 @@ class CSVLogger(Callback):
         writer.writeheader()
         writer.writerows(self._rows)
         save_atomic_text(text.getvalue(), self.path)
+
+
+class TestCurve(Callback):
+    """Test accuracy (or ``metric``) and cumulative training seconds after every epoch,
+    for reporting only (plots, Xu et al.'s best-epoch figure, the test figure at the
+    best validation epoch), each labelled as such: nothing reads it to choose anything.
+
+    It must come before ``ModelCheckpoint`` in the callbacks, so that a checkpoint holds
+    this epoch's test figure and the random state after the test pass (whose loader
+    draws from the global generator): a resumed run then repeats the uninterrupted one.
+
+    Args:
+        test: the test split, as ``Trainer.evaluate`` takes it.
+        metric: what of ``evaluate``'s scores to record.
+    """
+
+    def __init__(self, test: Any, metric: str = "accuracy") -> None:
+        self.test, self.metric = test, metric
+        self.reset()
+
+    def reset(self) -> None:
+        self.accuracy: list[float] = []
+        self.seconds: list[float] = []
+
+    def on_epoch_end(
+        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
+    ) -> None:
+        self.accuracy.append(trainer.evaluate(model, self.test)[self.metric])
+        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + logs["seconds"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "seconds": self.seconds}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.accuracy, self.seconds = list(state["accuracy"]), list(state["seconds"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,27 +15,10 @@ from torch.utils.data import Subset
 from torch_geometric.data import Dataset as PyGDataset
 
 from gconv.data import labels_of, stratified_folds, stratified_split
-from gconv.train.callbacks import Callback, EarlyStopping, TrainerLike
+from gconv.train.callbacks import Callback, EarlyStopping, TestCurve
 from gconv.train.trainer import Trainer
 
 Folds = Sequence[tuple[np.ndarray, np.ndarray]]
-
-
-class _TestCurve(Callback):
-    """Records test accuracy after every epoch, for reporting only.
-
-    Nothing reads it to choose anything: it feeds the figure under Xu et al.'s protocol
-    (the epoch with the best accuracy averaged over folds), reported beside the honest one.
-    """
-
-    def __init__(self, test: Any) -> None:
-        self.test = test
-        self.accuracy: list[float] = []
-
-    def on_epoch_end(
-        self, trainer: TrainerLike, model: nn.Module, epoch: int, logs: dict[str, float]
-    ) -> None:
-        self.accuracy.append(trainer.evaluate(model, self.test)["accuracy"])
 
 
 def cross_validate(
@@ -42,12 +26,14 @@ def cross_validate(
     dataset: Any,
     *,
     folds: int | Folds = 10,
+    max_epochs: int,
     seed: int = 0,
     val_fraction: float = 0.1,
     monitor: str = "val_loss",
     patience: int | None = None,
     on_fold: Callable[[str], None] | None = None,
     fold_callbacks: Callable[[int], list[Callback]] | None = None,
+    fold_resume: Callable[[int], str | os.PathLike[str] | None] | None = None,
     **trainer_kwargs: Any,
 ) -> dict[str, Any]:
     """Stratified k-fold training and testing of an image or graph classifier.
@@ -64,13 +50,17 @@ def cross_validate(
         folds: the number of folds (split by :func:`gconv.data.stratified_folds` with
             ``seed``), or the ``(train_index, test_index)`` pairs themselves, such as a
             loaded dataset's ``folds``.
+        max_epochs: epochs of each fold (at most: ``patience`` may stop it earlier).
         seed: seeds the fold split, the validation split and each fold's training.
         val_fraction: share of each training part used for validation.
         monitor: what chooses the epoch (``"val_loss"`` or ``"val_accuracy"``).
         patience: stop a fold early after this many epochs without improvement.
         on_fold: called with a line of text after each fold.
         fold_callbacks: returns extra callbacks for a fold (e.g. a ``ModelCheckpoint``).
-        **trainer_kwargs: passed to :class:`Trainer` (``max_epochs``, ``lr``, ...).
+        fold_resume: returns the checkpoint a fold resumes from (its ``last.pt``, written
+            by a ``ModelCheckpoint`` of ``fold_callbacks``), or ``None`` to train it
+            afresh; a finished fold is not retrained, an interrupted one continues.
+        **trainer_kwargs: passed to :class:`Trainer` (``lr``, ``batch_size``, ...).
 
     Returns:
         ``{"folds": [{"fold", "test_accuracy", "best_epoch", "epochs", "history"}],
@@ -86,7 +76,6 @@ def cross_validate(
     results: list[dict[str, Any]] = []
     accuracies: list[float] = []
     curves: list[list[float]] = []
-    max_epochs = trainer_kwargs["max_epochs"]
     for fold, (train_idx, test_idx) in enumerate(splits):
         n_val = math.ceil(val_fraction * len(train_idx))
         fit_pos, val_pos = stratified_split(
@@ -96,13 +85,14 @@ def cross_validate(
             _take(dataset, i) for i in (train_idx[fit_pos], train_idx[val_pos], test_idx)
         )
         stopper = EarlyStopping(monitor, patience=patience or max_epochs, restore_best_weights=True)
-        curve = _TestCurve(test)
+        curve = TestCurve(test)
         torch.manual_seed(seed + fold)
         model = build_model()
-        kwargs = {"seed": seed + fold, **trainer_kwargs}
+        kwargs = {"seed": seed + fold, "max_epochs": max_epochs, **trainer_kwargs}
         extra = fold_callbacks(fold) if fold_callbacks is not None else []
         trainer = Trainer(callbacks=[stopper, curve, *extra], **kwargs)
-        history = trainer.fit(model, train, val)
+        resume = fold_resume(fold) if fold_resume is not None else None
+        history = trainer.fit(model, train, val, resume=resume)
         accuracy = trainer.evaluate(model, test)["accuracy"]
         accuracies.append(accuracy)
         results.append(

@@ -1,0 +1,69 @@
+"""A rank of ``gconv train`` under torchrun killed with SIGKILL: the run ends within
+seconds, no process is left, and the surviving rank says so in one line (gloo's own
+report is a traceback that names no cause)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _rank_of(pid: int) -> str | None:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for item in environ:
+        if item.startswith(b"RANK="):
+            return item[5:].decode()
+    return None
+
+
+def _workers(parent: int) -> list[int]:
+    """The processes below ``parent`` (torchrun's agent and its ranks)."""
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True
+    ).stdout.split()
+    found = [int(pid) for pid in children]
+    return found + [pid for child in found for pid in _workers(child)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_the_surviving_rank_says_one_line(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+        "--log-dir", str(logs), "--redirects", "3",
+        "-m", "gconv", "train", "digits", "mlp", "--epochs", "10000",
+        "--out", str(tmp_path / "run"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("GCONV_DEBUG", None)
+    launcher = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        victim = None
+        while victim is None and time.monotonic() < deadline:  # rank 1, once it trains
+            ranks = {_rank_of(pid): pid for pid in _workers(launcher.pid)}
+            started = list(logs.rglob("0/stderr.log"))
+            if "1" in ranks and started and "epoch 2/" in started[0].read_text():
+                victim = ranks["1"]
+            time.sleep(0.2)
+        assert victim is not None, "rank 1 never started training"
+        os.kill(victim, signal.SIGKILL)
+        launcher.wait(timeout=60)
+    finally:
+        launcher.kill()
+    assert launcher.returncode != 0
+    survivor = next(logs.rglob("0/stderr.log")).read_text()
+    assert "Traceback" not in survivor and "[rank0]:" not in survivor
+    last = survivor.strip().splitlines()[-1]
+    assert last.startswith("gconv: rank 0 of 2: a collective failed, so another rank"), last
+    assert not [pid for pid in _workers(launcher.pid) if _rank_of(pid) is not None]
