@@ -6,6 +6,7 @@ python examples/mnist_cnn.py [--epochs 5] [--quick]
 import argparse
 
 import gconv
+from gconv.data import DatasetNotFoundError
 from gconv.models import get_model
 from gconv.train import EarlyStopping
 
@@ -14,7 +15,10 @@ parser.add_argument("--epochs", type=int, default=5)
 parser.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch")
 args = parser.parse_args()
 
-mnist = gconv.load_dataset("mnist", limit=2000 if args.quick else None)
+try:
+    mnist = gconv.load_dataset("mnist", limit=2000 if args.quick else None)
+except DatasetNotFoundError as err:  # no MNIST here and no network: say where to put it
+    raise SystemExit(str(err)) from None
 epochs = 1 if args.quick else args.epochs
 print(f"MNIST: {len(mnist.train)} train, {len(mnist.val)} validation, {len(mnist.test)} test")
 model = get_model("lenet5", in_channels=1, num_classes=10)

@@ -1,7 +1,8 @@
 """A plain PyG script for Kipf and Welling's GCN on Planetoid, with gconv's layer dropped in.
 
-Everything below is what a PyG user writes; only the GCNConv import names gconv. Put the
-PyG import back and the script computes the same, which tests/test_examples.py checks.
+Everything below is what a PyG user writes; only the GCNConv import names gconv (and the
+offline copy of Cora's raw files, which ship inside gconv). Put the PyG import back and
+the script computes the same, which tests/test_examples.py checks.
 
 python examples/pyg_gcn.py [--dataset Cora] [--epochs 200] [--gdc] [--root DIR]
 """
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 import torch_geometric.transforms as T
 from torch_geometric.datasets import Planetoid
 
+from gconv.data import copy_bundled  # Cora's raw files, for a machine that is offline
 from gconv.nn import GCNLayer as GCNConv  # was: from torch_geometric.nn import GCNConv
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -29,6 +31,7 @@ args = parser.parse_args()
 
 torch.manual_seed(args.seed)
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+copy_bundled(args.dataset, args.root)  # where Planetoid looks, unless already there
 dataset = Planetoid(args.root, args.dataset, transform=T.NormalizeFeatures())
 data = dataset[0]
 if args.gdc:  # diffusion gives weighted edges that are normalized already

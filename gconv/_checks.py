@@ -221,3 +221,8 @@ def check_images(owner: str, images: object, *, channels: int | None = None) -> 
             f"{owner}: images must have {channels} channels (got shape {tuple(images.shape)})"
         )
     return images
+
+
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``: a count and its noun, as people write them."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -10,6 +10,16 @@ if os.environ.get("GCONV_TEST_DEVICE"):
     torch.set_default_device(os.environ["GCONV_TEST_DEVICE"])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scratch_working_directory(tmp_path_factory: pytest.TempPathFactory):
+    """The tests run in a scratch folder, so that what a default path writes (``runs/``,
+    ``./datasets``) lands there and the checkout stays clean."""
+    before = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(before)
+
+
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)

@@ -12,7 +12,8 @@ LEVELS = [
     {"_checks", "_io", "_pyg", "_alloc"},
     {"grid", "graph", "convert"},
     {"nn", "transforms"},  # public re-exports of the layers
-    {"models", "data", "viz", "loader"},
+    {"data", "viz", "loader"},
+    {"models"},  # fits() reads the dataset registry's declared inputs
     {"train"},
     {"compare"},  # the experiment behind `gconv compare`
     {"cli"},
@@ -44,7 +45,7 @@ def _files() -> list[Path]:
 
 
 def test_every_subpackage_has_a_level() -> None:
-    top = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()}
+    top = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir() if p.suffix != ".typed"}
     top -= {"__init__", "__pycache__"}
     assert top <= set(LEVEL), top - set(LEVEL)
 

@@ -103,8 +103,10 @@ def test_missing_data_message(tmp_path: Path, capsys, monkeypatch: pytest.Monkey
         raise OSError("no network")
 
     monkeypatch.setattr(MNIST, "download", offline)
-    assert main(["train", "mnist", "lenet5", "--quick", "--root", str(tmp_path / "none")]) == 1
-    assert "GCONV_DATA" in capsys.readouterr().err
+    assert main(["train", "mnist", "lenet5", "--quick", "--root", str(tmp_path / "none")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "GCONV_DATA" in line and "mnist is not under" in line and len(line) < 300, line
+    assert not (tmp_path / "none" / "MNIST").exists()  # no empty folders left behind
 
 
 def test_summary_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +116,9 @@ def test_summary_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "lenet5", "--input", "28x28"]) == 2
     assert "--input must be C,H,W" in capsys.readouterr().err
     assert main(["summary", "gcn"]) == 2
-    assert "summary takes an image model: gcn takes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "summary takes a model of images (classification or segmentation); gcn takes" in err
+    assert "the data gives" not in err  # no data is involved
 
 
 def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
@@ -223,9 +227,11 @@ def _one_line_error(capsys, argv: list[str]) -> str:
         (["train", "mutag", "gin", "--folds", "1"], "--folds must be >= 2"),
         (["train", "digits", "lenet5", "--quick"], "at least 12x12"),
         (["summary", "resnet18", "--input", "1,2"], "--input"),
-        (["train", "cora", "gcn", "--epochs", "0"], "max_epochs must be >= 1"),
+        (["train", "cora", "gcn", "--epochs", "0"], "--epochs must be >= 1 (got 0)"),
+        (["train", "cora", "gcn", "--epochs", "-3"], "--epochs must be >= 1 (got -3)"),
+        (["train", "mutag", "gin", "--folds", "200"], "folds must be <= 63, the size of the"),
         (["train", "cora", "gcn", "--lr", "-1"], "lr must be a finite number > 0"),
-        (["train", "cora", "gcn", "--batch-size", "0"], "batch_size must be >= 1"),
+        (["train", "cora", "gcn", "--batch-size", "0"], "--batch-size must be >= 1 (got 0)"),
         (["compare", "--epochs", "0"], "--epochs must be >= 1"),
         (["compare", "--rows", "cnn/pixels"], "--rows must be from"),
         (["compare", "--task", "segmentation", "--rows", "gin/pixels"], "--rows must be from"),
@@ -246,6 +252,14 @@ def test_explain_with_a_missing_or_corrupt_checkpoint_is_one_line(tmp_path: Path
     (tmp_path / "bad.pt").write_bytes(b"junk")
     assert "corrupt or truncated" in _one_line_error(
         capsys, ["explain", str(tmp_path / "bad.pt"), "0", "--out", str(tmp_path / "maps")]
+    )
+
+
+def test_a_root_that_is_a_file_is_one_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    root = str(tmp_path / "notes.txt")
+    assert "--root must be a folder (got the file" in _one_line_error(
+        capsys, ["train", "cora", "gcn", "--quick", "--root", root]
     )
 
 

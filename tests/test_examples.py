@@ -1,5 +1,6 @@
 """A PyG user's script runs with only its import changed, and computes what PyG computes."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -50,3 +51,40 @@ def test_pyg_gcn_script_with_gconv_equals_pyg(
     assert strip(out) == strip(expected)  # every logged loss and accuracy, to 4 decimals
     if not extra:
         assert _accuracy(out) >= 0.79  # Kipf and Welling: 0.815
+
+
+@pytest.mark.slow
+def test_pyg_script_runs_offline_from_an_empty_root(tmp_path: Path) -> None:
+    """A fresh clone: no data folder, no network; Cora's raw files come from gconv."""
+    script = REPO / "examples" / "pyg_gcn.py"
+    out = _run(script, "--root", str(tmp_path / "datasets"), "--epochs", "2")
+    assert "test accuracy" in out
+    assert (tmp_path / "datasets" / "Cora" / "raw" / "ind.cora.x").is_file()
+
+
+def _online() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("ossci-datasets.s3.amazonaws.com", 443), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(_online(), reason="online: the example would download MNIST")
+@pytest.mark.parametrize("script", ["mnist_cnn.py", "mnist_seg_fcn.py"])
+def test_an_mnist_example_without_mnist_says_where_to_put_it(tmp_path: Path, script: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GCONV_DATA"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), "--quick"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "mnist is not under" in line and "GCONV_DATA" in line, line
+    assert not (tmp_path / "datasets").exists()  # no empty download folders

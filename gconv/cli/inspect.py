@@ -10,7 +10,7 @@ from gconv.cli._common import UsageError, folder
 from gconv.cli.train import for_model
 from gconv.convert import images_to_graphs
 from gconv.data import IGNORE_INDEX, LoadedDataset, list_datasets, load_dataset
-from gconv.models import build_model, fits, list_models, summary
+from gconv.models import INPUT_KINDS, build_model, fits, list_models, model_entry, summary
 from gconv.train import load_checkpoint, segmentation_scores
 from gconv.train.segmentation import confusion_matrix
 from gconv.viz import (
@@ -38,9 +38,12 @@ def summarize(args: argparse.Namespace) -> None:
     if len(shape) != 3:
         raise UsageError(f"--input must be C,H,W like 1,28,28 (got {args.input!r})")
     kind = "images" if fits(args.model, "images") else "images_dense"
-    verdict = fits(args.model, kind)
-    if not verdict:
-        raise UsageError(f"summary takes an image model: {verdict.reason}")
+    if not fits(args.model, kind):
+        takes = model_entry(args.model).inputs
+        raise UsageError(
+            f"summary takes a model of images (classification or segmentation); "
+            f"{args.model} takes {' or '.join(INPUT_KINDS[k] for k in takes)}"
+        )
     model = build_model(
         args.model,
         in_channels=shape[0],

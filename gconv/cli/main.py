@@ -13,7 +13,7 @@ from gconv.cli._common import UsageError
 from gconv.cli.compare import compare
 from gconv.cli.inspect import explain, list_all, summarize
 from gconv.cli.train import SAMPLED_BATCH, train
-from gconv.data import DatasetNotFoundError, list_datasets
+from gconv.data import list_datasets
 from gconv.models import list_models
 from gconv.train import distributed
 
@@ -132,9 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         _say(err)
         return 2
-    except DatasetNotFoundError as err:
-        _say(err)
-        return 1
     except (ValueError, TypeError, OSError, FloatingPointError) as err:
         if os.environ.get("GCONV_DEBUG"):  # the full traceback, for reporting a bug
             raise

@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from gconv._checks import plural
 from gconv._io import copy_atomic, save_atomic_text
 from gconv.data import LoadedDataset
 from gconv.train import distributed
@@ -41,7 +42,8 @@ def report(
     ``best.pt``, ``history.csv`` and ``curves.png``."""
     best = min(runs, key=lambda r: min(r["history"]["val_loss"]))
     accuracies = [r["test_accuracy"] for r in runs]
-    unit = "folds" if extra else "seed(s)"
+    unit = "fold" if extra else "seed"
+    which = f"{unit} {best.get('fold', best.get('seed'))}"  # the run best.pt and curves show
     metrics = {
         "dataset": args.dataset,
         "model": args.model,
@@ -52,7 +54,8 @@ def report(
         "runs": [{k: v for k, v in r.items() if k not in ("history", "dir")} for r in runs],
         "epochs": epochs,
         "seconds": seconds,
-        "protocol": f"{len(runs)}-fold cross-validation" if extra else f"{len(runs)} seed(s)",
+        "protocol": f"{len(runs)}-fold cross-validation" if extra else plural(len(runs), "seed"),
+        "best_run": which,
         "quick": bool(args.quick),
         "world_size": distributed.world_size(),  # processes under torchrun, else 1
         **extra,
@@ -72,23 +75,27 @@ def report(
     # every file through the atomic writer: a kill leaves the old file or the new one
     copy_atomic(best["dir"] / "best.pt", out / "best.pt")
     _write_history(best["history"], out / "history.csv")
-    plot_history(best["history"], out / "curves.png")
+    title = (
+        f"{args.dataset} / {args.model}, {which} (best of {plural(len(runs), unit)} on validation)"
+    )
+    plot_history(best["history"], out / "curves.png", title=title)
     save_atomic_text(json.dumps(metrics, indent=2) + "\n", out / "metrics.json")
     if "test_mean_iou" in metrics:
         print(
             f"{args.dataset} / {args.model}: test mean IoU {metrics['test_mean_iou']:.4f} "
             f"± {metrics['test_mean_iou_std']:.4f}, pixel accuracy "
-            f"{metrics['test_accuracy']:.4f} over {len(runs)} {unit} in {seconds:.1f} s"
+            f"{metrics['test_accuracy']:.4f} over {plural(len(runs), unit)} in {seconds:.1f} s"
         )
     else:
         print(
             f"{args.dataset} / {args.model}: test accuracy {metrics['test_accuracy']:.4f} "
-            f"± {metrics['test_accuracy_std']:.4f} over {len(runs)} {unit} in {seconds:.1f} s"
+            f"± {metrics['test_accuracy_std']:.4f} over {plural(len(runs), unit)} "
+            f"in {seconds:.1f} s"
         )
     if extra:
         print(
             f"  (Xu et al.'s protocol, best epoch of the mean fold curve: "
             f"{extra['xu_protocol_accuracy']:.4f} ± {extra['xu_protocol_std']:.4f})"
         )
-    print(f"  wrote {out}/metrics.json, history.csv, best.pt, curves.png")
+    print(f"  wrote {out}/metrics.json; best.pt, history.csv, curves.png are {which}'s")
     return metrics

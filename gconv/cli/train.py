@@ -7,7 +7,6 @@ import argparse
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,10 @@ import torch
 
 from gconv._io import run_lock
 from gconv.cli._common import UsageError, folder, given
+from gconv.cli.recipes import RECIPES, Recipe
 from gconv.cli.report import report
 from gconv.data import LoadedDataset, load_dataset
+from gconv.data.datasets import DATASET_INPUTS
 from gconv.loader import NeighborLoader
 from gconv.models import build_model, fits
 from gconv.train import (
@@ -28,42 +29,6 @@ from gconv.train import (
     load_checkpoint,
 )
 
-
-@dataclass(frozen=True)
-class Recipe:
-    """Default training settings of a dataset; the command-line flags override them."""
-
-    epochs: int
-    lr: float
-    batch_size: int
-    weight_decay: float = 0.0
-    scheduler: str | None = None
-    folds: int | None = None
-    quick_epochs: int = 2
-    quick_limit: int | None = None  # examples kept by --quick
-
-
-RECIPES = {
-    # Kipf and Welling: 200 epochs, lr 0.01, weight decay 5e-4
-    "cora": Recipe(epochs=200, lr=0.01, batch_size=1, weight_decay=5e-4, quick_epochs=10),
-    # Xu et al.: 10-fold cross-validation, batch 32, lr 0.01; a cosine decay with GIN's
-    # width 64 averaged 0.862 over three fold splits (0.851 constant lr at width 32)
-    "mutag": Recipe(
-        epochs=100, lr=0.01, batch_size=32, scheduler="cosine", folds=10, quick_epochs=3
-    ),
-    # a cosine decay gets LeNet-5 past 0.99 in 5 epochs (0.9884 at a constant 1e-3)
-    "mnist": Recipe(epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=2000),
-    "mnist_grid": Recipe(
-        epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=1000, quick_epochs=1
-    ),
-    "digits": Recipe(epochs=30, lr=1e-3, batch_size=32, quick_epochs=3),
-    # FCN-sized runs on 2 cores: a few minutes a seed
-    "mnist_seg": Recipe(
-        epochs=5, lr=3e-3, batch_size=32, scheduler="cosine", quick_limit=128, quick_epochs=1
-    ),
-    "voc_seg": Recipe(epochs=30, lr=1e-3, batch_size=8, scheduler="cosine", quick_limit=16),
-    "pet_seg": Recipe(epochs=20, lr=1e-3, batch_size=16, scheduler="cosine", quick_limit=32),
-}
 FOLD_DATASETS = ("mutag",)  # datasets whose loader splits into folds
 
 
@@ -75,6 +40,8 @@ def load(args: argparse.Namespace, recipe: Recipe) -> LoadedDataset:
     folds = _folds(args, recipe)
     if folds:
         kwargs.update(folds=folds, seed=args.seed)
+    if args.root is not None and Path(args.root).exists() and not Path(args.root).is_dir():
+        raise UsageError(f"--root must be a folder (got the file {args.root})")
     return load_dataset(args.dataset, root=args.root, **kwargs)
 
 
@@ -84,7 +51,9 @@ def _folds(args: argparse.Namespace, recipe: Recipe) -> int | None:
         raise UsageError(f"--folds must be >= 2 (got {args.folds})")
     if folds and args.dataset not in FOLD_DATASETS:
         raise UsageError(f"--folds takes a dataset of {', '.join(FOLD_DATASETS)}")
-    return min(folds, 3) if folds and args.quick else folds
+    if folds and args.quick and args.folds is None:
+        return min(folds, 3)  # a smoke test of the recipe's folds; --folds is kept as given
+    return folds
 
 
 def for_model(name: str, dataset: LoadedDataset) -> LoadedDataset:
@@ -94,6 +63,17 @@ def for_model(name: str, dataset: LoadedDataset) -> LoadedDataset:
         return dataset
     grids = dataset.as_pixel_grid()
     return grids if fits(name, grids) else dataset
+
+
+def check_fits(name: str, dataset: str) -> None:
+    """Step 0: the model takes what the dataset gives, as it is or as pixel grids; said
+    from the registries before any file is read."""
+    verdict = fits(name, dataset)
+    grids = {"images": "pixel_grid", "images_dense": "pixel_grid_dense"}.get(
+        DATASET_INPUTS[dataset]
+    )
+    if not verdict and not (grids and fits(name, grids)):
+        raise UsageError(f"cannot train {name} on {dataset}: {verdict.reason}")
 
 
 def build(name: str, dataset: LoadedDataset) -> torch.nn.Module:
@@ -158,6 +138,10 @@ def _num_neighbors(args: argparse.Namespace, dataset: LoadedDataset) -> list[int
 
 
 def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
+    for flag in ("epochs", "batch_size"):  # named as the user typed them, not as callees do
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1 (got {value})")
     return {
         "max_epochs": given(args.epochs, recipe.quick_epochs if args.quick else recipe.epochs),
         "lr": given(args.lr, recipe.lr),
@@ -283,6 +267,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1 (got {args.seeds})")
     recipe = RECIPES[args.dataset]
+    check_fits(args.model, args.dataset)
     dataset = for_model(args.model, load(args, recipe))
     build(args.model, dataset)  # says why not before anything is written or trained
     _num_neighbors(args, dataset)  # and so does --sampled

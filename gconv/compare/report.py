@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gconv._checks import plural
 from gconv._io import save_atomic_text, save_figure
 
 
@@ -42,7 +43,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"{p['epochs']} epochs, {p['seeds']} seeds, {p['budget']:,} parameters (±10%), "
+        f"{plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, {p['budget']:,} "
+        "parameters (±10%), "
         f"{p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a {p['schedule']} "
         f"schedule, batch {p['batch_size']}, bfloat16 autocast {'on' if p.get('amp') else 'off'}; "
         "the last epoch's model on test (and, labelled, the model of the best validation "
@@ -69,7 +71,8 @@ def _segmentation_markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"mnist_seg, {train:,} training, {val:,} validation and {test:,} test canvases of "
-        f"64x64, 11 classes; {p['epochs']} epochs, {p['seeds']} seeds, {p['budget']:,} "
+        f"64x64, 11 classes; {plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, "
+        f"{p['budget']:,} "
         f"parameters (±10%), {p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a "
         f"{p['schedule']} schedule, batch {p['batch_size']}; no published figures exist "
         "for these canvases.",
@@ -99,6 +102,7 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     read from), test accuracy against training seconds for every row, and the final test
     figure of each row with its spread over seeds."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     label = {"accuracy": "test accuracy", "mean_iou": "test mean IoU"}[metric]
     fig = Figure(figsize=(16, 5))
@@ -109,6 +113,7 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
         by_epoch.plot(h["epoch"], val, marker="o", label=r["id"])
         by_time.plot(h["train_seconds"], h["test_accuracy"], marker="o", label=r["id"])
     by_epoch.set(xlabel="epoch", ylabel=f"{label.replace('test', 'validation')} (mean over seeds)")
+    by_epoch.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     by_time.set(xlabel="training seconds (log)", ylabel=label, xscale="log")
     positions = range(len(rows))
     bars.barh(

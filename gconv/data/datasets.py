@@ -143,11 +143,15 @@ class LoadedDataset:
 
 
 _LOADERS: dict[str, Callable[..., LoadedDataset]] = {}
+# what each dataset gives a model, declared with its loader: known before any file is read
+DATASET_INPUTS: dict[str, str] = {}
 
 
-def _register(name: str) -> Callable[[Callable[..., LoadedDataset]], Callable[..., LoadedDataset]]:
+def _register(
+    name: str, input_kind: str
+) -> Callable[[Callable[..., LoadedDataset]], Callable[..., LoadedDataset]]:
     def wrap(fn: Callable[..., LoadedDataset]) -> Callable[..., LoadedDataset]:
-        _LOADERS[name] = fn
+        _LOADERS[name], DATASET_INPUTS[name] = fn, input_kind
         return fn
 
     return wrap
@@ -194,28 +198,68 @@ def _fetch(name: str, root: Path, build: Callable[[str | None], Any]) -> Any:
     ``build(raw_dir)``; without one the error says what to put where."""
     folder, files = RAW_FILES[name]
     missing = [f for f in files if not (root / folder / f).exists()]
+    made = [p for p in (root / folder, *(root / folder).parents) if not p.exists()]
     try:
         return build(None)
     except (urllib.error.URLError, OSError, RuntimeError) as err:
         if not missing:
             raise
+        for path in made:  # the empty folders a failed download made: not left behind
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
         bundled = BUNDLED / folder
         if all((bundled / f).exists() for f in files):
             return build(str(bundled))
         raise DatasetNotFoundError(
-            f"load_dataset: the {name} files are not under {root / folder} and could not be "
-            f"downloaded ({type(err).__name__}: {err}).\n"
-            f"Expected: {', '.join(missing)}.\n"
-            f"Copy them there, or set {DATA_ENV} to a data root that holds {folder}/."
-        ) from None
+            f"load_dataset: {name} is not under {root / folder} and could not be downloaded "
+            f"(offline?); copy its {len(missing)} raw files ({missing[0]}, ...) there, or "
+            f"set {DATA_ENV} to a data root that holds {folder}/"
+        ) from err
+
+
+def copy_bundled(name: str, root: str | os.PathLike[str]) -> bool:
+    """Copies the raw files that ship inside gconv (``"Cora"``, ``"MUTAG"``, any case)
+    to where PyG's ``Planetoid(root, "Cora")`` or ``TUDataset(root, "MUTAG")`` looks
+    for them, so that a plain PyG script runs offline; files already there are kept.
+    Returns whether ``name`` has a bundled copy.
+
+    Example:
+        >>> copy_bundled("Cora", "datasets")  # then Planetoid("datasets", "Cora")
+        True
+    """
+    import shutil
+
+    key = name.lower()
+    if key not in ("cora", "mutag"):
+        return False
+    folder, files = RAW_FILES[key]
+    target = Path(root) / folder
+    for file in files:
+        if not (target / file).exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(BUNDLED / folder / file, target / file)
+    return True
+
+
+def user_cache() -> Path:
+    """Where gconv keeps what it derives from its bundled files: ``$XDG_CACHE_HOME/gconv``,
+    else ``~/.cache/gconv`` (not the working directory, wherever a user happens to be)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gconv"
 
 
 def _reading_raw_from(cls: type, raw_dir: str | None) -> type:
-    """``cls`` (a PyG dataset class), or a subclass that reads its raw files from
-    ``raw_dir`` and still writes its processed files under the data root."""
-    if raw_dir is None:
-        return cls
-    return type(cls.__name__, (cls,), {"raw_dir": property(lambda self: raw_dir)})
+    """``cls`` (a PyG dataset class) without its "Processing... Done!" lines; with
+    ``raw_dir`` (the bundled copy), reading its raw files from there and writing its
+    processed files under :func:`user_cache` rather than the data root."""
+    quiet: dict[str, Any] = {"log": property(lambda self: False, lambda self, value: None)}
+    if raw_dir is not None:
+        standard = cls.processed_dir.fget  # type: ignore[attr-defined]
+        quiet["raw_dir"] = property(lambda self: raw_dir)
+        quiet["processed_dir"] = property(
+            lambda self: str(user_cache() / Path(standard(self)).relative_to(self.root))
+        )
+    return type(cls.__name__, (cls,), quiet)
 
 
 def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
@@ -229,7 +273,7 @@ def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
     return TensorDataset(x, labels.long())
 
 
-@_register("mnist")
+@_register("mnist", "images")
 def _mnist(
     root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:
@@ -284,7 +328,7 @@ class GridGraphLoader:
             yield batch
 
 
-@_register("mnist_grid")
+@_register("mnist_grid", "pixel_grid")
 def _mnist_grid(
     root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:
@@ -294,7 +338,7 @@ def _mnist_grid(
     )
 
 
-@_register("digits")
+@_register("digits", "images")
 def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDataset:
     """scikit-learn's bundled 8x8 digits (1797 images), for quick offline runs."""
     from sklearn.datasets import load_digits
@@ -312,7 +356,7 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     return LoadedDataset("digits", "image", "images", train, val, test, 1, 10, (1, 8, 8))
 
 
-@_register("cora")
+@_register("cora", "nodes")
 def _cora(root: Path) -> LoadedDataset:
     """Cora with the public Planetoid split (140/500/1000) and row-normalized features."""
     import torch_geometric.transforms as T
@@ -338,7 +382,7 @@ def _cora(root: Path) -> LoadedDataset:
     )
 
 
-@_register("mutag")
+@_register("mutag", "graphs")
 def _mutag(root: Path, *, folds: int = 10, seed: int = 0) -> LoadedDataset:
     """MUTAG's 188 graphs with stratified ``folds``-fold splits (scikit-learn)."""
     from torch_geometric.datasets import TUDataset

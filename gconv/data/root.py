@@ -9,7 +9,8 @@ DATA_ENV = "GCONV_DATA"
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """Resolves the data root: ``root`` if given, else ``$GCONV_DATA``, else ``./datasets``.
+    """Resolves the data root: ``root`` if given, else ``$GCONV_DATA`` (a folder that must
+    exist), else ``./datasets``.
 
     Example:
         >>> data_root("/data")
@@ -21,5 +22,12 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV)
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        if not path.is_dir():  # a typo is reported, not made into a fresh empty folder
+            found = "a file" if path.exists() else "nothing"
+            raise FileNotFoundError(
+                f"data_root: {DATA_ENV}={env} must name a folder (found {found}); create "
+                f"it, or unset {DATA_ENV} to use ./datasets"
+            )
+        return path
     return Path("datasets")

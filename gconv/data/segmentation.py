@@ -118,7 +118,7 @@ def _as_dataset(images: Tensor, masks: Tensor) -> TensorDataset:
     return TensorDataset(x, masks.long())
 
 
-@_register("mnist_seg")
+@_register("mnist_seg", "images_dense")
 def _mnist_seg(
     root: Path,
     *,
@@ -252,7 +252,7 @@ def _segmentation_splits(
     )
 
 
-@_register("voc_seg")
+@_register("voc_seg", "images_dense")
 def _voc_seg(
     root: Path, *, size: int = 256, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:
@@ -274,7 +274,7 @@ def _voc_seg(
     return _segmentation_splits("voc_seg", train, test, size, classes, 21, seed, limit)
 
 
-@_register("pet_seg")
+@_register("pet_seg", "images_dense")
 def _pet_seg(
     root: Path, *, size: int = 128, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:

@@ -33,5 +33,11 @@ def stratified_folds(
     from sklearn.model_selection import StratifiedKFold
 
     check_positive_int("stratified_folds", "folds", folds, minimum=2)
+    smallest = int(np.unique(labels, return_counts=True)[1].min()) if len(labels) else 0
+    if folds > smallest:  # each fold tests every class at least once
+        raise ValueError(
+            f"stratified_folds: folds must be <= {smallest}, the size of the smallest class "
+            f"(got {folds})"
+        )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(labels)), labels))

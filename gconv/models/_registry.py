@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from torch import nn
 
+from gconv.data.datasets import DATASET_INPUTS
+
 # what a model's forward takes, and how a message names it
 INPUT_KINDS = {
     "images": "images [B, C, H, W]",
@@ -101,10 +103,12 @@ class Fit:
 
 def _kind_of(data: Any) -> str:
     kind = data if isinstance(data, str) else getattr(data, "input_kind", None)
+    if isinstance(data, str) and data in DATASET_INPUTS:  # a dataset's name: not loaded
+        kind = DATASET_INPUTS[data]
     if kind not in INPUT_KINDS:
         raise TypeError(
-            "fits: data must be one of "
-            f"{', '.join(INPUT_KINDS)} or a dataset with input_kind (got {data!r})"
+            f"fits: data must be one of {', '.join(INPUT_KINDS)}, a dataset name or a "
+            f"dataset with input_kind (got {data!r})"
         )
     return str(kind)
 
@@ -115,8 +119,9 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
     Args:
         model: a registered name, or a model whose ``input_kind`` says what it takes
             (a model without one is given the benefit of the doubt).
-        data: an input kind (``"images"``, ``"pixel_grid"``, ``"nodes"``, ``"graphs"``)
-            or a dataset with an ``input_kind`` (what :func:`gconv.load_dataset` returns).
+        data: an input kind (``"images"``, ``"pixel_grid"``, ``"nodes"``, ``"graphs"``),
+            a dataset's name (answered from the registry, before any file is read), or a
+            dataset with an ``input_kind`` (what :func:`gconv.load_dataset` returns).
 
     A pixel grid graph is a graph too, so models of whole graphs take pixel grids, and
     node-level models take pixel grids labelled per pixel (segmentation).
@@ -136,7 +141,8 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
     accepted = {gives, ALSO_TAKEN_BY.get(gives, gives)}
     if accepted & set(takes):
         return Fit(True)
-    source = getattr(data, "name", None)
+    source = data if isinstance(data, str) and data in DATASET_INPUTS else None
+    source = source or getattr(data, "name", None)
     source = f"dataset {source!r}" if isinstance(source, str) else "the data"
     wanted = " or ".join(INPUT_KINDS[k] for k in takes)
     return Fit(False, f"{label} takes {wanted}; {source} gives {INPUT_KINDS[gives]}")

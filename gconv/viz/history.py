@@ -8,12 +8,15 @@ from typing import Any
 from gconv.viz._figure import save, subplots
 
 
-def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> Any:
+def plot_history(
+    history: Any, path: str | os.PathLike[str] | None = None, *, title: str | None = None
+) -> Any:
     """Plots loss and accuracy per epoch (train and validation) side by side.
 
     Args:
         history: a :class:`gconv.train.History` or its ``history`` dict.
         path: where to save a PNG, or ``None`` to only return the figure.
+        title: above both panels, e.g. which run of several the curves show.
 
     Returns:
         The matplotlib ``Figure``.
@@ -31,11 +34,14 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None) -> An
             curves.append(("val_mean_iou", "validation mean IoU"))
         for key, label in curves:
             if key in logs:
-                ax.plot(epochs, logs[key], label=label)
+                # markers while few epochs: a 1-epoch run draws points, not nothing
+                ax.plot(epochs, logs[key], label=label, marker="o" if len(epochs) <= 30 else None)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
