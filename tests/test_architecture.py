@@ -12,7 +12,8 @@ LEVELS = [
     {"_checks", "_io", "_pyg", "_alloc"},
     {"grid", "graph", "convert"},
     {"nn", "transforms"},  # public re-exports of the layers
-    {"data", "viz", "loader"},
+    {"viz", "loader"},
+    {"data"},  # its pixel-grid datasets batch through loader's GridGraphLoader
     {"models"},  # fits() reads the dataset registry's declared inputs
     {"train"},
     {"compare"},  # the experiment behind `gconv compare`

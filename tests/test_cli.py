@@ -308,7 +308,7 @@ def test_train_mnist_seg_fcn_reports_mean_iou_over_seeds(tmp_path: Path, data_ro
     assert 0 <= metrics["test_mean_iou"] <= 1 and "test_mean_iou_std" in metrics
     assert [r["seed"] for r in metrics["runs"]] == [0, 1]
     assert all(0 <= r["test_mean_iou"] <= 1 for r in metrics["runs"])
-    assert "0" in metrics["test_iou"]  # background, per class
+    assert "background" in metrics["test_iou"] and "digit 7" in metrics["test_iou"]  # by name
     assert (out / "curves.png").is_file() and (out / "best.pt").is_file()
 
 

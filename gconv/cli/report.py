@@ -66,8 +66,9 @@ def report(
             test_mean_iou=statistics.fmean(ious), test_mean_iou_std=statistics.pstdev(ious)
         )
         classes = sorted({c for r in runs for c in r["test_iou"]}, key=int)
-        metrics["test_iou"] = {  # per class, mean over the runs in which it occurs
-            c: statistics.fmean(r["test_iou"][c] for r in runs if c in r["test_iou"])
+        names = dataset.class_names or tuple(str(c) for c in range(dataset.num_classes))
+        metrics["test_iou"] = {  # per class by name, mean over the runs in which it occurs
+            names[int(c)]: statistics.fmean(r["test_iou"][c] for r in runs if c in r["test_iou"])
             for c in classes
         }
     if not distributed.is_main():  # under torchrun, rank 0 alone writes

@@ -9,8 +9,9 @@ from gconv.data.datasets import (
     list_datasets,
     load_dataset,
 )
+from gconv.data.photo_segmentation import SegmentationFiles
 from gconv.data.root import DATA_ENV, data_root
-from gconv.data.segmentation import IGNORE_INDEX, SegmentationFiles, place_digits
+from gconv.data.segmentation import IGNORE_INDEX, place_digits
 from gconv.data.splits import stratified_folds, stratified_split
 
 __all__ = [

@@ -5,8 +5,9 @@
   deterministically from the MNIST files (train and validation canvases from MNIST's
   training digits, split as ``mnist`` splits them; test canvases from its test digits)
   and cached under the data root, named by a digest of everything that went into it.
-- ``voc_seg`` and ``pet_seg``: Pascal VOC 2012 and the Oxford-IIIT Pet trimaps through
-  torchvision, downloaded into the data root when online.
+- ``voc_seg`` and ``pet_seg`` (:mod:`gconv.data.photo_segmentation`): Pascal VOC 2012
+  and the Oxford-IIIT Pet trimaps through torchvision, downloaded into the data root
+  when online.
 
 Pixels that belong to no class are :data:`IGNORE_INDEX`, as in VOC (object borders):
 the faint anti-aliased rim of an MNIST digit, VOC's borders and the Pet trimaps' border
@@ -17,22 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.error
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import TensorDataset
 
 from gconv._checks import check_positive_int
 from gconv._io import load_cache, save_cache
 from gconv.data.datasets import (
     MNIST_MEAN,
     MNIST_STD,
-    DatasetNotFoundError,
     LoadedDataset,
     _fetch,
     _register,
@@ -178,122 +175,5 @@ def _mnist_seg(
         1,
         11,
         (1, canvas, canvas),
+        class_names=("background", *(f"digit {d}" for d in range(10))),
     )
-
-
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-
-class SegmentationFiles(Dataset[tuple[Tensor, Tensor]]):
-    """A torchvision segmentation dataset of PIL pairs as tensors: the image resized to
-    ``size x size`` (bilinear) and normalized with ImageNet's statistics, the mask resized
-    with nearest neighbours and its values mapped through ``classes`` (a lookup table of
-    256 entries; :data:`IGNORE_INDEX` for pixels of no class)."""
-
-    def __init__(
-        self, base: Any, size: int, classes: np.ndarray, indices: np.ndarray | None = None
-    ) -> None:
-        self.base, self.size, self.classes = base, size, classes
-        self.indices = np.arange(len(base)) if indices is None else indices
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        from PIL import Image
-
-        image, mask = self.base[int(self.indices[index])]
-        image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
-        mask = mask.resize((self.size, self.size), Image.Resampling.NEAREST)
-        x = torch.from_numpy(np.asarray(image, np.float32) / 255.0).permute(2, 0, 1)
-        x = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(
-            3, 1, 1
-        )
-        y = torch.from_numpy(self.classes[np.asarray(mask, np.uint8)].astype(np.int64))
-        return x, y
-
-
-def _torchvision(name: str, folder: Path, build: Callable[[bool], Any]) -> Any:
-    """``build(download)``: downloads only when ``folder`` is missing; offline, says what
-    to put where."""
-    try:
-        return build(not folder.is_dir())
-    except (urllib.error.URLError, OSError, RuntimeError) as err:
-        raise DatasetNotFoundError(
-            f"load_dataset: the {name} files are not under {folder} and could not be "
-            f"downloaded ({type(err).__name__}: {err}). Download them on a machine that is "
-            "online (the same call does it) and copy the folder there."
-        ) from None
-
-
-def _segmentation_splits(
-    name: str,
-    train: Any,
-    test: Any,
-    size: int,
-    classes: np.ndarray,
-    num_classes: int,
-    seed: int,
-    limit: int | None,
-) -> LoadedDataset:
-    """A tenth of ``train`` held out for validation (the official test split of VOC has
-    no public masks, so its ``val`` is the test split here)."""
-    order = np.random.default_rng(seed).permutation(len(train))
-    held = max(len(train) // 10, 1)
-    parts = [order[held:], order[:held], np.arange(len(test))]
-    if limit is not None:
-        parts = [p[:limit] for p in parts]
-    tr, va, te = (
-        SegmentationFiles(base, size, classes, part)
-        for base, part in zip((train, train, test), parts, strict=True)
-    )
-    return LoadedDataset(
-        name, "segmentation", "images_dense", tr, va, te, 3, num_classes, (3, size, size)
-    )
-
-
-@_register("voc_seg", "images_dense")
-def _voc_seg(
-    root: Path, *, size: int = 256, seed: int = 0, limit: int | None = None
-) -> LoadedDataset:
-    """Pascal VOC 2012 segmentation, 21 classes (background and 20 objects), borders
-    ignored; ``train`` split into train and validation, ``val`` as the test split."""
-    from torchvision.datasets import VOCSegmentation
-
-    check_positive_int("load_dataset", "size", size)
-    folder = root / "VOCdevkit" / "VOC2012"
-    train, test = (
-        _torchvision(
-            "VOC 2012",
-            folder,
-            lambda download, s=split: VOCSegmentation(str(root), "2012", s, download),  # type: ignore[misc]
-        )
-        for split in ("train", "val")
-    )
-    classes = np.arange(256, dtype=np.int64)  # VOC's masks hold class ids and 255 already
-    return _segmentation_splits("voc_seg", train, test, size, classes, 21, seed, limit)
-
-
-@_register("pet_seg", "images_dense")
-def _pet_seg(
-    root: Path, *, size: int = 128, seed: int = 0, limit: int | None = None
-) -> LoadedDataset:
-    """Oxford-IIIT Pet trimaps, 2 classes (background, pet), the trimap's border
-    ignored; ``trainval`` split into train and validation, ``test`` as the test split."""
-    from torchvision.datasets import OxfordIIITPet
-
-    check_positive_int("load_dataset", "size", size)
-    folder = root / "oxford-iiit-pet"
-    train, test = (
-        _torchvision(
-            "Oxford-IIIT Pet",
-            folder,
-            lambda download, s=split: OxfordIIITPet(  # type: ignore[misc]
-                str(root), s, target_types="segmentation", download=download
-            ),
-        )
-        for split in ("trainval", "test")
-    )
-    classes = np.full(256, IGNORE_INDEX, dtype=np.int64)
-    classes[1], classes[2] = 1, 0  # trimap: 1 pet, 2 background, 3 border
-    return _segmentation_splits("pet_seg", train, test, size, classes, 2, seed, limit)
