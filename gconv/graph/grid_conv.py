@@ -3,7 +3,6 @@ r"""Convolution as message passing: a graph layer whose weight depends on the ed
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -21,23 +20,11 @@ from gconv._checks import (
     check_tensor,
 )
 from gconv.graph._cache import GraphCache
-from gconv.graph._gather import Buffers, TableConv, reverse_slots, reverse_table
-from gconv.graph._grid import grid_stencil
+from gconv.graph._gather import TableConv
+from gconv.graph._grid_plan import Plan, build_table, check_typed_edges, grid_mask
 from gconv.graph.conv_graph import pair
 
 PATHS = ("auto", "dense", "table", "scatter")
-
-
-@dataclass
-class _Plan:
-    """What was learned about one graph: validated, and how it can be computed."""
-
-    table: Tensor | None = None  # [N, T] source of each (target, tap), N where absent
-    taps: Tensor | None = None  # [T] the edge types that occur: the table's columns
-    slots: Tensor | None = None  # [N, T] gradient row of each (source, tap), if unique
-    unique: bool | None = None  # at most one edge per (target, edge type)?
-    grid_masks: dict[tuple[int, ...], Tensor] = field(default_factory=dict)
-    buffers: Buffers = field(default_factory=Buffers)  # im2col scratch, reused per call
 
 
 class GridConv2d(MessagePassing):
@@ -121,7 +108,7 @@ class GridConv2d(MessagePassing):
             self.bias: Parameter | None = Parameter(torch.empty(out_channels))
         else:
             self.register_parameter("bias", None)
-        self._cache: GraphCache[_Plan] = GraphCache()
+        self._cache: GraphCache[Plan] = GraphCache()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -209,10 +196,10 @@ class GridConv2d(MessagePassing):
         if path == "dense" and grid_shape is None:
             raise ValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
         if grid_shape is not None and path in ("auto", "dense"):
-            mask = self._grid_mask(plan, grid_shape, x.size(0), edge_index, edge_type)
+            mask = grid_mask(self, plan, grid_shape, x.size(0), edge_index, edge_type)
             return self._dense(x, grid_shape, mask)
         if path in ("auto", "table"):
-            if self._build_table(plan, x.size(0), edge_index, edge_type):
+            if build_table(plan, x.size(0), edge_index, edge_type, self.taps):
                 return self._table(x, plan)
             if path == "table":
                 raise ValueError(
@@ -221,77 +208,13 @@ class GridConv2d(MessagePassing):
                 )
         return self._scatter(x, edge_index, edge_type)
 
-    def _plan(self, num_nodes: int, edge_index: Tensor, edge_type: Tensor) -> _Plan:
+    def _plan(self, num_nodes: int, edge_index: Tensor, edge_type: Tensor) -> Plan:
         plan = self._cache.get(edge_index, edge_type, num_nodes)
-        if plan is not None:
-            return plan
-        owner = type(self).__name__
-        check_edge_index(owner, edge_index, num_nodes)
-        edge_type = check_tensor(owner, "edge_type", edge_type)
-        e = edge_index.size(1)
-        if edge_type.dim() != 1 or edge_type.numel() != e:
-            raise ValueError(
-                f"{owner}: edge_type must have shape [{e}], one type per edge "
-                f"(got {tuple(edge_type.shape)})"
-            )
-        if edge_type.dtype not in (torch.long, torch.int32):
-            raise TypeError(f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})")
-        taps = self.taps
-        if e > 0 and (int(edge_type.min()) < 0 or int(edge_type.max()) >= taps):
-            raise ValueError(
-                f"{owner}: edge_type values must lie in [0, {taps}) for kernel_size "
-                f"{self.kernel_size} (got [{int(edge_type.min())}, {int(edge_type.max())}])"
-            )
-        plan = _Plan()
-        self._cache.put(edge_index, edge_type, num_nodes, plan)
+        if plan is None:  # validated once per graph
+            check_typed_edges(self, num_nodes, edge_index, edge_type)
+            plan = Plan()
+            self._cache.put(edge_index, edge_type, num_nodes, plan)
         return plan
-
-    def _build_table(
-        self, plan: _Plan, num_nodes: int, edge_index: Tensor, edge_type: Tensor
-    ) -> bool:
-        if plan.unique is not None:
-            return plan.unique
-        k2 = self.taps
-        key = edge_index[1].long() * k2 + edge_type.long()
-        counts = torch.bincount(key, minlength=num_nodes * k2)
-        plan.unique = key.numel() == 0 or int(counts.max()) <= 1
-        if plan.unique:
-            table = torch.full((num_nodes * k2,), num_nodes, device=key.device)
-            table[key] = edge_index[0].long()
-            # only the taps that occur become columns (4-connectivity keeps 5 of 9)
-            taps = counts.view(num_nodes, k2).sum(0).nonzero().view(-1)
-            plan.table = table.view(num_nodes, k2)[:, taps].contiguous()
-            plan.taps = taps
-            reverse = reverse_table(plan.table, num_nodes)
-            plan.slots = None if reverse is None else reverse_slots(reverse, num_nodes)
-        return plan.unique
-
-    def _grid_mask(
-        self,
-        plan: _Plan,
-        grid_shape: tuple[int, int, int],
-        num_nodes: int,
-        edge_index: Tensor,
-        edge_type: Tensor,
-    ) -> Tensor:
-        """Checks that the graph is the grid ``grid_shape``; returns the taps it has."""
-        shape = tuple(int(s) for s in grid_shape)
-        owner = type(self).__name__
-        if self.kernel[0] != self.kernel[1] or self.kernel[0] % 2 == 0:
-            raise ValueError(
-                f"{owner}: the dense path (grid_shape) needs an odd square kernel_size "
-                f"(got {self.kernel}); pass a conv_graph graph without grid_shape"
-            )
-        if shape not in plan.grid_masks:
-            plan.grid_masks[shape] = grid_stencil(
-                type(self).__name__,
-                edge_index,
-                grid_shape,
-                num_nodes,
-                kernel_size=self.kernel[0],
-                edge_type=edge_type,
-            )
-        return plan.grid_masks[shape]
 
     def _dense(self, x: Tensor, grid_shape: tuple[int, int, int], mask: Tensor) -> Tensor:
         b, h, w = (int(s) for s in grid_shape)
@@ -300,7 +223,7 @@ class GridConv2d(MessagePassing):
         out = F.conv2d(images, weight, self.bias, padding=self.kernel[0] // 2, groups=self.groups)
         return out.permute(0, 2, 3, 1).reshape(b * h * w, self.out_channels)
 
-    def _table(self, x: Tensor, plan: _Plan) -> Tensor:
+    def _table(self, x: Tensor, plan: Plan) -> Tensor:
         assert plan.table is not None and plan.taps is not None
         t = plan.taps.numel()
         if t == 0:  # no edges (every output in padding): the bias, as F.conv2d gives
