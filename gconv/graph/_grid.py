@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -61,3 +62,23 @@ def grid_stencil(
             f"{k}x{k} grid of that shape; pass grid_shape=None for a general graph"
         )
     return (hist > 0).float()
+
+
+def stencil_degrees(
+    owner: str,
+    edge_index: Tensor,
+    grid_shape: tuple[int, int, int],
+    num_nodes: int,
+    loops: bool,
+    improved: bool,
+) -> tuple[Tensor, Tensor]:
+    """A GCN's grid graph as a stencil: its ``[k, k]`` 0/1 mask (self loops added, weight
+    2 when ``improved``) and each pixel's degree under it, ``[1, 1, H, W]``."""
+    _, height, width = (int(s) for s in grid_shape)
+    mask = grid_stencil(owner, edge_index, grid_shape, num_nodes)
+    r = mask.size(0) // 2
+    if loops and mask[r, r] == 0:  # an existing loop keeps weight 1
+        mask[r, r] = 2.0 if improved else 1.0
+    ones = torch.ones(1, 1, height, width)
+    deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
+    return mask, deg

@@ -22,24 +22,17 @@ from gconv._checks import (
     check_positive_int,
 )
 from gconv.graph._cache import GraphCache
-from gconv.graph._grid import grid_stencil
+from gconv.graph._grid import stencil_degrees
 from gconv.graph.adjacency import (
     AdjacencyProduct,
     NormalizedAdjacency,
     adjacency_edges,
     is_adjacency,
 )
-from gconv.graph.norm import NORMALIZATIONS, gcn_normalize
+from gconv.graph.norm import gcn_normalize, normalization_mode
 from gconv.graph.sparse import is_sparse_csr, sparse_linear
 
 FLOWS = ("source_to_target", "target_to_source")
-
-
-def _mode(owner: str, normalize: bool | str) -> str:
-    if isinstance(normalize, bool):
-        return "sym" if normalize else "none"
-    check_choice(owner, "normalize", normalize, (True, False, *NORMALIZATIONS))
-    return normalize
 
 
 class GCNLayer(MessagePassing):
@@ -111,7 +104,7 @@ class GCNLayer(MessagePassing):
         check_positive_int(owner, "out_channels", out_channels)
         for name, flag in (("improved", improved), ("cached", cached), ("bias", bias)):
             check_bool(owner, name, flag)
-        mode = _mode(owner, normalize)
+        mode = normalization_mode(owner, normalize)
         if add_self_loops is None:
             add_self_loops = mode != "none"
         check_bool(owner, "add_self_loops", add_self_loops)
@@ -146,7 +139,7 @@ class GCNLayer(MessagePassing):
     @property
     def mode(self) -> str:
         """The normalization that ``normalize`` names: ``"sym"``, ``"rw"`` or ``"none"``."""
-        return _mode(type(self).__name__, self.normalize)
+        return normalization_mode(type(self).__name__, self.normalize)
 
     def _loops(self) -> bool:
         """Whether self-loops are added: as PyG, never without normalization
@@ -279,12 +272,10 @@ class GCNLayer(MessagePassing):
             plans = {}
             self._grid_cache.put(edge_index, None, h.size(0), plans)
         if key not in plans:
-            mask = grid_stencil(type(self).__name__, edge_index, grid_shape, h.size(0))
-            r = mask.size(0) // 2
-            if loops and mask[r, r] == 0:  # an existing loop keeps weight 1
-                mask[r, r] = 2.0 if self.improved else 1.0
-            ones = torch.ones(1, 1, height, width)
-            deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
+            owner = type(self).__name__
+            mask, deg = stencil_degrees(
+                owner, edge_index, grid_shape, h.size(0), loops, self.improved
+            )
             plans[key] = (mask.to(h.device), deg.to(h.device))
         mask, deg = plans[key]
         c, r = h.size(1), mask.size(0) // 2

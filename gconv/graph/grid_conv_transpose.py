@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
@@ -18,35 +17,12 @@ from gconv._checks import (
     check_tensor,
 )
 from gconv.graph._cache import GraphCache
-from gconv.graph.conv_graph import pair
 from gconv.graph.transposed_grid import (
+    conv_transpose_to,
     fine_size,
     transposed_grid_graph,
     transposed_options,
-    transposed_output_size,
 )
-
-
-def conv_transpose_to(
-    images: Tensor,
-    weight: Tensor,
-    bias: Tensor | None,
-    stride: int | tuple[int, int],
-    padding: int | tuple[int, int],
-    groups: int,
-    output_size: tuple[int, int],
-    dilation: int | tuple[int, int] = 1,
-) -> Tensor:
-    """``F.conv_transpose2d`` onto an ``output_size`` fine grid: the output padding that
-    reaches it, then a crop of the bottom and right where it is smaller."""
-    owner = "conv_transpose_to"
-    steps, pads = pair(owner, "stride", stride), pair(owner, "padding", padding, minimum=0)
-    dilations = pair(owner, "dilation", dilation)
-    axes = zip(images.shape[-2:], weight.shape[-2:], steps, pads, dilations, strict=True)
-    base = [transposed_output_size(n, k, st, p, 0, d) for n, k, st, p, d in axes]
-    extra = tuple(max(0, t - n) for t, n in zip(output_size, base, strict=True))
-    out = F.conv_transpose2d(images, weight, bias, steps, pads, extra, groups, dilations)
-    return out[..., : output_size[0], : output_size[1]]
 
 
 class GridConvTranspose2d(MessagePassing):

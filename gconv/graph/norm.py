@@ -185,3 +185,11 @@ def normalized_adjacency(adj: Tensor, mode: str = "sym", add_self_loops: bool = 
         d = _inverse_power(owner, deg, -0.5)
         return d.view(-1, 1) * adj * d.view(1, -1)
     return _inverse_power(owner, deg, -1.0).view(-1, 1) * adj
+
+
+def normalization_mode(owner: str, normalize: bool | str) -> str:
+    """A layer's ``normalize`` as one of :data:`NORMALIZATIONS` (``True`` is ``"sym"``)."""
+    if isinstance(normalize, bool):
+        return "sym" if normalize else "none"
+    check_choice(owner, "normalize", normalize, (True, False, *NORMALIZATIONS))
+    return normalize

@@ -16,6 +16,7 @@ kept where it falls inside the :math:`H_{out} \times W_{out}` output, with
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gconv._checks import check_positive_int
@@ -205,3 +206,25 @@ def strided_grid_graph(
         device,
     )
     return coarse_to_fine.flip(0), edge_type, (ho, wo)  # the same taps, reversed
+
+
+def conv_transpose_to(
+    images: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int | tuple[int, int],
+    padding: int | tuple[int, int],
+    groups: int,
+    output_size: tuple[int, int],
+    dilation: int | tuple[int, int] = 1,
+) -> Tensor:
+    """``F.conv_transpose2d`` onto an ``output_size`` fine grid: the output padding that
+    reaches it, then a crop of the bottom and right where it is smaller."""
+    owner = "conv_transpose_to"
+    steps, pads = pair(owner, "stride", stride), pair(owner, "padding", padding, minimum=0)
+    dilations = pair(owner, "dilation", dilation)
+    axes = zip(images.shape[-2:], weight.shape[-2:], steps, pads, dilations, strict=True)
+    base = [transposed_output_size(n, k, st, p, 0, d) for n, k, st, p, d in axes]
+    extra = tuple(max(0, t - n) for t, n in zip(output_size, base, strict=True))
+    out = F.conv_transpose2d(images, weight, bias, steps, pads, extra, groups, dilations)
+    return out[..., : output_size[0], : output_size[1]]
