@@ -26,7 +26,7 @@ def stratified_folds(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``folds`` stratified ``(train_index, test_index)`` pairs; each example is tested once.
 
-    Example:
+    Examples:
         >>> [len(test) for _, test in stratified_folds(np.array([0, 1] * 10), 5, seed=0)]
         [4, 4, 4, 4, 4]
     """

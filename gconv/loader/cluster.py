@@ -52,8 +52,8 @@ class ClusterData(PyGClusterData):
         data: the graph.
         num_parts: number of parts.
         recursive: recursive bisection instead of k-way partitioning.
-        save_dir: where to keep the partition (PyG's caching).
-        **kwargs: PyG's other ``ClusterData`` arguments.
+        **kwargs: PyG's other ``ClusterData`` arguments (``save_dir``, where PyG keeps
+            the partition, ...).
 
     Example:
         >>> parts = ClusterData(cora, num_parts=32)
