@@ -12,6 +12,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 LINE_EVERY = 60.0  # seconds between lines within an epoch, when not on a terminal
+LONG_RUN = 1800.0  # seconds: a fit estimated longer than this is announced
+TIMED_BATCHES = 20  # batches timed (after the first, which pays one-off costs)
 
 
 class Lines:
@@ -43,16 +45,59 @@ def on_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+def estimate(
+    loader: Iterable[Any], total: int | None, epochs: int, long_run: float | None = None
+) -> Iterator[Any]:
+    """Iterates ``loader``; after its first ``TIMED_BATCHES`` batches (not counting the
+    first), says once how long ``epochs`` epochs of ``total`` batches will take, when
+    that is over ``long_run`` seconds."""
+    start = None
+    for index, item in enumerate(loader):
+        yield item
+        if index == 0:
+            start = time.perf_counter()
+        elif index == TIMED_BATCHES and start is not None and total:
+            seconds = (time.perf_counter() - start) / TIMED_BATCHES * total * epochs
+            if seconds > (LONG_RUN if long_run is None else long_run):
+                say(
+                    f"gconv: this fit will take about {_duration(seconds)} ({epochs} epochs "
+                    f"of about {_duration(seconds / epochs)}, timed on {TIMED_BATCHES} batches)"
+                )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def batches(
-    loader: Iterable[Any], desc: str, total: int | None, enabled: bool, every: float = LINE_EVERY
+    loader: Iterable[Any],
+    desc: str,
+    total: int | None,
+    enabled: bool,
+    every: float | None = None,
+    *,
+    epochs: int = 0,
 ) -> Iterable[Any]:
     """``loader`` with progress: a bar on a terminal, lines elsewhere, nothing when
-    not ``enabled``."""
+    not ``enabled``; with ``epochs``, an estimate of a long run's time up front."""
     if not enabled:
         return loader
+    if epochs and total and total > TIMED_BATCHES:
+        loader = estimate(loader, total, epochs)
     if on_terminal():
         return tqdm(loader, desc=desc, total=total, leave=False)
-    return Lines(loader, desc, total, every)
+    return Lines(loader, desc, total, LINE_EVERY if every is None else every)
+
+
+def epoch(
+    loader: Iterable[Any], total: int | None, epoch: int, max_epochs: int, first: int, shown: bool
+) -> Iterable[Any]:
+    """An epoch's batches with progress; the fit's ``first`` epoch times its first
+    batches, so that a long run is said up front."""
+    epochs = max_epochs - epoch if epoch == first else 0
+    return batches(loader, f"epoch {epoch + 1}/{max_epochs}", total, shown, epochs=epochs)
 
 
 def epoch_line(epoch: int, max_epochs: int, logs: dict[str, float]) -> str:

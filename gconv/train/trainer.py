@@ -195,8 +195,8 @@ class Trainer:
             sampler=_setup.epoch_sampler(task, data, epoch, self.seed),
         )
         shown = self.progress and distributed.is_main()
-        bar = _progress.batches(
-            loader, f"epoch {epoch + 1}/{self.max_epochs}", count(loader), shown
+        bar = _progress.epoch(
+            loader, count(loader), epoch, self.max_epochs, self.start_epoch, shown
         )
         train_model = self._train_model if self._train_model is not None else model
         loss_sum = torch.zeros((), device=self.device)
