@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
 def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy") -> Any:
     """Validation accuracy (or ``metric``) against epoch (the curves the epoch count is
     read from), test accuracy against training seconds for every row, and the final test
-    figure of each row with its spread over seeds."""
+    figure of each row with its spread over seeds beside the published figure."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -110,21 +111,44 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     for r in rows:
         h = r["history"]
         val = h.get("val_accuracy", h["test_accuracy"])  # reports before v2 had no val curve
-        by_epoch.plot(h["epoch"], val, marker="o", label=r["id"])
-        by_time.plot(h["train_seconds"], h["test_accuracy"], marker="o", label=r["id"])
+        marker = "o" if len(h["epoch"]) <= 12 else None  # markers only where lines are short
+        by_epoch.plot(h["epoch"], val, marker=marker, label=r["id"])
+        by_time.plot(h["train_seconds"], h["test_accuracy"], marker=marker, label=r["id"])
     by_epoch.set(xlabel="epoch", ylabel=f"{label.replace('test', 'validation')} (mean over seeds)")
     by_epoch.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     by_time.set(xlabel="training seconds (log)", ylabel=label, xscale="log")
     positions = range(len(rows))
-    bars.barh(
-        list(positions),
+    # points, not bars: the axis starts near the lowest figure, and a cut bar would mislead
+    bars.errorbar(
         [r[metric] for r in rows],
+        list(positions),
         xerr=[r[f"{metric}_std"] for r in rows],
+        fmt="o",
         capsize=3,
+        label="ours",
     )
-    bars.set_yticks(list(positions), [r["id"] for r in rows], fontsize=7)
+    published = [(i, r["published"]) for i, r in enumerate(rows) if r.get("published")]
+    if published:
+        bars.scatter(
+            [p for _, p in published],
+            [i for i, _ in published],
+            marker="x",
+            color="black",
+            zorder=3,
+            label="published",
+        )
+    for i, r in enumerate(rows):
+        bars.annotate(
+            f"{100 * r[metric]:.2f}",
+            (r[metric], i),
+            xytext=(4, 6),
+            textcoords="offset points",
+            fontsize=7,
+        )
+    bars.legend(fontsize=7, loc="lower right")
+    bars.set_yticks(list(positions), [r["id"] for r in rows], fontsize=8)
     bars.invert_yaxis()
-    bars.set(xlabel=f"{label} (mean ± std over seeds)", xlim=(0, 1))
+    bars.set(xlabel=f"{label} (mean ± std over seeds)", xlim=_bar_limits(rows, metric))
     for ax in (by_epoch, by_time, bars):
         ax.grid(alpha=0.3)
     if rows:
@@ -132,3 +156,13 @@ def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
     return fig
+
+
+def _bar_limits(rows: list[dict[str, Any]], metric: str) -> tuple[float, float]:
+    """The bar axis from a little under the lowest figure (published ones included) to 1,
+    in steps of 5 points, so rows a point apart do not look the same."""
+    lows = [r[metric] - r[f"{metric}_std"] for r in rows]
+    lows += [r["published"] for r in rows if r.get("published")]
+    if not lows:
+        return (0.0, 1.0)
+    return (max(0.0, math.floor(20 * min(lows) - 0.5) / 20), 1.0)
