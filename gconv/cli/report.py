@@ -8,7 +8,6 @@ import argparse
 import csv
 import io
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from gconv._checks import plural
 from gconv._io import copy_atomic, save_atomic_text
 from gconv.data import LoadedDataset
 from gconv.train import distributed
+from gconv.train.infer import get_task
 from gconv.viz import plot_history
 
 
@@ -41,7 +41,7 @@ def report(
     """Step 4: ``metrics.json``, and the run best on validation (never on test) as
     ``best.pt``, ``history.csv`` and ``curves.png``."""
     best = min(runs, key=lambda r: min(r["history"]["val_loss"]))
-    accuracies = [r["test_accuracy"] for r in runs]
+    task = get_task(dataset.task)  # what the runs' scores are and how they read
     unit = "fold" if extra else "seed"
     which = f"{unit} {best.get('fold', best.get('seed'))}"  # the run best.pt and curves show
     metrics = {
@@ -49,8 +49,7 @@ def report(
         "model": args.model,
         "task": dataset.task,
         "input_kind": dataset.input_kind,
-        "test_accuracy": statistics.fmean(accuracies),
-        "test_accuracy_std": statistics.pstdev(accuracies),
+        **task.summarize(runs, dataset.class_names),
         "runs": [{k: v for k, v in r.items() if k not in ("history", "dir")} for r in runs],
         "epochs": epochs,
         "seconds": seconds,
@@ -60,17 +59,6 @@ def report(
         "world_size": distributed.world_size(),  # processes under torchrun, else 1
         **extra,
     }
-    if "test_mean_iou" in runs[0]:  # segmentation: accuracy above is pixel accuracy
-        ious = [r["test_mean_iou"] for r in runs]
-        metrics.update(
-            test_mean_iou=statistics.fmean(ious), test_mean_iou_std=statistics.pstdev(ious)
-        )
-        classes = sorted({c for r in runs for c in r["test_iou"]}, key=int)
-        names = dataset.class_names or tuple(str(c) for c in range(dataset.num_classes))
-        metrics["test_iou"] = {  # per class by name, mean over the runs in which it occurs
-            names[int(c)]: statistics.fmean(r["test_iou"][c] for r in runs if c in r["test_iou"])
-            for c in classes
-        }
     if not distributed.is_main():  # under torchrun, rank 0 alone writes
         return metrics
     # every file through the atomic writer: a kill leaves the old file or the new one
@@ -81,18 +69,12 @@ def report(
     )
     plot_history(best["history"], out / "curves.png", title=title)
     save_atomic_text(json.dumps(metrics, indent=2) + "\n", out / "metrics.json")
-    if "test_mean_iou" in metrics:
-        print(
-            f"{args.dataset} / {args.model}: test mean IoU {metrics['test_mean_iou']:.4f} "
-            f"± {metrics['test_mean_iou_std']:.4f}, pixel accuracy "
-            f"{metrics['test_accuracy']:.4f} over {plural(len(runs), unit)} in {seconds:.1f} s"
-        )
-    else:
-        print(
-            f"{args.dataset} / {args.model}: test accuracy {metrics['test_accuracy']:.4f} "
-            f"± {metrics['test_accuracy_std']:.4f} over {plural(len(runs), unit)} "
-            f"in {seconds:.1f} s"
-        )
+    tested = {k[5:]: v for k, v in metrics.items() if k.startswith("test_")}
+    spread = {k[: -len("_std")]: v for k, v in tested.items() if k.endswith("_std")}
+    print(
+        f"{args.dataset} / {args.model}: {task.report_line(tested, spread)} over "
+        f"{plural(len(runs), unit)} in {seconds:.1f} s"
+    )
     if extra:
         print(
             f"  (Xu et al.'s protocol, best epoch of the mean fold curve: "

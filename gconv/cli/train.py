@@ -176,27 +176,17 @@ def train_seeds(
         resume = _resume_point(args, run_dir, meta)
         history = trainer.fit(model, train_data, val_data, resume=resume)
         scores = trainer.evaluate(model, test_data)
+        task = trainer.fit_task
+        assert task is not None  # set by fit
         run: dict[str, Any] = {
             "seed": seed,
-            "test_accuracy": scores["accuracy"],
-            "macro_f1": scores["macro_f1"],
+            **task.test_record(scores),
             "epochs": len(history.epochs),
             "best_epoch": stopper.best_epoch,
             "history": history.history,
             "dir": run_dir,
         }
-        if "mean_iou" in scores:  # segmentation
-            run["test_mean_iou"] = scores["mean_iou"]
-            run["test_iou"] = {k[4:]: v for k, v in scores.items() if k.startswith("iou_")}
-            print(
-                f"seed {seed}: test mean IoU {scores['mean_iou']:.4f}, pixel accuracy "
-                f"{scores['accuracy']:.4f}, {len(history.epochs)} epochs"
-            )
-        else:
-            print(
-                f"seed {seed}: test accuracy {scores['accuracy']:.4f}, "
-                f"macro-F1 {scores['macro_f1']:.4f}, {len(history.epochs)} epochs"
-            )
+        print(f"seed {seed}: {task.report_line(scores)}, {len(history.epochs)} epochs")
         runs.append(run)
     return runs
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import math
 import os
 from pathlib import Path
 from typing import Any, Protocol
 
 from torch import nn
 
-from gconv._checks import check_choice, check_folder
+from gconv._checks import check_folder
 from gconv._io import save_atomic_text
 from gconv.train import distributed
+from gconv.train._monitor import Monitor
 from gconv.train.checkpoint import save_atomic
 
 
@@ -31,6 +31,7 @@ class TrainerLike(Protocol):
     should_stop: bool
     start_epoch: int
     logged_metrics: frozenset[str]  # what each epoch of this fit will log
+    fit_task: Any  # the fit's gconv.train.tasks.Task: it knows each metric's direction
 
     def checkpoint_state(self, model: nn.Module, epoch: int) -> dict[str, Any]: ...
 
@@ -62,49 +63,14 @@ class Callback:
         """Restores what :meth:`state_dict` returned."""
 
 
-class _Monitor:
-    """Tracks the best value of a logged metric."""
-
-    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float) -> None:
-        check_choice(owner, "mode", mode, ("auto", "min", "max"))
-        if mode == "auto":
-            mode = "max" if "acc" in monitor or "f1" in monitor else "min"
-        self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(min_delta)
-        self.reset()
-
-    def reset(self) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
-
-    def check(self, logged: frozenset[str]) -> None:
-        """Before any training: the monitored metric must be one this fit logs."""
-        if logged and self.monitor not in logged:
-            hint = " (validation metrics need val data)" if self.monitor.startswith("val_") else ""
-            raise ValueError(
-                f"{self.owner}: monitor {self.monitor!r} is not logged by this fit; logged are "
-                f"{', '.join(sorted(logged))}{hint}"
-            )
-
-    def value(self, logs: dict[str, float]) -> float:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"{self.owner}: monitor {self.monitor!r} is not logged; logged are "
-                f"{', '.join(sorted(logs))} (validation metrics need val data)"
-            )
-        return float(logs[self.monitor])
-
-    def improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-
 class EarlyStopping(Callback):
     """Stops training when ``monitor`` has not improved for ``patience`` epochs.
 
     Args:
         monitor: a logged metric, e.g. ``"val_loss"`` or ``"val_accuracy"``.
         patience: epochs without improvement before stopping.
-        mode: ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies and F1).
+        mode: ``"min"``, ``"max"`` or ``"auto"``: the direction the fit's task gives the
+            metric (``max`` for accuracies, F1 and mean IoU, ``min`` for losses).
         min_delta: the least change that counts as an improvement.
         restore_best_weights: load the best epoch's weights at the end of training.
     """
@@ -119,8 +85,8 @@ class EarlyStopping(Callback):
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0 (got {patience!r})")
-        self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.monitor, self.mode, self.patience = monitor, self._monitor.mode, patience
+        self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.monitor, self.patience = monitor, patience
         self.restore_best_weights = restore_best_weights
         self.reset()
 
@@ -132,10 +98,16 @@ class EarlyStopping(Callback):
         self.best_weights: dict[str, Any] | None = None
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
-        self._monitor.check(trainer.logged_metrics)
+        self._monitor.check(trainer)
 
     @property
-    def best(self) -> float:
+    def mode(self) -> str | None:
+        """``"min"`` or ``"max"`` (``None`` while ``"auto"`` awaits the fit's task)."""
+        return self._monitor.mode
+
+    @property
+    def best(self) -> float | None:
+        """The best value so far (``None`` before the first epoch)."""
         return self._monitor.best
 
     def on_epoch_end(
@@ -176,7 +148,8 @@ class ModelCheckpoint(Callback):
     saving leaves the previous checkpoint intact. Each holds what ``fit(resume=...)``
     needs: model, optimizer, epoch, history, random state and callback state, and
     ``meta``, whatever the caller wants kept with the weights (e.g. how to rebuild the
-    model).
+    model). ``mode`` is as :class:`EarlyStopping`'s: ``"auto"`` takes the direction of
+    ``monitor`` from the fit's task.
     """
 
     def __init__(
@@ -190,7 +163,7 @@ class ModelCheckpoint(Callback):
     ) -> None:
         self.dirpath = Path(dirpath)
         check_folder("ModelCheckpoint", "dirpath", self.dirpath)
-        self._monitor = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
+        self._monitor = Monitor("ModelCheckpoint", monitor, mode, 0.0)
         self.monitor, self.save_last, self.meta = monitor, save_last, meta or {}
         self.best_path = self.dirpath / "best.pt"
         self.last_path = self.dirpath / "last.pt"
@@ -199,7 +172,7 @@ class ModelCheckpoint(Callback):
         self._monitor.reset()
 
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
-        self._monitor.check(trainer.logged_metrics)
+        self._monitor.check(trainer)
         check_folder("ModelCheckpoint", "dirpath", self.dirpath)
         self.dirpath.mkdir(parents=True, exist_ok=True)
 

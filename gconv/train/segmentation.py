@@ -10,7 +10,8 @@ and the mean IoU averages the classes that occur in the targets or the predictio
 
 from __future__ import annotations
 
-from typing import Any
+import statistics
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +20,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from gconv._checks import check_choice
 from gconv.data import IGNORE_INDEX
-from gconv.train.tasks import Scores, Task
+from gconv.train.scores import Scores
+from gconv.train.tasks import Task
 
 
 def confusion_matrix(
@@ -96,12 +98,34 @@ class SegmentationTask(Task):
 
     name = "segmentation"
     metric_names = ("loss", "accuracy", "mean_iou")
+    metric = "mean_iou"
+    directions: ClassVar[dict[str, str]] = {**Task.directions, "mean_iou": "max"}
+    report_metrics = (("mean_iou", "mean IoU"), ("accuracy", "pixel accuracy"))
 
     def __init__(self, input_kind: str = "images_dense", ignore_index: int = IGNORE_INDEX) -> None:
         check_choice(
             "SegmentationTask", "input_kind", input_kind, ("images_dense", "pixel_grid_dense")
         )
         self.input_kind, self.ignore_index = input_kind, ignore_index
+
+    def test_record(self, scores: dict[str, float]) -> dict[str, Any]:
+        """Classification's, and mean IoU and each class's IoU (keyed by class index)."""
+        ious = {k[4:]: v for k, v in scores.items() if k.startswith("iou_")}
+        record = super().test_record(scores)
+        return {**record, "test_mean_iou": scores["mean_iou"], "test_iou": ious}
+
+    def summarize(self, runs: list[dict[str, Any]], class_names: Any = None) -> dict[str, Any]:
+        """Classification's, and each class's IoU by name (``class_names``, else its
+        index), the mean over the runs in which the class occurs."""
+        out = super().summarize(runs)
+        classes = sorted({c for r in runs for c in r["test_iou"]}, key=int)
+        out["test_iou"] = {
+            (class_names[int(c)] if class_names else c): statistics.fmean(
+                r["test_iou"][c] for r in runs if c in r["test_iou"]
+            )
+            for c in classes
+        }
+        return out
 
     @property
     def ignore(self) -> int:

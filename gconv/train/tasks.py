@@ -12,6 +12,7 @@ these methods and never branches on which task it has.
 
 from __future__ import annotations
 
+import statistics
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
 from gconv._checks import check_choice
+from gconv.train.scores import Scores, macro_f1
 
 
 def count(data: Any) -> int | None:
@@ -35,41 +37,6 @@ def count(data: Any) -> int | None:
         return None
 
 
-def macro_f1(predicted: Tensor, target: Tensor, num_classes: int) -> float:
-    """Macro-averaged F1 over the classes present in ``target`` or ``predicted``, as
-    scikit-learn's ``f1_score(average="macro")`` computes it, on the tensors' device."""
-    index = target * num_classes + predicted
-    confusion = torch.bincount(index, minlength=num_classes * num_classes)
-    confusion = confusion.view(num_classes, num_classes)
-    tp = confusion.diagonal()
-    denominator = confusion.sum(0) + confusion.sum(1)  # 2 tp + fp + fn
-    present = denominator > 0
-    return float((2 * tp[present] / denominator[present]).mean())
-
-
-class Scores:
-    """A split's metrics, accumulated batch by batch: every batch's logits and targets
-    kept and scored at once by ``task.metrics`` (what classification needs: a mean loss
-    and macro-F1 over the whole split). Dense tasks keep sums instead."""
-
-    def __init__(self, task: Task, *, f1: bool = False) -> None:
-        self.task, self.f1 = task, f1
-        self.logits: list[Tensor] = []
-        self.targets: list[Tensor] = []
-
-    def update(self, logits: Tensor, target: Tensor) -> None:
-        self.logits.append(logits.float())
-        self.targets.append(target)
-
-    @property
-    def seen(self) -> int:
-        """Examples (or pixels) scored so far."""
-        return sum(t.numel() for t in self.targets)
-
-    def compute(self) -> dict[str, float]:
-        return self.task.metrics(torch.cat(self.logits), torch.cat(self.targets), f1=self.f1)
-
-
 class Task(ABC):
     """What one kind of training data means to the trainer."""
 
@@ -77,6 +44,14 @@ class Task(ABC):
     input_kind: str  # what the model is given, in the terms of gconv.models.fits
     ignore_index: int | None = None  # a target value that counts nowhere (segmentation)
     metric_names: tuple[str, ...] = ("loss", "accuracy")  # what validation logs, as val_*
+    metric: str = "accuracy"  # the main metric: what selects a model and heads a report
+    # what a report line shows of a split's scores, in order, and how it names each
+    report_metrics: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("accuracy", "accuracy"),
+        ("macro_f1", "macro-F1"),
+    )
+    # whether each metric this task computes improves as it falls or as it rises
+    directions: ClassVar[dict[str, str]] = {"loss": "min", "accuracy": "max", "macro_f1": "max"}
 
     loader_class: Any = DataLoader  # what batches a dataset of this task
 
@@ -157,6 +132,38 @@ class Task(ABC):
         if f1:
             scores["macro_f1"] = macro_f1(predicted, target, logits.size(-1))
         return scores
+
+    @classmethod
+    def direction(cls, name: str) -> str | None:
+        """``"min"`` or ``"max"`` for a metric as the trainer logs it (``"val_loss"``,
+        ``"test_mean_iou"``), or ``None`` for a name this task does not compute."""
+        for prefix in ("val_", "test_", ""):
+            if name.startswith(prefix) and name[len(prefix) :] in cls.directions:
+                return cls.directions[name[len(prefix) :]]
+        return None
+
+    def report_line(self, scores: dict[str, float], spread: dict[str, float] | None = None) -> str:
+        """``"test accuracy 0.8150 ± 0.0040, macro-F1 0.8012"``: the test scores a run
+        prints, with their spread over runs where given."""
+        parts = []
+        for key, label in self.report_metrics:
+            if key in scores:
+                text = f"{label} {scores[key]:.4f}"
+                parts.append(text + (f" ± {spread[key]:.4f}" if spread and key in spread else ""))
+        return "test " + ", ".join(parts)
+
+    def test_record(self, scores: dict[str, float]) -> dict[str, Any]:
+        """What a run keeps of its test scores (``metrics.json``'s ``runs``)."""
+        return {"test_accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"]}
+
+    def summarize(self, runs: list[dict[str, Any]], class_names: Any = None) -> dict[str, Any]:
+        """Mean and spread over runs of each ``test_*`` figure of :meth:`test_record`."""
+        keys = [k for k, v in runs[0].items() if k.startswith("test_") and isinstance(v, float)]
+        out: dict[str, Any] = {}
+        for key in keys:
+            values = [r[key] for r in runs]
+            out.update({key: statistics.fmean(values), f"{key}_std": statistics.pstdev(values)})
+        return out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -97,9 +97,9 @@ class Trainer:
         self.device = distributed.setup(_setup.resolve_device(device))  # a rank's under torchrun
         self.callbacks = list(callbacks)
         self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
+        self.fit_task: Task | None = None  # the task of the fit under way, or of the last
         self.amp = bool(amp) and self.device.type in ("cuda", "cpu")
-        self.should_stop = False
-        self.start_epoch = 0
+        self.should_stop, self.start_epoch = False, 0
         self.logged_metrics: frozenset[str] = frozenset()
         self._train_model: nn.Module | None = None
         self._first_batch = False
@@ -130,7 +130,7 @@ class Trainer:
             train, default_val, _ = train.splits(self.batch_size)
             val = default_val if val is None else val
         _validate.check_not_empty("train", train)
-        task = self._task(train)
+        task = self.fit_task = self._task(train)
         val = task.default_val(train) if val is None else val
         _validate.check_fit(model, task, train, val)
         # what every epoch logs, so that callbacks refuse a monitor before any training

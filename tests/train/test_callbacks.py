@@ -66,3 +66,35 @@ def test_bad_arguments() -> None:
         EarlyStopping(patience=-1)
     with pytest.raises(ValueError, match="EarlyStopping: mode must be one of"):
         EarlyStopping(mode="up")
+
+
+def test_mode_auto_takes_the_direction_from_the_fit_task(tmp_path) -> None:
+    """``val_mean_iou`` rises: a segmentation fit's early stopping and checkpoint keep
+    its highest epoch (a name-based guess made it a loss, to be minimized)."""
+    from torch.utils.data import TensorDataset
+
+    from gconv.train import ModelCheckpoint, Trainer
+
+    torch.manual_seed(0)
+    images = torch.randn(16, 1, 6, 6)
+    masks = (images[:, 0] > 0).long()  # a pixel's class is its sign
+    data = TensorDataset(images, masks)
+    stopper = EarlyStopping("val_mean_iou", patience=10, restore_best_weights=False)
+    checkpoint = ModelCheckpoint(tmp_path, monitor="val_mean_iou")
+    assert stopper.mode is None  # no task yet: the metric's direction is not known
+    model = torch.nn.Conv2d(1, 2, 3, padding=1)
+    trainer = Trainer(max_epochs=4, lr=0.05, batch_size=8, callbacks=[stopper, checkpoint])
+    history = trainer.fit(model, data, data)
+    assert stopper.mode == "max" and checkpoint._monitor.mode == "max"
+    ious = history.history["val_mean_iou"]
+    assert ious.index(max(ious)) != ious.index(min(ious))  # the two directions differ here
+    assert stopper.best == max(ious) and stopper.best_epoch == ious.index(max(ious))
+    assert torch.load(tmp_path / "best.pt", weights_only=False)["epoch"] == ious.index(max(ious))
+
+
+def test_mode_auto_refuses_a_metric_of_unknown_direction() -> None:
+    stopper = EarlyStopping("val_top5")
+    with pytest.raises(ValueError, match="cannot tell whether 'val_top5' improves"):
+        stopper.on_epoch_end(
+            SimpleNamespace(should_stop=False), torch.nn.Linear(1, 1), 0, {"val_top5": 1.0}
+        )

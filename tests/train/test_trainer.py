@@ -10,7 +10,7 @@ from gconv.data import GridGraphLoader
 from gconv.models import get_model
 from gconv.train import Callback, CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
 from gconv.train.infer import infer_task
-from gconv.train.tasks import macro_f1
+from gconv.train.scores import macro_f1
 
 
 def _mlp(digits) -> nn.Module:
