@@ -176,3 +176,28 @@ def test_batched_grid_graph_is_the_batch_s_graph() -> None:
     assert torch.equal(loops, torch.arange(18).repeat(2, 1)) and not types.any()
     with pytest.raises(ValueError, match="batched_grid_graph: batch_size"):
         batched_grid_graph(0, 3, 3)
+
+
+@pytest.mark.parametrize("per_pixel", [False, True])
+def test_private_batch_fields_are_what_pyg_collation_writes(per_pixel: bool) -> None:
+    """``images_to_graphs`` writes PyG's private ``_slice_dict``, ``_inc_dict`` and
+    ``_num_graphs`` itself: pinned here against ``Batch.from_data_list``, and through
+    the public calls that read them (indexing, ``index_select``), so that a PyG release
+    that changes them fails this test instead of silently breaking ``to_data_list()``."""
+    images = torch.randn(3, 2, 4, 5)
+    labels = torch.randint(0, 4, (3, 4, 5)) if per_pixel else torch.tensor([7, 8, 9])
+    ours = images_to_graphs(images, labels)
+    transform = ImageToGridGraph()
+    singles = []
+    for image, label in zip(images, labels, strict=True):
+        data = transform(image)
+        data.y = label.reshape(-1) if per_pixel else label.view(1)
+        singles.append(data)
+    reference = Batch.from_data_list(singles)
+    assert ours._num_graphs == reference._num_graphs == 3
+    for key in ("x", "edge_index", "edge_type", "pos", "y"):
+        assert torch.equal(ours._slice_dict[key], reference._slice_dict[key]), key
+        assert torch.equal(ours._inc_dict[key], reference._inc_dict[key]), key
+    for picked, expected in ((ours[1], singles[1]), (ours.index_select([2, 0])[0], singles[2])):
+        for key in ("x", "edge_index", "edge_type", "pos", "y"):
+            assert torch.equal(picked[key], expected[key]), key
