@@ -34,9 +34,7 @@ def compare(args: argparse.Namespace) -> None:
     if args.quick:
         overrides.setdefault("epochs", 1)
     protocol = Protocol.for_task(args.task, quick=args.quick, amp=args.amp, **overrides)
-    out = args.out or (
-        "runs/compare" if args.task == "classification" else f"runs/compare-{args.task}"
-    )
+    out = args.out or protocol.experiment.out
     folder(out, "--out")
     tune_allocator()  # this process's, and each worker's: see gconv._alloc
     with run_lock(out, "gconv compare"):  # one run per folder; its workers write under it

@@ -13,6 +13,7 @@ from gconv.cli._common import UsageError
 from gconv.cli.compare import compare
 from gconv.cli.inspect import explain, list_all, summarize
 from gconv.cli.train import SAMPLED_BATCH, train
+from gconv.compare.experiments import EXPERIMENTS
 from gconv.data import list_datasets
 from gconv.models import list_models
 from gconv.train import distributed
@@ -60,9 +61,9 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--task",
-        choices=("classification", "segmentation"),
+        choices=tuple(EXPERIMENTS),
         default="classification",
-        help="MNIST digits (default), or segmentation of mnist_seg canvases by mean IoU",
+        help="; ".join(f"{name}: {e.help}" for name, e in EXPERIMENTS.items()),
     )
     c.add_argument("--rows", help="comma-separated row ids (default: the default rows; see --list)")
     c.add_argument(

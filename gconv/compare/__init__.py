@@ -13,28 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from gconv._checks import check_positive_int
-from gconv.compare.protocol import (
-    EXTRA_ROWS,
-    ROW_IDS,
-    ROWS,
-    SEGMENTATION_ROWS,
-    Protocol,
-    Row,
-    get_rows,
-    row_ids,
-    row_width,
-)
+from gconv.compare.experiments import EXPERIMENTS, Experiment, get_experiment
+from gconv.compare.protocol import Protocol, get_rows, row_ids, row_width
 from gconv.compare.report import plot_compare, to_markdown, write_report
+from gconv.compare.rows import EXTRA_ROWS, ROW_IDS, ROWS, SEGMENTATION_ROWS, Row
 from gconv.compare.run import Inputs, same_function_check, summarize_row, train_seed
 from gconv.compare.workers import train_parallel
 
 __all__ = [
+    "EXPERIMENTS",
     "EXTRA_ROWS",
     "ROWS",
     "ROW_IDS",
     "SEGMENTATION_ROWS",
+    "Experiment",
     "Protocol",
     "Row",
+    "get_experiment",
     "get_rows",
     "plot_compare",
     "row_ids",
@@ -42,9 +37,6 @@ __all__ = [
     "run_compare",
     "to_markdown",
 ]
-
-
-NAMES = {"accuracy": "accuracy", "mean_iou": "mean IoU"}
 
 
 def run_compare(
@@ -75,10 +67,9 @@ def run_compare(
 
     def done(row: Row, seed: int, result: dict[str, Any]) -> None:
         results[row.id, seed] = result
-        metric = protocol.metric
         log(
-            f"{row.id:22s} seed {seed}: test {NAMES[metric]} "
-            f"{result[metric]:.4f}, {result['params']:,} params, "
+            f"{row.id:22s} seed {seed}: test {protocol.experiment.metric_label} "
+            f"{result[protocol.metric]:.4f}, {result['params']:,} params, "
             f"{result['seconds_per_epoch']:.1f} s/epoch"
         )
         finished = [r for r in selected if all((r.id, s) in results for s in seeds)]
@@ -98,8 +89,8 @@ def run_compare(
         if any(row.input == "superpixel" for row in selected):
             inputs.superpixels()  # built and cached once, before the workers read it
         train_parallel(pending, protocol, out, root, jobs, done)
-    cnn = {"classification": "grid_cnn/pixels", "segmentation": "fcn/pixels"}[protocol.task]
-    if any(row.id == cnn for row in selected):
+    twin = protocol.experiment.twin  # the CNN's twin is checked with its trained weights
+    if twin is not None and any(row.id == twin[0] for row in selected):
         report["checks"] = same_function_check(out, inputs, protocol)
         write_report(report, out)
     return report

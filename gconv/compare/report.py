@@ -9,74 +9,66 @@ from typing import Any
 
 from gconv._checks import plural
 from gconv._io import save_atomic_text, save_figure
+from gconv.compare.experiments import Experiment, get_experiment
 
 
 def write_report(report: dict[str, Any], out: Path) -> None:
     save_atomic_text(json.dumps(report, indent=2) + "\n", out / "compare.json")
     save_atomic_text(to_markdown(report), out / "compare.md")
-    metric = "mean_iou" if report["protocol"].get("task") == "segmentation" else "accuracy"
-    plot_compare(report["rows"], out / "compare.png", metric)
+    experiment = _experiment(report)
+    plot_compare(report["rows"], out / "compare.png", experiment.metric, experiment.metric_label)
+
+
+def _experiment(report: dict[str, Any]) -> Experiment:
+    return get_experiment(report["protocol"].get("task", "classification"))  # v1 had none
 
 
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
 def to_markdown(report: dict[str, Any]) -> str:
-    p = report["protocol"]
-    if p.get("task") == "segmentation":
-        return _segmentation_markdown(report)
+    """``compare.md``: a row per model with its mean, spread and seeds of the
+    experiment's metric (at the last epoch, and at the best validation epoch), its
+    published figure where the experiment has them, and its speed; then the protocol."""
+    p, experiment = report["protocol"], _experiment(report)
+    metric, label = experiment.metric, experiment.metric_label
+    published = experiment.published is not None
     lines = [
-        "| row | params | test accuracy % (mean ± std) | per seed "
-        "| at the best validation epoch % | published % | s / epoch | graphs / s (training) |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        f"| row | params | test {label} % (mean ± std) | per seed "
+        "| at the best validation epoch % "
+        + ("| published % " if published else "")
+        + f"| s / epoch | {experiment.unit} / s (training) |",
+        "| --- | ---: | ---: | --- | ---: | " + ("---: | " if published else "") + "---: | ---: |",
     ]
     for r in report["rows"]:
-        seeds = ", ".join(f"{100 * a:.2f}" for a in r["accuracies"])
-        best = r.get("accuracy_at_best_val")
+        seeds = ", ".join(f"{100 * a:.2f}" for a in r[experiment.per_seed])
+        best = r.get(f"{metric}_at_best_val")
         at_best = (
-            "" if best is None else f"{100 * best:.2f} ± {100 * r['accuracy_at_best_val_std']:.2f}"
+            "" if best is None else f"{100 * best:.2f} ± {100 * r[f'{metric}_at_best_val_std']:.2f}"
         )
         lines.append(
-            f"| `{r['id']}` | {r['params']:,d} | {100 * r['accuracy']:.2f} ± "
-            f"{100 * r['accuracy_std']:.2f} | {seeds} | {at_best} | {_percent(r['published'])} "
-            f"| {r['seconds_per_epoch']:.1f} | {r['graphs_per_second']:,.0f} |"
+            f"| `{r['id']}` | {r['params']:,d} | {100 * r[metric]:.2f} ± "
+            f"{100 * r[f'{metric}_std']:.2f} | {seeds} | {at_best} | "
+            + (f"{_percent(r['published'])} | " if published else "")
+            + f"{r['seconds_per_epoch']:.1f} | {_rate(r['graphs_per_second'])} |"
         )
+    source = (
+        f"published: {experiment.published}"
+        if published
+        else "no published figures exist for these data"
+    )
     lines += [
         "",
-        f"{plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, {p['budget']:,} "
-        "parameters (±10%), "
-        f"{p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a {p['schedule']} "
-        f"schedule, batch {p['batch_size']}, bfloat16 autocast {'on' if p.get('amp') else 'off'}; "
-        "the last epoch's model on test (and, labelled, the model of the best validation "
-        "epoch); published: Dwivedi et al., MNIST superpixels.",
-    ]
-    return "\n".join(lines + _check_lines(report)) + "\n"
-
-
-def _segmentation_markdown(report: dict[str, Any]) -> str:
-    p = report["protocol"]
-    lines = [
-        "| row | params | test mean IoU % (mean ± std) | per seed | s / epoch "
-        "| canvases / s (training) |",
-        "| --- | ---: | ---: | --- | ---: | ---: |",
-    ]
-    for r in report["rows"]:
-        seeds = ", ".join(f"{100 * a:.2f}" for a in r["mean_ious"])
-        lines.append(
-            f"| `{r['id']}` | {r['params']:,d} | {100 * r['mean_iou']:.2f} ± "
-            f"{100 * r['mean_iou_std']:.2f} | {seeds} | {r['seconds_per_epoch']:.1f} "
-            f"| {r['graphs_per_second']:,.1f} |"
-        )
-    train, val, test = p["canvases"]
-    lines += [
-        "",
-        f"mnist_seg, {train:,} training, {val:,} validation and {test:,} test canvases of "
-        f"64x64, 11 classes; {plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, "
-        f"{p['budget']:,} "
-        f"parameters (±10%), {p['layers']} layers, {p['optimizer']} at lr {p['lr']} with a "
-        f"{p['schedule']} schedule, batch {p['batch_size']}; no published figures exist "
-        "for these canvases.",
+        f"{experiment.data(p)}; {plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, "
+        f"{p['budget']:,} parameters (±10%), {p['layers']} layers, {p['optimizer']} at lr "
+        f"{p['lr']} with a {p['schedule']} schedule, batch {p['batch_size']}, bfloat16 "
+        f"autocast {'on' if p.get('amp') else 'off'}; the last epoch's model on test (and, "
+        f"labelled, the model of the best validation epoch); {source}.",
     ]
     return "\n".join(lines + _check_lines(report)) + "\n"
 
@@ -98,14 +90,17 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def plot_compare(rows: list[dict[str, Any]], path: Path, metric: str = "accuracy") -> Any:
-    """Validation accuracy (or ``metric``) against epoch (the curves the epoch count is
-    read from), test accuracy against training seconds for every row, and the final test
-    figure of each row with its spread over seeds beside the published figure."""
+def plot_compare(
+    rows: list[dict[str, Any]], path: Path, metric: str = "accuracy", name: str | None = None
+) -> Any:
+    """Validation accuracy (or ``metric``, called ``name`` on the axes) against epoch
+    (the curves the epoch count is read from), test accuracy against training seconds
+    for every row, and the final test figure of each row with its spread over seeds
+    beside the published figure."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    label = {"accuracy": "test accuracy", "mean_iou": "test mean IoU"}[metric]
+    label = f"test {name or metric}"
     fig = Figure(figsize=(16, 5))
     by_epoch, by_time, bars = fig.subplots(1, 3)
     for r in rows:

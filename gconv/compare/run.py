@@ -21,7 +21,6 @@ from torch_geometric.nn import MessagePassing
 
 from gconv._io import save_atomic_text
 from gconv.compare.protocol import (
-    QUICK_LIMIT,
     Protocol,
     Row,
     count_parameters,
@@ -29,7 +28,7 @@ from gconv.compare.protocol import (
     row_model,
     row_width,
 )
-from gconv.data import GridGraphLoader, LoadedDataset, data_root, load_dataset
+from gconv.data import GridGraphLoader, data_root
 from gconv.data.superpixels import superpixel_dataset
 from gconv.train import ModelCheckpoint, TestCurve, Trainer, load_checkpoint
 from gconv.transforms import DirectionalEdgeType
@@ -40,11 +39,7 @@ class Inputs:
 
     def __init__(self, protocol: Protocol, root: str | None, progress: bool) -> None:
         self.protocol, self.root, self.progress = protocol, root, progress
-        if protocol.task == "segmentation":
-            self.mnist = _canvases(protocol, root)
-        else:
-            limit = QUICK_LIMIT if protocol.quick else None
-            self.mnist = load_dataset("mnist", root=root, limit=limit)
+        self.mnist = protocol.experiment.load(protocol, root)  # MNIST, or mnist_seg canvases
         self._superpixels: tuple[Any, Any, Any] | None = None
         self._directed: tuple[Any, Any, Any] | None = None
 
@@ -92,14 +87,6 @@ class Inputs:
             )
         assert self._directed is not None
         return self._directed
-
-
-def _canvases(protocol: Protocol, root: str | None) -> LoadedDataset:
-    """The mnist_seg canvases of a segmentation protocol."""
-    canvases = protocol.canvases or Protocol.for_task("segmentation").canvases
-    assert canvases is not None
-    train, val, test = canvases
-    return load_dataset("mnist_seg", root=root, train_size=train, val_size=val, test_size=test)
 
 
 def _run_dir(out: Path, row: Row, seed: int) -> Path:
@@ -179,9 +166,6 @@ def _finished(result: dict[str, Any], protocol: Protocol) -> bool:
     )
 
 
-PER_SEED = {"accuracy": "accuracies", "mean_iou": "mean_ious"}
-
-
 def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
     """One row of ``compare.json``: mean and spread over seeds, and each seed (of test
     accuracy, or of mean IoU for segmentation)."""
@@ -206,7 +190,7 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         "params": seeds[0]["params"],
         metric: statistics.fmean(accuracies),
         f"{metric}_std": statistics.pstdev(accuracies),
-        PER_SEED[metric]: accuracies,
+        protocol.experiment.per_seed: accuracies,
         f"{metric}_at_best_val": statistics.fmean(at_best),
         f"{metric}_at_best_val_std": statistics.pstdev(at_best),
         "published": row.published,
@@ -222,9 +206,11 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
     predicts on every test image: ``grid_gnn`` for ``grid_cnn``, and for segmentation
     ``grid_fcn`` for ``fcn``, on every pixel. The twin runs as message passing: every
     convolution and pool through PyG's ``propagate`` (counted), never the dense path."""
-    ids = {"classification": ["grid_cnn/pixels", "grid_gnn/pixel_grid"]}
-    ids["segmentation"] = ["fcn/pixels", "grid_fcn/pixel_grid"]
-    cnn_row, gnn_row = get_rows(ids[protocol.task], protocol.task)
+    twin = protocol.experiment.twin
+    if twin is None:
+        raise ValueError(f"compare: experiment {protocol.task!r} has no twin to check")
+    rows = {r.id: r for r in get_rows(list(twin), protocol.task)}
+    cnn_row, gnn_row = rows[twin[0]], rows[twin[1]]
     state = load_checkpoint(_run_dir(out, cnn_row, 0) / "last.pt")["model"]
     width = row_width(cnn_row, protocol)
     cnn = row_model(cnn_row, width, protocol)

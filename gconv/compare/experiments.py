@@ -1,0 +1,146 @@
+"""What the comparison compares, one experiment a task: its rows, data, metric and report.
+
+``gconv compare --task NAME`` runs ``EXPERIMENTS[NAME]``. The experiment is the one place
+that says what differs between tasks: its rows, its data, the training task whose main
+metric every row reports, its classes, the CNN row whose message-passing twin is checked
+with its weights, and the protocol fields it changes. :mod:`~gconv.compare.protocol`,
+:mod:`~gconv.compare.run`, :mod:`~gconv.compare.report` and ``gconv compare`` read it
+and never test for a task by name; a new experiment is an :class:`Experiment` here and
+its entry in ``EXPERIMENTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from gconv._checks import check_choice
+from gconv.compare.rows import (
+    EXTRA_ROWS,
+    ROWS,
+    SEGMENTATION_ROWS,
+    Row,
+    classification_model,
+    segmentation_model,
+)
+from gconv.data import LoadedDataset, load_dataset
+from gconv.train import ImageTask, SegmentationTask, Task
+
+QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alike
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One task's comparison. ``build(row, width, layers, num_classes)`` is a row's
+    network; ``load(protocol, root)`` its data (``train``, ``val``, ``test`` of images
+    with their labels); ``data(protocol)`` the sentence that describes that data in
+    ``compare.md``, from the protocol's fields."""
+
+    name: str
+    help: str  # what ``gconv compare --task`` says of it
+    task: type[Task]  # the training task whose main metric every row reports
+    rows: tuple[Row, ...]
+    extra_rows: tuple[Row, ...]  # runnable with --rows, not in the default run
+    num_classes: int
+    build: Callable[[Row, int, int, int], nn.Module]
+    load: Callable[[Any, str | None], LoadedDataset]
+    data: Callable[[dict[str, Any]], str]
+    per_seed: str  # compare.json's key of each seed's figure
+    twin: tuple[str, str] | None = None  # a CNN row, and the row that must predict as it
+    published: str | None = None  # where the rows' published figures come from
+    unit: str = "graphs"  # what the training throughput counts
+    out: str = "runs/compare"  # the default output folder
+    defaults: dict[str, Any] = field(default_factory=dict)  # protocol fields it changes
+    quick: dict[str, Any] = field(default_factory=dict)  # and under --quick
+
+    @property
+    def metric(self) -> str:
+        """What every row reports on test: the task's main metric."""
+        return self.task.metric
+
+    @property
+    def metric_label(self) -> str:
+        """How reports name :attr:`metric` (``"accuracy"``, ``"mean IoU"``)."""
+        return dict(self.task.report_metrics).get(self.metric, self.metric)
+
+    def rows_with(self, *, extra: bool = False) -> list[Row]:
+        """The default rows, in the table's order; with ``extra`` the others after."""
+        return list(self.rows) + (list(self.extra_rows) if extra else [])
+
+
+def _mnist(protocol: Any, root: str | None) -> LoadedDataset:
+    return load_dataset("mnist", root=root, limit=QUICK_LIMIT if protocol.quick else None)
+
+
+def _mnist_data(p: dict[str, Any]) -> str:
+    quick = f" (--quick: {QUICK_LIMIT} training images)" if p.get("quick") else ""
+    return f"MNIST digits, 10 classes{quick}"
+
+
+# segmentation: every canvas has 4,096 labelled pixels, and the gated GCN on 64x64 pixel
+# grids costs about 1 s a canvas an epoch on 2 cores
+CANVASES = (1000, 200, 500)  # train, val, test
+
+
+def _canvases(protocol: Any, root: str | None) -> LoadedDataset:
+    train, val, test = protocol.canvases or CANVASES
+    return load_dataset("mnist_seg", root=root, train_size=train, val_size=val, test_size=test)
+
+
+def _canvas_data(p: dict[str, Any]) -> str:
+    train, val, test = p["canvases"]
+    return (
+        f"mnist_seg, {train:,} training, {val:,} validation and {test:,} test canvases of "
+        "64x64, 11 classes"
+    )
+
+
+CLASSIFICATION = Experiment(
+    name="classification",
+    help="MNIST digits (default)",
+    task=ImageTask,
+    rows=tuple(ROWS),
+    extra_rows=tuple(EXTRA_ROWS),
+    num_classes=10,
+    twin=("grid_cnn/pixels", "grid_gnn/pixel_grid"),
+    build=classification_model,
+    load=_mnist,
+    data=_mnist_data,
+    per_seed="accuracies",
+    published="Dwivedi et al., MNIST superpixels",
+)
+# what dense prediction changes: no readout (a prediction per pixel), a per-pixel head,
+# mnist_seg canvases, batches of 8 canvases and 2 epochs
+SEGMENTATION = Experiment(
+    name="segmentation",
+    help="segmentation of mnist_seg canvases by mean IoU",
+    task=SegmentationTask,
+    rows=tuple(SEGMENTATION_ROWS),
+    extra_rows=(),
+    num_classes=11,
+    twin=("fcn/pixels", "grid_fcn/pixel_grid"),
+    build=segmentation_model,
+    load=_canvases,
+    data=_canvas_data,
+    per_seed="mean_ious",
+    unit="canvases",
+    out="runs/compare-segmentation",
+    defaults={
+        "epochs": 2,
+        "batch_size": 8,
+        "readout": "none (a prediction per pixel)",
+        "head": "per pixel: linear (FCN), 2-layer MLP (graph networks)",
+        "superpixels": {},
+        "canvases": CANVASES,
+    },
+    quick={"canvases": tuple(n // 10 for n in CANVASES)},  # a tenth of the canvases
+)
+EXPERIMENTS = {e.name: e for e in (CLASSIFICATION, SEGMENTATION)}
+
+
+def get_experiment(name: str) -> Experiment:
+    check_choice("compare", "task", name, tuple(EXPERIMENTS))
+    return EXPERIMENTS[name]

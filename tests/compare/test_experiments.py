@@ -1,0 +1,81 @@
+"""The experiment is the one carrier of what a task changes in the comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gconv.compare import EXPERIMENTS, Experiment, Protocol, get_rows, row_ids, to_markdown
+from gconv.compare.rows import ROWS, classification_model
+from gconv.train import ImageTask, SegmentationTask
+
+
+def test_each_experiment_reports_its_training_tasks_main_metric() -> None:
+    assert Protocol().metric == ImageTask.metric == "accuracy"
+    segmentation = Protocol.for_task("segmentation")
+    assert segmentation.metric == SegmentationTask.metric == "mean_iou"
+    assert segmentation.experiment.metric_label == "mean IoU"
+    assert (segmentation.epochs, segmentation.batch_size) == (2, 8)
+    assert Protocol.for_task("segmentation", quick=True).canvases == (100, 20, 50)
+    for name, experiment in EXPERIMENTS.items():
+        assert row_ids(name) == [r.id for r in experiment.rows]
+        if experiment.twin is not None:  # both rows of the check are runnable
+            assert [r.id for r in get_rows(list(experiment.twin), name)] == list(experiment.twin)
+
+
+def test_the_default_protocols_are_the_ones_the_committed_seeds_were_trained_under() -> None:
+    # results/compare's seeds carry this key; a change to a row's network or data must
+    # bump Protocol.version deliberately (and retrain), never happen by a refactor
+    assert Protocol().key() == "cf469c8d459c"
+    assert Protocol.for_task("segmentation").key() == "aaba8539e7a2"
+
+
+def test_an_unknown_task_names_the_experiments() -> None:
+    with pytest.raises(ValueError, match="task must be one of.*classification.*segmentation"):
+        Protocol(task="detection")
+
+
+class _TopOne(ImageTask):
+    name = "top_one"
+    report_metrics = (("accuracy", "top-1"),)
+
+
+def _report(task: str) -> dict[str, Any]:
+    row = {
+        "id": "mlp/pixels",
+        "params": 99_775,
+        "accuracy": 0.5,
+        "accuracy_std": 0.01,
+        "accuracies": [0.49, 0.51],
+        "published": None,
+        "seconds_per_epoch": 2.0,
+        "graphs_per_second": 500.0,
+    }
+    return {"protocol": Protocol.for_task(task, seeds=2).as_dict(), "rows": [row]}
+
+
+def test_a_registered_experiment_is_reported_in_its_own_terms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    experiment = Experiment(
+        name="top_one",
+        help="an MLP, named in top-1 terms",
+        task=_TopOne,
+        rows=(ROWS[0],),
+        extra_rows=(),
+        num_classes=10,
+        build=classification_model,
+        load=lambda protocol, root: None,  # type: ignore[arg-type,return-value]
+        data=lambda p: "random images",
+        per_seed="accuracies",
+        unit="images",
+    )
+    monkeypatch.setitem(EXPERIMENTS, "top_one", experiment)
+    text = to_markdown(_report("top_one"))
+    assert "| test top-1 % (mean ± std) |" in text and "| images / s (training) |" in text
+    assert "published %" not in text  # it has no published figures
+    assert "| `mlp/pixels` | 99,775 | 50.00 ± 1.00 | 49.00, 51.00 |" in text
+    assert "random images; 48 epochs, 2 seeds" in text
+    classic = to_markdown(_report("classification"))
+    assert "| test accuracy % (mean ± std) |" in classic and "| published % |" in classic
