@@ -32,7 +32,7 @@ def test_the_default_protocols_are_the_ones_the_committed_seeds_were_trained_und
 
 
 def test_an_unknown_task_names_the_experiments() -> None:
-    with pytest.raises(ValueError, match="task must be one of.*classification.*segmentation"):
+    with pytest.raises(ValueError, match=r"task must be one of.*classification.*segmentation"):
         Protocol(task="detection")
 
 
