@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from gconv.errors import GconvTypeError, GconvValueError
+
 
 def _describe(value: object) -> str:
     if isinstance(value, Tensor):
@@ -24,15 +26,15 @@ def _describe(value: object) -> str:
 
 def check_positive_int(owner: str, name: str, value: object, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: {name} must be an int (got {_describe(value)})")
+        raise GconvTypeError(f"{owner}: {name} must be an int (got {_describe(value)})")
     if value < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum} (got {value})")
+        raise GconvValueError(f"{owner}: {name} must be >= {minimum} (got {value})")
     return value
 
 
 def check_bool(owner: str, name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a bool (got {_describe(value)})")
+        raise GconvTypeError(f"{owner}: {name} must be a bool (got {_describe(value)})")
     return value
 
 
@@ -42,7 +44,7 @@ def check_folder(owner: str, name: str, path: str | os.PathLike[str]) -> Path:
     for part in (folder, *folder.parents):
         if part.exists() and not part.is_dir():
             prefix = f"{owner}: " if owner else ""
-            raise ValueError(
+            raise GconvValueError(
                 f"{prefix}{name} must be a folder (got {str(folder)!r}, and {str(part)!r} is "
                 "a file)"
             )
@@ -52,17 +54,17 @@ def check_folder(owner: str, name: str, path: str | os.PathLike[str]) -> Path:
 def check_odd_kernel(owner: str, kernel_size: object) -> int:
     k = check_positive_int(owner, "kernel_size", kernel_size)
     if k % 2 == 0:
-        raise ValueError(f"{owner}: kernel_size must be odd (got {k})")
+        raise GconvValueError(f"{owner}: kernel_size must be odd (got {k})")
     return k
 
 
 def check_choice(owner: str, name: str, value: object, choices: Sequence[object]) -> None:
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{owner}: {name} must be one of {allowed} (got {value!r})")
+        raise GconvValueError(f"{owner}: {name} must be one of {allowed} (got {value!r})")
 
 
-class BipartiteInputError(TypeError, ValueError):
+class BipartiteInputError(GconvTypeError, ValueError):
     """A pair of feature tensors given to a layer that takes one. gconv's checks raise
     ``TypeError`` for a wrong type, PyG raises ``ValueError`` for this one: the error is
     both, so code written for either catches it."""
@@ -76,7 +78,7 @@ def checking() -> bool:
 
 def check_tensor(owner: str, name: str, value: object) -> Tensor:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{owner}: {name} must be a torch.Tensor (got {type(value).__name__})")
+        raise GconvTypeError(f"{owner}: {name} must be a torch.Tensor (got {type(value).__name__})")
     return value
 
 
@@ -101,22 +103,22 @@ def check_features(
         shapes = "2-D [num_nodes, channels]" + (
             " or 3-D [batch, num_nodes, channels]" if static else ""
         )
-        raise ValueError(f"{owner}: x must be {shapes} (got shape {tuple(x.shape)})")
+        raise GconvValueError(f"{owner}: x must be {shapes} (got shape {tuple(x.shape)})")
     if not x.is_floating_point():
-        raise TypeError(f"{owner}: x must be a floating point tensor (got dtype {x.dtype})")
+        raise GconvTypeError(f"{owner}: x must be a floating point tensor (got dtype {x.dtype})")
     if x.dim() == 3:
         if channels is not None and x.size(-1) != channels:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: x must have {channels} channels (in_channels) in its last "
                 f"dimension (got shape {tuple(x.shape)})"
             )
         return x
     if channels is not None and x.size(1) != channels:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: x must have {channels} columns (in_channels) (got shape {tuple(x.shape)})"
         )
     if num_nodes is not None and x.size(0) != num_nodes:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: x must have one row per node, {num_nodes} rows (got {x.size(0)})"
         )
     return x
@@ -126,7 +128,7 @@ def check_dtype(owner: str, x: Tensor, weight: Tensor) -> None:
     """Features must have the weights' floating type (autocast, which casts for itself,
     excepted)."""
     if x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type):
-        raise TypeError(
+        raise GconvTypeError(
             f"{owner}: the input must have the weights' dtype {weight.dtype} (got {x.dtype}); "
             f"convert one of them, e.g. x.to({weight.dtype}) or model.to({x.dtype})"
         )
@@ -136,19 +138,19 @@ def check_edge_index(owner: str, edge_index: object, num_nodes: int | None) -> T
     """``edge_index`` must be an integer ``[2, num_edges]`` tensor with ids in range."""
     edge_index = check_tensor(owner, "edge_index", edge_index)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: edge_index must have shape [2, num_edges] (got {tuple(edge_index.shape)})"
         )
     if edge_index.dtype not in (torch.long, torch.int32):
-        raise TypeError(
+        raise GconvTypeError(
             f"{owner}: edge_index must be an integer tensor (torch.long) (got {edge_index.dtype})"
         )
     if edge_index.numel() > 0 and checking():
         lo, hi = _id_range(edge_index)
         if lo < 0:
-            raise ValueError(f"{owner}: edge_index must hold node ids >= 0 (got {lo})")
+            raise GconvValueError(f"{owner}: edge_index must hold node ids >= 0 (got {lo})")
         if num_nodes is not None and hi >= num_nodes:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: edge_index holds node id {hi}, out of range for {num_nodes} nodes"
             )
     return edge_index
@@ -200,12 +202,14 @@ def check_edge_weight(owner: str, edge_weight: Tensor | None, num_edges: int) ->
         return None
     edge_weight = check_tensor(owner, "edge_weight", edge_weight)
     if edge_weight.dim() != 1 or edge_weight.numel() != num_edges:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: edge_weight must have shape [{num_edges}] (one weight per edge) "
             f"(got {tuple(edge_weight.shape)})"
         )
     if not edge_weight.is_floating_point():
-        raise TypeError(f"{owner}: edge_weight must be floating point (got {edge_weight.dtype})")
+        raise GconvTypeError(
+            f"{owner}: edge_weight must be floating point (got {edge_weight.dtype})"
+        )
     return edge_weight
 
 
@@ -213,11 +217,11 @@ def check_images(owner: str, images: object, *, channels: int | None = None) -> 
     """``images`` must be a floating ``[B, C, H, W]`` tensor."""
     images = check_tensor(owner, "images", images)
     if images.dim() != 4:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: images must be 4-D [B, C, H, W] (got shape {tuple(images.shape)})"
         )
     if channels is not None and images.size(1) != channels:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: images must have {channels} channels (got shape {tuple(images.shape)})"
         )
     return images

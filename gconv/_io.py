@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import hashlib
 import io
@@ -94,6 +95,16 @@ def save_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
 def save_atomic_text(text: str, path: str | os.PathLike[str]) -> None:
     """Writes ``text`` (UTF-8) with the same guarantee as :func:`save_atomic`."""
     _write_atomic(path, lambda f: f.write(text.encode()))
+
+
+def save_atomic_csv(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    """``rows`` (one dict an epoch, the first row's keys as the header) as a CSV file,
+    written atomically."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    save_atomic_text(text.getvalue(), path)
 
 
 def copy_atomic(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:

@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
 
 # lowest first; a module may import its own subpackage and those of lower levels only
 LEVELS = [
+    {"errors"},  # what every check raises
     {"_checks", "_io", "_pyg", "_alloc"},
     {"grid", "graph", "convert"},
     {"nn", "transforms"},  # public re-exports of the layers

@@ -87,3 +87,43 @@ def test_train_into_a_file_is_one_line(tmp_path: Path, capsys, small_root: Path)
     assert "must be a folder" in _one_line_error(
         capsys, ["train", "digits", "mlp", "--quick", "--out", out, "--root", str(small_root)]
     )
+
+
+def test_a_bug_keeps_its_traceback_and_a_gconv_error_is_one_line(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from gconv.errors import GconvValueError
+
+    cli = importlib.import_module("gconv.cli.main")  # the module, not its main()
+
+    def buggy(args) -> None:
+        raise ValueError("an internal invariant failed")  # not a gconv check: a bug
+
+    def mistaken(args) -> None:
+        raise GconvValueError("summary: --depth must be >= 0 (got -1)")
+
+    monkeypatch.setitem(cli.COMMANDS, "summary", buggy)
+    with pytest.raises(ValueError, match="internal invariant"):
+        main(["summary", "lenet5"])
+    monkeypatch.setitem(cli.COMMANDS, "summary", mistaken)
+    assert _one_line_error(capsys, ["summary", "lenet5"]) == (
+        "gconv: summary: --depth must be >= 0 (got -1)"
+    )
+
+
+def test_every_check_raises_a_gconv_error_that_is_still_the_standard_one() -> None:
+    import gconv
+    import gconv.train
+    from gconv.errors import GconvError
+
+    with pytest.raises(GconvError) as info:
+        gconv.conv_output_size(4, kernel_size=5)
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(GconvError) as info:
+        gconv.nn.GridConv2d(1, 1, kernel_size="3")  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(GconvError) as info:
+        gconv.train.load_checkpoint("/nonexistent/gconv/best.pt")
+    assert isinstance(info.value, FileNotFoundError)

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from gconv._checks import check_folder
+from gconv.errors import GconvValueError
 
 
-class UsageError(ValueError):
+class UsageError(GconvValueError):
     """A mistake on the command line: printed as one line, exit status 2."""
 
 

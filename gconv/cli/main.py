@@ -1,4 +1,8 @@
-"""The ``gconv`` command's parser and entry point: every mistake is one line on stderr."""
+"""The ``gconv`` command's parser and entry point: every mistake is one line on stderr.
+
+A mistake is a :class:`gconv.errors.GconvError` (a wrong flag, argument, input or file,
+each named by gconv's own checks) or the file system's refusal (``OSError``); any other
+exception is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from gconv.cli.inspect import explain, list_all, summarize
 from gconv.cli.train import SAMPLED_BATCH, train
 from gconv.compare.experiments import EXPERIMENTS
 from gconv.data import list_datasets
+from gconv.errors import GconvError
 from gconv.models import list_models
 from gconv.train import distributed
 
@@ -133,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         _say(err)
         return 2
-    except (ValueError, TypeError, OSError, FloatingPointError) as err:
+    except (GconvError, OSError) as err:  # a user's mistake, or the file system's refusal
         if os.environ.get("GCONV_DEBUG"):  # the full traceback, for reporting a bug
             raise
         _say(err)  # gconv's own checks name the argument, what was expected and what came

@@ -5,14 +5,12 @@ over seeds or folds), and the run best on validation as ``best.pt``, ``history.c
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from gconv._checks import plural
-from gconv._io import copy_atomic, save_atomic_text
+from gconv._io import copy_atomic, save_atomic_csv, save_atomic_text
 from gconv.data import LoadedDataset
 from gconv.train import distributed
 from gconv.train.infer import get_task
@@ -20,13 +18,10 @@ from gconv.viz import plot_history
 
 
 def _write_history(history: dict[str, list[float]], path: Path) -> None:
-    keys = list(history)
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["epoch", *keys])
-    for epoch, row in enumerate(zip(*(history[k] for k in keys), strict=True)):
-        writer.writerow([epoch, *row])
-    save_atomic_text(text.getvalue(), path)
+    epochs = len(next(iter(history.values()), []))
+    save_atomic_csv(
+        [{"epoch": e, **{k: v[e] for k, v in history.items()}} for e in range(epochs)], path
+    )
 
 
 def report(

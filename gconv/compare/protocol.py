@@ -21,6 +21,7 @@ from torch import nn
 from gconv._checks import check_positive_int
 from gconv.compare.experiments import QUICK_LIMIT, Experiment, get_experiment
 from gconv.compare.rows import EXTRA_ROWS, ROW_IDS, ROWS, SEGMENTATION_ROWS, Row
+from gconv.errors import GconvValueError
 
 __all__ = [
     "EXTRA_ROWS",
@@ -75,7 +76,7 @@ class Protocol:
         for name in ("budget", "layers", "epochs", "seeds", "batch_size"):
             check_positive_int("compare", name, getattr(self, name))
         if not self.lr > 0:
-            raise ValueError(f"compare: lr must be > 0 (got {self.lr!r})")
+            raise GconvValueError(f"compare: lr must be > 0 (got {self.lr!r})")
         get_experiment(self.task)  # a known task, or the error that lists them
 
     @classmethod
@@ -122,7 +123,7 @@ def get_rows(ids: list[str] | None = None, task: str = "classification") -> list
     every = experiment.rows_with(extra=True)
     unknown = [i for i in ids if i not in row_ids(task, extra=True)]
     if unknown:
-        raise ValueError(
+        raise GconvValueError(
             f"compare: rows must be from {', '.join(row_ids(task, extra=True))} "
             f"(got {', '.join(unknown)})"
         )
@@ -165,7 +166,7 @@ def row_width(row: Row, protocol: Protocol) -> int:
     with torch.device("meta"):
         params = count_parameters(row_model(row, width, protocol))
     if abs(params - protocol.budget) > TOLERANCE * protocol.budget:
-        raise ValueError(
+        raise GconvValueError(
             f"compare: no width puts {row.id} within 10% of {protocol.budget:,} parameters "
             f"(nearest: {params:,} at width {width})"
         )

@@ -30,6 +30,7 @@ from gconv.compare.protocol import (
 )
 from gconv.data import GridGraphLoader, data_root
 from gconv.data.superpixels import superpixel_dataset
+from gconv.errors import GconvValueError
 from gconv.train import ModelCheckpoint, TestCurve, Trainer, load_checkpoint
 from gconv.transforms import DirectionalEdgeType
 
@@ -175,7 +176,7 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
     epochs = protocol.epochs
     lengths = {len(s["history"]["epoch"]) for s in seeds}
     if lengths != {epochs}:
-        raise ValueError(
+        raise GconvValueError(
             f"compare: {row.id} has seeds of {sorted(lengths)} epochs; the protocol trains {epochs}"
         )
     per_epoch = {
@@ -208,7 +209,7 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
     convolution and pool through PyG's ``propagate`` (counted), never the dense path."""
     twin = protocol.experiment.twin
     if twin is None:
-        raise ValueError(f"compare: experiment {protocol.task!r} has no twin to check")
+        raise GconvValueError(f"compare: experiment {protocol.task!r} has no twin to check")
     rows = {r.id: r for r in get_rows(list(twin), protocol.task)}
     cnn_row, gnn_row = rows[twin[0]], rows[twin[1]]
     state = load_checkpoint(_run_dir(out, cnn_row, 0) / "last.pt")["model"]
@@ -240,9 +241,9 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
         hook.remove()
     if cnn_logits.dim() == 4:  # [B, K, H, W]: as the grid's nodes, [B*H*W, K]
         cnn_logits = cnn_logits.permute(0, 2, 3, 1).reshape(-1, cnn_logits.size(1))
-    twin = gnn_row.model
+    name = gnn_row.model
     return {
-        f"{twin}_with_cnn_weights_identical_predictions": bool(
+        f"{name}_with_cnn_weights_identical_predictions": bool(
             torch.equal(cnn_logits.argmax(1), gnn_logits.argmax(1))
         ),
         "path": "message passing (propagate)",
@@ -251,6 +252,6 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
         "test_images": len(test),
         "predictions": len(cnn_logits),
         "cnn_graphs_per_second": len(test) / cnn_seconds,
-        f"{twin}_graphs_per_second": len(test) / gnn_seconds,
+        f"{name}_graphs_per_second": len(test) / gnn_seconds,
         "seconds": cnn_seconds + gnn_seconds,
     }

@@ -7,6 +7,7 @@ from gconv.convert.grid_graph import (
     grid_offsets,
     images_to_graphs,
 )
+from gconv.convert.grid_shape import grid_shape_of
 from gconv.convert.superpixels import knn_edges, superpixel_graph
 from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
 
@@ -17,6 +18,7 @@ __all__ = [
     "graphs_to_images",
     "grid_graph",
     "grid_offsets",
+    "grid_shape_of",
     "images_to_graphs",
     "knn_edges",
     "superpixel_graph",

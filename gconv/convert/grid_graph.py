@@ -17,6 +17,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 
 from gconv._checks import check_choice, check_images, check_odd_kernel, check_positive_int
+from gconv.errors import GconvValueError
 
 
 def grid_offsets(
@@ -152,7 +153,9 @@ def grid_graph(
 
     Returns:
         ``Data`` with ``edge_index`` :math:`(2, E)` (source -> target), ``edge_type``
-        :math:`(E)`, ``pos`` :math:`(HW, 2)` as (row, col), and ``num_nodes = HW``.
+        :math:`(E)`, ``pos`` :math:`(HW, 2)` as (row, col), ``grid_size`` ``[[H, W]]``
+        (what makes a PyG ``DataLoader`` batch of such graphs a pixel grid, see
+        :func:`gconv.convert.grid_shape_of`) and ``num_nodes = HW``.
 
     Example:
         >>> g = grid_graph(28, 28)
@@ -169,6 +172,7 @@ def grid_graph(
         edge_index=edge_index.clone(),
         edge_type=edge_type.clone(),
         pos=pos.clone(),
+        grid_size=torch.tensor([[height, width]]),
         num_nodes=height * width,
     )
 
@@ -217,7 +221,7 @@ def images_to_graphs(
     check_choice(owner, "connectivity", connectivity, (4, 8))
     b, c, h, w = images.shape
     if b == 0 or h == 0 or w == 0:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: images must hold at least one image of at least 1x1 pixels "
             f"(got shape {tuple(images.shape)})"
         )
@@ -228,7 +232,7 @@ def images_to_graphs(
         and (not isinstance(labels, Tensor) or labels.dim() != 1 or labels.numel() != b)
     ):
         got = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: labels must be a [{b}] tensor, one per image, or [{b}, {h}, {w}], "
             f"one per pixel (got {got})"
         )
@@ -278,10 +282,10 @@ def graphs_to_images(x: Tensor, batch_size: int, height: int, width: int) -> Ten
         check_positive_int(owner, name, value)
     if not isinstance(x, Tensor) or x.dim() != 2:
         got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{owner}: x must be a 2-D [B*H*W, C] tensor (got {got})")
+        raise GconvValueError(f"{owner}: x must be a 2-D [B*H*W, C] tensor (got {got})")
     n = batch_size * height * width
     if x.size(0) != n:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: x must have batch_size*height*width = {n} rows (got {x.size(0)})"
         )
     return x.view(batch_size, height, width, x.size(1)).permute(0, 3, 1, 2)

@@ -7,6 +7,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gconv.errors import GconvValueError
+
 
 def _slic() -> object:
     try:
@@ -71,7 +73,7 @@ def superpixel_graph(
     if image.dim() == 3:
         image = image[0]
     if image.dim() != 2:
-        raise ValueError(f"superpixel_graph: image must be [H, W] (got {tuple(image.shape)})")
+        raise GconvValueError(f"superpixel_graph: image must be [H, W] (got {tuple(image.shape)})")
     pixels = image.detach().cpu().double().numpy()
     labels = slic(
         pixels, n_segments=n_segments, compactness=compactness, channel_axis=None, start_label=0

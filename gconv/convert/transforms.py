@@ -11,6 +11,7 @@ from torch_geometric.transforms import BaseTransform
 
 from gconv._checks import check_choice, check_odd_kernel
 from gconv.convert.grid_graph import _template
+from gconv.errors import GconvTypeError, GconvValueError
 
 
 class ImageToGridGraph:
@@ -50,13 +51,13 @@ class ImageToGridGraph:
             try:
                 image = to_tensor(image)
             except TypeError as err:
-                raise TypeError(
+                raise GconvTypeError(
                     f"{owner}: image must be a Tensor or a PIL image (got {type(image).__name__})"
                 ) from err
         if image.dim() == 2:
             image = image.unsqueeze(0)
         if image.dim() != 3:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: image must be [C, H, W] or [H, W] (got shape {tuple(image.shape)})"
             )
         if not image.is_floating_point():
@@ -115,7 +116,7 @@ class DirectionalEdgeType(BaseTransform):
         pos = getattr(data, "pos", None)
         if not isinstance(pos, Tensor) or pos.dim() != 2 or pos.size(1) != 2:
             got = tuple(pos.shape) if isinstance(pos, Tensor) else type(pos).__name__
-            raise ValueError(f"{owner}: data must have pos of shape [N, 2] (got {got})")
+            raise GconvValueError(f"{owner}: data must have pos of shape [N, 2] (got {got})")
         edge_index = data.edge_index
         weight = getattr(data, "edge_weight", None)
         if self.self_loops:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gconv.data.root import DATA_ENV
+from gconv.errors import GconvFileNotFoundError
 
 RAW_FILES = {
     "mnist": (
@@ -37,7 +38,7 @@ RAW_FILES = {
 BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(GconvFileNotFoundError):
     """The dataset's files are not under the data root and could not be downloaded."""
 
 

@@ -34,6 +34,7 @@ from gconv.data._files import (
 from gconv.data.loaded import LoadedDataset
 from gconv.data.root import data_root
 from gconv.data.splits import stratified_folds, stratified_split
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.loader.grid_graph_loader import GridGraphLoader
 
 __all__ = [
@@ -91,13 +92,13 @@ def load_dataset(
         ('node', 1433, 7)
     """
     if name not in _LOADERS:
-        raise ValueError(
+        raise GconvValueError(
             f"load_dataset: name must be one of {', '.join(list_datasets())} (got {name!r})"
         )
     options = [p for p in inspect.signature(_LOADERS[name]).parameters if p != "root"]
     unknown = sorted(set(kwargs) - set(options))
     if unknown:
-        raise TypeError(
+        raise GconvTypeError(
             f"load_dataset: {name} takes the options {', '.join(options) or 'none'} "
             f"(got {', '.join(unknown)})"
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gconv.errors import GconvValueError
 from gconv.loader.grid_graph_loader import GridGraphLoader
 
 
@@ -67,7 +68,7 @@ class LoadedDataset:
         for models that take them: labels stay per image, and masks become per node."""
         kinds = {"images": ("pixel_grid", "graph"), "images_dense": ("pixel_grid_dense", None)}
         if self.input_kind not in kinds:
-            raise ValueError(
+            raise GconvValueError(
                 f"as_pixel_grid: dataset {self.name!r} must give images (got {self.input_kind})"
             )
         kind, task = kinds[self.input_kind]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gconv.errors import GconvFileNotFoundError, GconvTypeError
+
 DATA_ENV = "GCONV_DATA"
 
 
@@ -18,14 +20,14 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     """
     if root is not None:
         if not isinstance(root, (str, os.PathLike)):
-            raise TypeError(f"data_root: root must be a path (got {type(root).__name__})")
+            raise GconvTypeError(f"data_root: root must be a path (got {type(root).__name__})")
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV)
     if env:
         path = Path(env).expanduser()
         if not path.is_dir():  # a typo is reported, not made into a fresh empty folder
             found = "a file" if path.exists() else "nothing"
-            raise FileNotFoundError(
+            raise GconvFileNotFoundError(
                 f"data_root: {DATA_ENV}={env} must name a folder (found {found}); create "
                 f"it, or unset {DATA_ENV} to use ./datasets"
             )

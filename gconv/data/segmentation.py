@@ -35,6 +35,7 @@ from gconv.data.datasets import (
     _register,
 )
 from gconv.data.splits import stratified_split
+from gconv.errors import GconvValueError
 
 IGNORE_INDEX = 255  # a pixel of no class: left out of the loss and the scores
 INK = 128  # a digit's pixels from half intensity up; fainter non-zero ones are its rim
@@ -137,7 +138,9 @@ def _mnist_seg(
         check_positive_int(owner, name, value)
     check_positive_int(owner, "test_size", test_size)
     if not isinstance(canvas, int) or canvas < 28:
-        raise ValueError(f"{owner}: canvas must be an int >= 28, a digit's side (got {canvas!r})")
+        raise GconvValueError(
+            f"{owner}: canvas must be an int >= 28, a digit's side (got {canvas!r})"
+        )
     sizes = {"train": train_size, "val": val_size, "test": test_size}
     if limit is not None:
         check_positive_int(owner, "limit", limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvValueError
 
 
 def stratified_split(
@@ -35,7 +36,7 @@ def stratified_folds(
     check_positive_int("stratified_folds", "folds", folds, minimum=2)
     smallest = int(np.unique(labels, return_counts=True)[1].min()) if len(labels) else 0
     if folds > smallest:  # each fold tests every class at least once
-        raise ValueError(
+        raise GconvValueError(
             f"stratified_folds: folds must be <= {smallest}, the size of the smallest class "
             f"(got {folds})"
         )

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gconv.errors import GconvValueError
+
 
 def grid_stencil(
     owner: str,
@@ -31,7 +33,7 @@ def grid_stencil(
     """
     shape = tuple(int(s) for s in grid_shape)
     if len(shape) != 3 or min(shape) < 1 or shape[0] * shape[1] * shape[2] != num_nodes:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: grid_shape must be (B, H, W) with B*H*W = {num_nodes} rows of x "
             f"(got {grid_shape})"
         )
@@ -57,7 +59,7 @@ def grid_stencil(
         once = torch.bincount(target * (k * k) + taps, minlength=num_nodes * k * k)
         ok = ok and (once.numel() == 0 or int(once.max()) <= 1)
     if not ok:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: grid_shape={shape} was given, but the graph is not the full "
             f"{k}x{k} grid of that shape; pass grid_shape=None for a general graph"
         )

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import check_edge_index, check_tensor
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._gather import Buffers, reverse_slots, reverse_table
 from gconv.graph._grid import grid_stencil
 
@@ -35,15 +36,17 @@ def check_typed_edges(layer: Any, num_nodes: int, edge_index: Tensor, edge_type:
     edge_type = check_tensor(owner, "edge_type", edge_type)
     e = edge_index.size(1)
     if edge_type.dim() != 1 or edge_type.numel() != e:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: edge_type must have shape [{e}], one type per edge "
             f"(got {tuple(edge_type.shape)})"
         )
     if edge_type.dtype not in (torch.long, torch.int32):
-        raise TypeError(f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})")
+        raise GconvTypeError(
+            f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})"
+        )
     taps = layer.taps
     if e > 0 and (int(edge_type.min()) < 0 or int(edge_type.max()) >= taps):
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: edge_type values must lie in [0, {taps}) for kernel_size "
             f"{layer.kernel_size} (got [{int(edge_type.min())}, {int(edge_type.max())}])"
         )
@@ -82,7 +85,7 @@ def grid_mask(
     shape = tuple(int(s) for s in grid_shape)
     owner = type(layer).__name__
     if layer.kernel[0] != layer.kernel[1] or layer.kernel[0] % 2 == 0:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: the dense path (grid_shape) needs an odd square kernel_size "
             f"(got {layer.kernel}); pass a conv_graph graph without grid_shape"
         )

@@ -11,6 +11,7 @@ import torch
 import torch_geometric.typing
 from torch import Tensor
 
+from gconv.errors import GconvValueError
 from gconv.graph.norm import gcn_normalize
 
 
@@ -107,7 +108,7 @@ def adjacency_edges(
     sparse matrix, its diagonal set to that in a ``SparseTensor``."""
     if tuple(adj_t.sizes() if is_sparse_tensor(adj_t) else adj_t.shape) != (n, n):
         shape = tuple(adj_t.sizes()) if is_sparse_tensor(adj_t) else tuple(adj_t.shape)
-        raise ValueError(f"{owner}: the sparse adjacency must be [{n}, {n}] (got {shape})")
+        raise GconvValueError(f"{owner}: the sparse adjacency must be [{n}, {n}] (got {shape})")
     if is_sparse_tensor(adj_t):
         target, source, value = adj_t.coo()
     else:

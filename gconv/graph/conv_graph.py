@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvValueError
 
 Pair = tuple[int, int]
 
@@ -27,7 +28,7 @@ def pair(owner: str, name: str, value: object, minimum: int = 1) -> Pair:
     """An int or a pair of ints, as ``nn.Conv2d`` takes them, as a pair."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(f"{owner}: {name} must be an int or a pair (got {value!r})")
+            raise GconvValueError(f"{owner}: {name} must be an int or a pair (got {value!r})")
         first, second = value
         return (
             check_positive_int(owner, name, first, minimum=minimum),
@@ -47,13 +48,13 @@ def conv_padding(
         return 0, 0, 0, 0
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: padding='same' needs stride 1, as nn.Conv2d (got stride {stride})"
             )
         th, tw = (d * (k - 1) for d, k in zip(dilation, kernel, strict=True))
         return th // 2, th - th // 2, tw // 2, tw - tw // 2
     if isinstance(padding, str):
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: padding must be an int, a pair, 'same' or 'valid' (got {padding!r})"
         )
     ph, pw = pair(owner, "padding", padding, minimum=0)
@@ -136,7 +137,7 @@ def window_graph(
     check_positive_int(owner, "batch_size", batch_size)
     ho, wo = conv_output_shape((height, width), kernel, stride, padding, dilation, ceil_mode)
     if ho < 1 or wo < 1:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: a {height}x{width} input is smaller than the dilated kernel "
             f"{kernel} (dilation {dilation}) with padding {padding[::2]}"
         )

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from gconv._checks import check_features, check_positive_int
+from gconv.errors import GconvValueError
 
 EPS = 1e-6
 
@@ -85,7 +86,7 @@ class GatedGCNLayer(MessagePassing):
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
         if edge_attr.dim() != 2 or edge_attr.shape != (edge_index.size(1), self.in_channels):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: edge_attr must have shape [{edge_index.size(1)}, "
                 f"{self.in_channels}] (got {tuple(edge_attr.shape)})"
             )

@@ -21,6 +21,7 @@ from gconv._checks import (
     check_features,
     check_positive_int,
 )
+from gconv.errors import GconvValueError
 from gconv.graph._cache import GraphCache
 from gconv.graph._grid import stencil_degrees
 from gconv.graph.adjacency import (
@@ -96,7 +97,7 @@ class GCNLayer(MessagePassing):
     ) -> None:
         owner = type(self).__name__
         if kwargs.setdefault("aggr", "add") != "add":
-            raise ValueError(f"{owner}: aggr must be 'add' (got {kwargs['aggr']!r})")
+            raise GconvValueError(f"{owner}: aggr must be 'add' (got {kwargs['aggr']!r})")
         check_choice(owner, "flow", kwargs.setdefault("flow", "source_to_target"), FLOWS)
         super().__init__(**kwargs)
         if in_channels != -1:
@@ -109,7 +110,7 @@ class GCNLayer(MessagePassing):
             add_self_loops = mode != "none"
         check_bool(owner, "add_self_loops", add_self_loops)
         if add_self_loops and normalize is False:  # PyG's rule; "none" may add I
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: does not support adding self-loops to the graph when no "
                 "on-the-fly normalization is applied (normalize=False); pass "
                 "add_self_loops=False, or normalize='none' for A + I"
@@ -244,12 +245,12 @@ class GCNLayer(MessagePassing):
         owner = type(self).__name__
         n = int(h.shape[self.node_dim])
         if edge_weight is not None:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: edge_weight must be None when edge_index is a sparse adjacency "
                 "(its values are the edge weights)"
             )
         if self.flow != "source_to_target":
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: flow 'target_to_source' is invalid for a sparse adjacency "
                 "(adj_t holds each target's row); pass edge_index instead"
             )

@@ -19,6 +19,7 @@ from gconv._checks import (
     check_positive_int,
     check_tensor,
 )
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._cache import GraphCache
 from gconv.graph._gather import TableConv
 from gconv.graph._grid_plan import Plan, build_table, check_typed_edges, grid_mask
@@ -95,7 +96,7 @@ class GridConv2d(MessagePassing):
         check_positive_int(owner, "groups", groups)
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups:
-                raise ValueError(
+                raise GconvValueError(
                     f"{owner}: {name} must be divisible by groups {groups} (got {channels})"
                 )
         self.in_channels = in_channels
@@ -126,7 +127,7 @@ class GridConv2d(MessagePassing):
         :func:`gconv.images_to_graphs`."""
         owner = f"{cls.__name__}.from_conv2d"
         if not isinstance(conv, nn.Conv2d):
-            raise TypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
+            raise GconvTypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
         k = conv.kernel_size[0]
         expected = {
             "kernel_size": ((k, k), conv.kernel_size),
@@ -137,7 +138,7 @@ class GridConv2d(MessagePassing):
         }
         for name, (want, got) in expected.items():
             if want != got and not (name == "padding" and got == "same"):
-                raise ValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
+                raise GconvValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
         check_odd_kernel(owner, k)
         layer = cls(
             conv.in_channels,
@@ -157,7 +158,7 @@ class GridConv2d(MessagePassing):
         """The equivalent ``nn.Conv2d`` (stride 1, zero padding ``k // 2`` on each side,
         the same ``groups``), weights copied; the kernel must be odd on both axes."""
         if self.kernel[0] % 2 == 0 or self.kernel[1] % 2 == 0:
-            raise ValueError(
+            raise GconvValueError(
                 f"{type(self).__name__}.to_conv2d: an even kernel {self.kernel} has no "
                 "'same' convolution of k // 2 padding"
             )
@@ -194,7 +195,7 @@ class GridConv2d(MessagePassing):
             return self._bipartite(x, edge_index, edge_type, size)
         plan = self._plan(x.size(0), edge_index, edge_type)
         if path == "dense" and grid_shape is None:
-            raise ValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
+            raise GconvValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
         if grid_shape is not None and path in ("auto", "dense"):
             mask = grid_mask(self, plan, grid_shape, x.size(0), edge_index, edge_type)
             return self._dense(x, grid_shape, mask)
@@ -202,7 +203,7 @@ class GridConv2d(MessagePassing):
             if build_table(plan, x.size(0), edge_index, edge_type, self.taps):
                 return self._table(x, plan)
             if path == "table":
-                raise ValueError(
+                raise GconvValueError(
                     f"{owner}: path 'table' needs at most one edge of each edge_type into a "
                     "node (got repeated (target, edge_type) pairs); use path='scatter'"
                 )
@@ -243,11 +244,11 @@ class GridConv2d(MessagePassing):
         owner = type(self).__name__
         n_src, n_dst = (int(v) for v in size)
         if n_src != x.size(0):
-            raise ValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
+            raise GconvValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
         check_edge_index(owner, edge_index, max(n_src, n_dst))
         edge_type = check_tensor(owner, "edge_type", edge_type)
         if edge_type.shape != (edge_index.size(1),):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: edge_type must have shape [{edge_index.size(1)}] "
                 f"(got {tuple(edge_type.shape)})"
             )

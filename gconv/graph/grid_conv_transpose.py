@@ -16,6 +16,7 @@ from gconv._checks import (
     check_positive_int,
     check_tensor,
 )
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._cache import GraphCache
 from gconv.graph.transposed_grid import (
     conv_transpose_to,
@@ -99,7 +100,7 @@ class GridConvTranspose2d(MessagePassing):
         self.kernel = self.options[0]
         self.taps = self.kernel[0] * self.kernel[1]
         if in_channels % groups or out_channels % groups:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                 f"must be divisible by groups (got {groups})"
             )
@@ -124,11 +125,11 @@ class GridConvTranspose2d(MessagePassing):
         """A ``GridConvTranspose2d`` with the weights, dtype and device of ``conv``."""
         owner = f"{cls.__name__}.from_conv_transpose2d"
         if not isinstance(conv, nn.ConvTranspose2d):
-            raise TypeError(
+            raise GconvTypeError(
                 f"{owner}: conv must be an nn.ConvTranspose2d (got {type(conv).__name__})"
             )
         if conv.padding_mode != "zeros":
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: conv must have zero padding (got padding_mode {conv.padding_mode!r})"
             )
 
@@ -211,17 +212,17 @@ class GridConvTranspose2d(MessagePassing):
         if grid_shape is not None:
             return self._dense(x, edge_index, edge_type, grid_shape, output_size)
         if size is None:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: size=(num_coarse, num_fine) is needed: the fine grid's node count "
                 "does not follow from edge_index"
             )
         n_src, n_dst = (int(s) for s in size)
         if n_src != x.size(0):
-            raise ValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
+            raise GconvValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
         check_edge_index(owner, edge_index, None)
         edge_type = check_tensor(owner, "edge_type", edge_type)
         if edge_type.shape != (edge_index.size(1),):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: edge_type must have shape [{edge_index.size(1)}] "
                 f"(got {tuple(edge_type.shape)})"
             )
@@ -243,7 +244,7 @@ class GridConvTranspose2d(MessagePassing):
         b, h, w = (int(s) for s in grid_shape)
         owner = type(self).__name__
         if b * h * w != x.size(0):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: grid_shape must be (B, H, W) with B*H*W = {x.size(0)} rows of x "
                 f"(got {grid_shape})"
             )
@@ -259,7 +260,7 @@ class GridConvTranspose2d(MessagePassing):
                 and torch.equal(edge_index, expected_index.to(edge_index.device))
                 and torch.equal(edge_type, expected_type.to(edge_type.device))
             ):
-                raise ValueError(
+                raise GconvValueError(
                     f"{owner}: grid_shape={grid_shape} was given, but the graph is not this "
                     "layer's full transposed grid of that shape (see GridConvTranspose2d.graph)"
                 )

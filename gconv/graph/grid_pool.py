@@ -7,6 +7,7 @@ from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
 from gconv._checks import check_bool, check_edge_index, check_features
+from gconv.errors import GconvValueError
 from gconv.graph.conv_graph import pair, window_graph
 
 
@@ -64,7 +65,7 @@ class GridMaxPool2d(MessagePassing):
         check_bool(owner, "ceil_mode", ceil_mode)
         for p, k, d in zip(pads, kernel, dilations, strict=True):
             if 2 * p > (k - 1) * d + 1:
-                raise ValueError(
+                raise GconvValueError(
                     f"{owner}: padding must be at most half the dilated window "
                     f"((kernel_size - 1) * dilation + 1) / 2 (got padding {padding}, "
                     f"kernel_size {kernel_size}, dilation {dilation})"
@@ -100,7 +101,7 @@ class GridMaxPool2d(MessagePassing):
         x = check_features(owner, x)
         n_src, n_dst = (int(v) for v in size)
         if n_src != x.size(0):
-            raise ValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
+            raise GconvValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
         check_edge_index(owner, edge_index, max(n_src, n_dst))
         out = self.propagate(edge_index, x=x, size=(n_src, n_dst))
         if not self.return_indices:

@@ -21,6 +21,7 @@ from gconv._checks import (
     check_tensor,
     checking,
 )
+from gconv.errors import GconvTypeError, GconvValueError
 
 NORMALIZATIONS = ("sym", "rw", "none")
 
@@ -33,7 +34,7 @@ def _num_nodes(owner: str, edge_index: Tensor, num_nodes: int | None) -> int:
 
 def _inverse_power(owner: str, deg: Tensor, power: float) -> Tensor:
     if checking() and bool((deg < 0).any()):
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: a node has negative weighted in-degree {float(deg.min())}; "
             "'sym' and 'rw' normalization need non-negative edge weights"
         )
@@ -170,9 +171,11 @@ def normalized_adjacency(adj: Tensor, mode: str = "sym", add_self_loops: bool = 
     check_choice(owner, "mode", mode, NORMALIZATIONS)
     adj = check_tensor(owner, "adj", adj)
     if adj.dim() != 2 or adj.size(0) != adj.size(1):
-        raise ValueError(f"{owner}: adj must be a square [N, N] matrix (got {tuple(adj.shape)})")
+        raise GconvValueError(
+            f"{owner}: adj must be a square [N, N] matrix (got {tuple(adj.shape)})"
+        )
     if not adj.is_floating_point():
-        raise TypeError(f"{owner}: adj must be floating point (got {adj.dtype})")
+        raise GconvTypeError(f"{owner}: adj must be floating point (got {adj.dtype})")
     if add_self_loops:
         diag = adj.diagonal()
         adj = adj + torch.diag(

@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from torch_geometric.utils import softmax
 
 from gconv._checks import check_choice, check_features, check_positive_int, check_tensor
+from gconv.errors import GconvTypeError, GconvValueError
 
 READOUT_KINDS = ("mean", "sum", "max", "mean_max", "attention")
 
@@ -19,19 +20,19 @@ def _check_batch(owner: str, batch: Tensor | None, num_nodes: int, size: int | N
         return 1 if size is None else size
     batch = check_tensor(owner, "batch", batch)
     if batch.dim() != 1 or batch.numel() != num_nodes:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: batch must have shape [{num_nodes}] (one graph id per row of x) "
             f"(got {tuple(batch.shape)})"
         )
     if batch.dtype not in (torch.long, torch.int32):
-        raise TypeError(f"{owner}: batch must be an integer tensor (got {batch.dtype})")
+        raise GconvTypeError(f"{owner}: batch must be an integer tensor (got {batch.dtype})")
     if num_nodes == 0:
         return 0 if size is None else size
     lo, hi = int(batch.min()), int(batch.max())
     if lo < 0:
-        raise ValueError(f"{owner}: batch must hold graph ids >= 0 (got {lo})")
+        raise GconvValueError(f"{owner}: batch must hold graph ids >= 0 (got {lo})")
     if size is not None and hi >= size:
-        raise ValueError(f"{owner}: batch holds graph id {hi}, out of range for size={size}")
+        raise GconvValueError(f"{owner}: batch holds graph id {hi}, out of range for size={size}")
     return hi + 1 if size is None else size
 
 
@@ -73,7 +74,7 @@ class Readout(nn.Module):
         if channels is not None:
             check_positive_int(owner, "channels", channels)
         if kind == "attention" and channels is None:
-            raise ValueError(f"{owner}: kind 'attention' needs channels (got None)")
+            raise GconvValueError(f"{owner}: kind 'attention' needs channels (got None)")
         self.kind = kind
         self.channels = channels
         self.gate = nn.Linear(channels, 1) if kind == "attention" and channels else None

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gconv.errors import GconvValueError
+
 
 def is_sparse_csr(x: Tensor) -> bool:
     return x.layout == torch.sparse_csr
@@ -21,7 +23,9 @@ def is_sparse_csr(x: Tensor) -> bool:
 def to_sparse_features(x: Tensor) -> Tensor:
     """A dense ``[N, F]`` feature matrix as a CSR tensor."""
     if x.dim() != 2:
-        raise ValueError(f"to_sparse_features: x must be 2-D [N, F] (got shape {tuple(x.shape)})")
+        raise GconvValueError(
+            f"to_sparse_features: x must be 2-D [N, F] (got shape {tuple(x.shape)})"
+        )
     with warnings.catch_warnings():  # "sparse CSR support is in beta": we use a stable subset
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return x.to_sparse_csr()

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvValueError
 from gconv.graph.conv_graph import pair
 from gconv.graph.conv_graph import tap_edges as _taps  # shared with conv_graph
 
@@ -55,7 +56,7 @@ def transposed_options(
     dilations = pair(owner, "dilation", dilation)
     for op, s, d in zip(extra, steps, dilations, strict=True):
         if op >= max(s, d):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: output_padding must be smaller than stride {stride} or "
                 f"dilation {dilation} (got {output_padding})"
             )
@@ -97,7 +98,7 @@ def fine_size(
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in size)
         or not all(1 <= n <= top for n, top in zip(size, largest, strict=True))
     ):
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: output_size must be (H, W) with 1 <= H <= {largest[0]} and "
             f"1 <= W <= {largest[1]} for a {coarse[0]}x{coarse[1]} input (got {output_size!r})"
         )
@@ -146,7 +147,7 @@ def transposed_grid_graph(
         owner, (height, width), kernel, steps, pads, output_padding, output_size, dilations
     )
     if ho < 1 or wo < 1:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: a {height}x{width} input gives an empty {ho}x{wo} output "
             f"(kernel_size {kernel_size}, stride {stride}, padding {padding})"
         )
@@ -192,7 +193,7 @@ def strided_grid_graph(
     ho = (height + 2 * padding - kernel_size) // stride + 1
     wo = (width + 2 * padding - kernel_size) // stride + 1
     if ho < 1 or wo < 1:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: a {height}x{width} input is smaller than kernel_size {kernel_size} "
             f"with padding {padding}"
         )

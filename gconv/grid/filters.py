@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gconv._checks import check_choice, check_odd_kernel, check_positive_int
+from gconv.errors import GconvValueError
 
 FILTER_KINDS = ("box", "gaussian", "laplacian", "sobel_x", "sobel_y")
 PADDING_MODES = ("zeros", "reflect", "replicate")
@@ -35,7 +36,7 @@ def gaussian_kernel(
     """
     k = check_odd_kernel("gaussian_kernel", kernel_size)
     if not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"gaussian_kernel: sigma must be a positive number (got {sigma!r})")
+        raise GconvValueError(f"gaussian_kernel: sigma must be a positive number (got {sigma!r})")
     offsets = torch.arange(k, dtype=torch.float64) - k // 2
     g = torch.exp(-(offsets**2) / (2 * sigma**2))
     kernel = torch.outer(g, g)
@@ -70,7 +71,7 @@ def make_kernel(
     if kind == "gaussian":
         return gaussian_kernel(k, sigma, dtype=dtype)
     if k != 3:
-        raise ValueError(f"make_kernel: kind {kind!r} is defined for kernel_size 3 (got {k})")
+        raise GconvValueError(f"make_kernel: kind {kind!r} is defined for kernel_size 3 (got {k})")
     if kind == "laplacian":
         return laplacian_kernel(dtype=dtype)
     return sobel_kernel(kind[-1], dtype=dtype)
@@ -129,7 +130,7 @@ class FixedFilter2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.size(1) != self.channels:
-            raise ValueError(
+            raise GconvValueError(
                 f"FixedFilter2d: input must be [B, {self.channels}, H, W] "
                 f"(got shape {tuple(x.shape)})"
             )

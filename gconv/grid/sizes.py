@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import overload
 
+from gconv.errors import GconvTypeError, GconvValueError
+
 IntOrTuple = int | tuple[int, ...]
 
 
 def _as_int(owner: str, name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: {name} must be an int or a tuple of ints (got {value!r})")
+        raise GconvTypeError(f"{owner}: {name} must be an int or a tuple of ints (got {value!r})")
     if value < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum} (got {value})")
+        raise GconvValueError(f"{owner}: {name} must be >= {minimum} (got {value})")
     return value
 
 
@@ -25,7 +27,7 @@ def _per_dim(owner: str, fn: Callable[..., int], args: dict[str, tuple[object, i
     """Broadcasts tuple arguments and applies ``fn`` once per dimension."""
     lengths = {len(v) for v, _ in args.values() if isinstance(v, tuple)}
     if len(lengths) > 1:
-        raise ValueError(f"{owner}: tuple arguments must have the same length (got {args})")
+        raise GconvValueError(f"{owner}: tuple arguments must have the same length (got {args})")
     if not lengths:
         return fn(**{k: _as_int(owner, k, v, lo) for k, (v, lo) in args.items()})
     (ndim,) = lengths
@@ -82,7 +84,7 @@ def conv_output_size(
     def one(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> int:
         span = dilation * (kernel_size - 1) + 1
         if span > size + 2 * padding:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: kernel_size {kernel_size} (dilated span {span}) is larger than the "
                 f"padded input {size} + 2*{padding} = {size + 2 * padding}"
             )
@@ -152,13 +154,13 @@ def pool_output_size(
     """
     owner = "pool_output_size"
     if not isinstance(ceil_mode, bool):
-        raise TypeError(f"{owner}: ceil_mode must be a bool (got {ceil_mode!r})")
+        raise GconvTypeError(f"{owner}: ceil_mode must be a bool (got {ceil_mode!r})")
     if stride is None:
         stride = kernel_size
 
     def one(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> int:
         if padding > kernel_size // 2:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: padding must be at most half the kernel size {kernel_size} "
                 f"(got {padding})"
             )
@@ -168,7 +170,7 @@ def pool_output_size(
         if ceil_mode and (out - 1) * stride >= size + padding:
             out -= 1
         if out < 1:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: kernel_size {kernel_size} (dilation {dilation}) is larger than the "
                 f"padded input {size} + 2*{padding} = {size + 2 * padding}"
             )
@@ -237,13 +239,13 @@ def conv_transpose_output_size(
         size: int, kernel_size: int, stride: int, padding: int, output_padding: int, dilation: int
     ) -> int:
         if output_padding >= max(stride, dilation):
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: output_padding must be smaller than stride or dilation "
                 f"(got output_padding={output_padding}, stride={stride}, dilation={dilation})"
             )
         out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
         if out < 1:
-            raise ValueError(f"{owner}: the output size would be {out}, it must be positive")
+            raise GconvValueError(f"{owner}: the output size would be {out}, it must be positive")
         return out
 
     return _per_dim(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvValueError
 from gconv.grid.conv import LayerFactory
 
 
@@ -66,7 +67,7 @@ class SqueezeExcite(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.size(1) != self.channels:
-            raise ValueError(
+            raise GconvValueError(
                 f"SqueezeExcite: input must be [B, {self.channels}, H, W] "
                 f"(got shape {tuple(x.shape)})"
             )

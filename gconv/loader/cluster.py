@@ -17,6 +17,8 @@ from torch import Tensor
 from torch_geometric.loader import ClusterData as PyGClusterData
 from torch_geometric.utils import remove_self_loops, to_undirected
 
+from gconv.errors import GconvValueError
+
 
 def metis_partition(
     edge_index: Tensor, num_nodes: int, num_parts: int, recursive: bool = False
@@ -71,5 +73,5 @@ class ClusterData(PyGClusterData):
 
     def __init__(self, data: Any, num_parts: int, recursive: bool = False, **kwargs: Any) -> None:
         if isinstance(num_parts, bool) or not isinstance(num_parts, int) or num_parts < 1:
-            raise ValueError(f"ClusterData: num_parts must be an int >= 1 (got {num_parts!r})")
+            raise GconvValueError(f"ClusterData: num_parts must be an int >= 1 (got {num_parts!r})")
         super().__init__(data, num_parts, recursive, **kwargs)

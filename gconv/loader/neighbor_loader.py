@@ -19,6 +19,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.loader import NodeLoader
 
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.loader.neighbor_sampler import TorchNeighborSampler
 
 
@@ -62,9 +63,11 @@ class NeighborLoader(NodeLoader):
     ) -> None:
         owner = type(self).__name__
         if not isinstance(data, Data):
-            raise TypeError(f"{owner}: data must be a PyG Data (got {type(data).__name__})")
+            raise GconvTypeError(f"{owner}: data must be a PyG Data (got {type(data).__name__})")
         if backend not in ("auto", "torch", "pyg"):
-            raise ValueError(f"{owner}: backend must be 'auto', 'torch' or 'pyg' (got {backend!r})")
+            raise GconvValueError(
+                f"{owner}: backend must be 'auto', 'torch' or 'pyg' (got {backend!r})"
+            )
         if backend == "pyg" or (backend == "auto" and pyg_sampling_available()):
             from torch_geometric.sampler import NeighborSampler
 

@@ -31,11 +31,12 @@ from torch_geometric.sampler import (
 )
 
 from gconv._checks import check_edge_index
+from gconv.errors import GconvTypeError, GconvValueError
 
 
 def _check_fanout(owner: str, num_neighbors: object) -> list[int]:
     if not isinstance(num_neighbors, Sequence) or isinstance(num_neighbors, str):
-        raise TypeError(
+        raise GconvTypeError(
             f"{owner}: num_neighbors must be a list of ints, one per hop "
             f"(got {type(num_neighbors).__name__})"
         )
@@ -43,7 +44,7 @@ def _check_fanout(owner: str, num_neighbors: object) -> list[int]:
     if not fanout or any(
         isinstance(k, bool) or not isinstance(k, int) or (k < 1 and k != -1) for k in fanout
     ):
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: num_neighbors must be a non-empty list of ints >= 1, or -1 for every "
             f"neighbour (got {num_neighbors!r})"
         )
@@ -64,7 +65,7 @@ class TorchNeighborSampler(BaseSampler):
         edge_index = getattr(data, "edge_index", None)
         num_nodes = getattr(data, "num_nodes", None)
         if not isinstance(num_nodes, int):
-            raise TypeError(f"{owner}: data must be a PyG Data with num_nodes (got {data!r})")
+            raise GconvTypeError(f"{owner}: data must be a PyG Data with num_nodes (got {data!r})")
         edge_index = check_edge_index(owner, edge_index, num_nodes).long()
         self.num_nodes = num_nodes
         source, target = edge_index[0], edge_index[1]
@@ -138,7 +139,7 @@ class TorchNeighborSampler(BaseSampler):
         """Link-level sampling, for PyG's ``LinkLoader``: the neighbourhoods of both ends
         of every seed link, with ``edge_label_index`` in the batch's local ids."""
         if neg_sampling is not None:
-            raise ValueError(
+            raise GconvValueError(
                 f"{type(self).__name__}: neg_sampling must be None; give negative links as "
                 f"labelled edges instead (got {neg_sampling!r})"
             )

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gconv.convert import batched_grid_graph
+from gconv.errors import GconvValueError
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
@@ -99,16 +100,16 @@ def grid_batch_shape(
     """The batch's ``(B, H, W)``: present, as many pixels as nodes, and no side under
     ``min_size`` (the smallest grid that ``pools`` 2x2 pools leave a pixel of)."""
     if grid_shape is None:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: {needs} full pixel grids with grid_shape (see gconv.images_to_graphs)"
         )
     b, h, w = (int(s) for s in grid_shape)
     if min(h, w) < min_size:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: grids must be at least {min_size}x{min_size} for {pools} pools (got {h}x{w})"
         )
     if num_nodes != b * h * w:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: grid_shape {(b, h, w)} has {b * h * w} pixels (got {num_nodes} nodes)"
         )
     return b, h, w

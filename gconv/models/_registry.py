@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from torch import nn
 
+from gconv.convert.grid_shape import GRID_HINT
 from gconv.data.datasets import DATASET_INPUTS
+from gconv.errors import GconvTypeError, GconvValueError
 
 # what a model's forward takes, and how a message names it
 INPUT_KINDS = {
@@ -58,14 +60,14 @@ def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
     """
     for kind in inputs:
         if kind not in INPUT_KINDS:
-            raise ValueError(
+            raise GconvValueError(
                 f"register_model: inputs must be from {', '.join(INPUT_KINDS)} (got {kind!r})"
             )
 
     def wrap(builder: F) -> F:
         name = builder.__name__
         if name in _MODELS:
-            raise ValueError(f"register_model: a model named {name!r} is registered already")
+            raise GconvValueError(f"register_model: a model named {name!r} is registered already")
         _MODELS[name] = ModelEntry(name, builder, inputs)
         return builder
 
@@ -79,7 +81,7 @@ def list_models(pattern: str = "*") -> list[str]:
 
 def model_entry(name: str) -> ModelEntry:
     if name not in _MODELS:
-        raise ValueError(
+        raise GconvValueError(
             f"get_model: name must be one of {', '.join(list_models())} (got {name!r})"
         )
     return _MODELS[name]
@@ -106,7 +108,7 @@ def _kind_of(data: Any) -> str:
     if isinstance(data, str) and data in DATASET_INPUTS:  # a dataset's name: not loaded
         kind = DATASET_INPUTS[data]
     if kind not in INPUT_KINDS:
-        raise TypeError(
+        raise GconvTypeError(
             f"fits: data must be one of {', '.join(INPUT_KINDS)}, a dataset name or a "
             f"dataset with input_kind (got {data!r})"
         )
@@ -145,7 +147,10 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
     source = source or getattr(data, "name", None)
     source = f"dataset {source!r}" if isinstance(source, str) else "the data"
     wanted = " or ".join(INPUT_KINDS[k] for k in takes)
-    return Fit(False, f"{label} takes {wanted}; {source} gives {INPUT_KINDS[gives]}")
+    reason = f"{label} takes {wanted}; {source} gives {INPUT_KINDS[gives]}"
+    if gives in ("graphs", "nodes") and {"pixel_grid", "pixel_grid_dense"} & set(takes):
+        reason += f" ({GRID_HINT})"  # graphs that may be grids: what makes them one
+    return Fit(False, reason)
 
 
 def build_model(
@@ -178,11 +183,11 @@ def build_model(
         input_shape = input_shape if input_shape is not None else dataset.input_shape
         input_kind = input_kind or dataset.input_kind
     if in_channels is None or num_classes is None:
-        raise TypeError("build_model: give a dataset, or in_channels and num_classes")
+        raise GconvTypeError("build_model: give a dataset, or in_channels and num_classes")
     kind = input_kind or entry.inputs[0]
     verdict = fits(name, dataset if dataset is not None and input_kind is None else kind)
     if not verdict:
-        raise ValueError(f"build_model: {verdict.reason}")
+        raise GconvValueError(f"build_model: {verdict.reason}")
     params = inspect.signature(entry.builder).parameters
     if input_shape is not None and "input_shape" in params:
         kwargs.setdefault("input_shape", input_shape)

@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.grid.sizes import conv_output_size, pool_output_size
 from gconv.models._base import Classifier
 from gconv.models._inputs import check_input_shape
@@ -48,15 +49,17 @@ class MLP(Classifier):
     def forward_features(self, data: Any) -> Tensor:
         x = data.x if hasattr(data, "x") and hasattr(data, "edge_index") else data
         if not isinstance(x, Tensor):
-            raise TypeError(f"MLP: expected a tensor or a PyG Data (got {type(data).__name__})")
+            raise GconvTypeError(
+                f"MLP: expected a tensor or a PyG Data (got {type(data).__name__})"
+            )
         if not x.is_floating_point():
-            raise TypeError(
+            raise GconvTypeError(
                 f"MLP: input must be floating point (got dtype {x.dtype}); convert it with "
                 "x.float()"
             )
         x = x.flatten(1) if x.dim() > 2 else x
         if x.size(-1) != self.in_features:
-            raise ValueError(
+            raise GconvValueError(
                 f"MLP: input must have {self.in_features} features (got shape {tuple(x.shape)})"
             )
         return self.features(x)

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GINConv, SAGEConv
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.errors import GconvValueError
 from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
@@ -85,7 +86,7 @@ class DeepGNN(Classifier):
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "num_layers", num_layers)
         if conv == "gat" and hidden_channels % heads:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: hidden_channels must be a multiple of heads={heads} "
                 f"(got {hidden_channels})"
             )
@@ -115,7 +116,7 @@ class DeepGNN(Classifier):
         if self.conv == "grid_conv":
             edge_type = getattr(data, "edge_type", None)
             if edge_type is None:
-                raise ValueError(
+                raise GconvValueError(
                     "DeepGNN: grid_conv needs edge_type (see gconv.transforms.DirectionalEdgeType)"
                 )
         e = None

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph.transposed_grid import transposed_output_size
 from gconv.models._base import DenseClassifier
 from gconv.models._registry import register_model
@@ -60,7 +61,7 @@ def conv_pairs(
     check_positive_int(owner, "in_channels", in_channels)
     check_positive_int(owner, "convs_per_stage", convs_per_stage)
     if not hidden_channels:
-        raise ValueError(f"{owner}: hidden_channels must name at least one stage (got ())")
+        raise GconvValueError(f"{owner}: hidden_channels must name at least one stage (got ())")
     for width in hidden_channels:
         check_positive_int(owner, "hidden_channels", width)
     widths = [in_channels, *hidden_channels]
@@ -101,7 +102,7 @@ class ResNetEncoder(nn.Module):
     def __init__(self, resnet: ResNet) -> None:
         super().__init__()
         if not isinstance(resnet, ResNet):
-            raise TypeError(f"ResNetEncoder: resnet must be a gconv ResNet (got {resnet!r})")
+            raise GconvTypeError(f"ResNetEncoder: resnet must be a gconv ResNet (got {resnet!r})")
         self.stem, self.layer1, self.layer2 = resnet.stem, resnet.layer1, resnet.layer2
         self.layer3, self.layer4 = resnet.layer3, resnet.layer4
         stem_stride = 2 if self.stem[0].stride == (1, 1) else 4
@@ -213,9 +214,9 @@ def fcn_resnet18(
     if backbone is None:
         backbone = resnet18(in_channels, num_classes, input_shape=input_shape)
     if not isinstance(backbone, ResNet):
-        raise TypeError(f"fcn_resnet18: backbone must be a gconv ResNet (got {backbone!r})")
+        raise GconvTypeError(f"fcn_resnet18: backbone must be a gconv ResNet (got {backbone!r})")
     if backbone.in_channels != in_channels:
-        raise ValueError(
+        raise GconvValueError(
             f"fcn_resnet18: backbone takes {backbone.in_channels} channels, in_channels is "
             f"{in_channels}"
         )

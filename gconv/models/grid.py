@@ -30,6 +30,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.convert.grid_shape import grid_shape_of
+from gconv.errors import GconvValueError
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
@@ -51,7 +53,7 @@ READOUTS = ("flatten", "mean")
 def _widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> list[int]:
     check_positive_int(owner, "in_channels", in_channels)
     if not hidden_channels:
-        raise ValueError(f"{owner}: hidden_channels must name at least one layer (got ())")
+        raise GconvValueError(f"{owner}: hidden_channels must name at least one layer (got ())")
     return [in_channels, *hidden_channels]
 
 
@@ -179,8 +181,8 @@ class GridGNN(Classifier):
         x, edge_index, batch, num_graphs = graph_inputs(owner, data)
         edge_type = getattr(data, "edge_type", None)
         if edge_type is None and any(isinstance(c, GridConv2d) for c in self.convs):
-            raise ValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
-        grid_shape = getattr(data, "grid_shape", None)
+            raise GconvValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
+        grid_shape = grid_shape_of(data)  # images_to_graphs batches, or grid_graph ones
         levels = self._levels(grid_shape, x)
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
             level = None
@@ -198,7 +200,7 @@ class GridGNN(Classifier):
             return self.readout(x, batch, num_graphs)
         h, w = self.grid
         if x.size(0) != num_graphs * h * w:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner}: readout 'flatten' reads {h}x{w} pixel grids (input_shape); got "
                 f"{x.size(0)} nodes in {num_graphs} graphs; use readout='mean' for other sizes"
             )

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gconv.convert.grid_shape import grid_shape_of
+from gconv.errors import GconvValueError
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_conv_transpose import GridConvTranspose2d
 from gconv.graph.grid_pool import GridMaxPool2d
@@ -94,7 +96,7 @@ class GridFCN(Classifier):
         x, _, _, _ = graph_inputs(owner, data)
         shape = grid_batch_shape(
             owner,
-            getattr(data, "grid_shape", None),
+            grid_shape_of(data),
             x.size(0),
             self.min_input_size,
             needs="the graphs must be",
@@ -102,7 +104,7 @@ class GridFCN(Classifier):
         )
         edge_type = getattr(data, "edge_type", None)
         if edge_type is None:
-            raise ValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
+            raise GconvValueError(f"{owner}: the graph must carry edge_type (see gconv.grid_graph)")
         levels = self.levels(shape, x.device)
         # the data's own grid at full resolution (the dense path checks it is the grid)
         grids = [(data.edge_index, edge_type)] + [level.grid for level in levels[1:]]

@@ -7,6 +7,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int
+from gconv.errors import GconvValueError
 from gconv.grid.conv import ConvNormAct, DepthwiseSeparableConv2d
 from gconv.models._base import Classifier
 from gconv.models._inputs import check_input_shape
@@ -115,7 +116,7 @@ class MobileNet(Classifier):
         check_input_shape("MobileNet", input_shape, in_channels, 1)
         self.in_channels = in_channels
         if not width_mult > 0:
-            raise ValueError(f"MobileNet: width_mult must be > 0 (got {width_mult})")
+            raise GconvValueError(f"MobileNet: width_mult must be > 0 (got {width_mult})")
 
         def w(c: int) -> int:
             return max(8, int(c * width_mult))

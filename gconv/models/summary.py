@@ -9,6 +9,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from gconv.errors import GconvTypeError, GconvValueError
+
 
 @dataclass
 class LayerRow:
@@ -62,9 +64,9 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, depth: int = 2) -
         >>> print(summary(get_model("lenet5"), (1, 28, 28)))
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"summary: model must be an nn.Module (got {type(model).__name__})")
+        raise GconvTypeError(f"summary: model must be an nn.Module (got {type(model).__name__})")
     if not input_shape or any(not isinstance(s, int) or s < 1 for s in input_shape):
-        raise ValueError(
+        raise GconvValueError(
             f"summary: input_shape must be positive ints like (1, 28, 28) (got {input_shape})"
         )
     shapes: dict[str, tuple[int, ...]] = {}

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.errors import GconvFileNotFoundError, GconvValueError
 from gconv.models._base import Classifier
 
 MODES = ("finetune", "feature_extract")
@@ -39,7 +40,7 @@ def unfreeze(module: nn.Module) -> nn.Module:
 def _last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
     found = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not found:
-        raise ValueError(f"from_torchvision: {type(model).__name__} has no linear classifier")
+        raise GconvValueError(f"from_torchvision: {type(model).__name__} has no linear classifier")
     return found[-1]
 
 
@@ -78,7 +79,7 @@ class TorchvisionClassifier(Classifier):
     def forward_features(self, data: Any) -> Tensor:
         if not isinstance(data, Tensor) or data.dim() != 4:
             got = tuple(data.shape) if isinstance(data, Tensor) else type(data).__name__
-            raise ValueError(f"TorchvisionClassifier: input must be [B, C, H, W] (got {got})")
+            raise GconvValueError(f"TorchvisionClassifier: input must be [B, C, H, W] (got {got})")
         return self.backbone(data)
 
     def train(self, mode: bool = True) -> TorchvisionClassifier:
@@ -95,7 +96,7 @@ def _load_state(path: Path) -> dict[str, Tensor]:
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]  # a gconv checkpoint
     if not isinstance(state, dict):
-        raise ValueError(f"from_torchvision: {path} does not hold a state dict")
+        raise GconvValueError(f"from_torchvision: {path} does not hold a state dict")
     return state
 
 
@@ -129,11 +130,11 @@ def from_torchvision(
 
     check_choice("from_torchvision", "mode", mode, MODES)
     if name not in torchvision.models.list_models():
-        raise ValueError(f"from_torchvision: {name!r} is not a torchvision model")
+        raise GconvValueError(f"from_torchvision: {name!r} is not a torchvision model")
     path = Path(weights) if weights is not None else None
     if path is not None and (path.exists() or path.suffix in (".pt", ".pth")):
         if not path.is_file():
-            raise FileNotFoundError(f"from_torchvision: no weights file at {path}")
+            raise GconvFileNotFoundError(f"from_torchvision: no weights file at {path}")
         state = _load_state(path)
         backbone = torchvision.models.get_model(name, weights=None)
         if any(k.startswith("backbone.") for k in state):  # saved from a wrapped model
@@ -145,7 +146,7 @@ def from_torchvision(
             body = {k: v for k, v in state.items() if k not in head}
             missing, unexpected = backbone.load_state_dict(body, strict=False)
             if unexpected or set(missing) - head:
-                raise ValueError(
+                raise GconvValueError(
                     f"from_torchvision: {path} is not a state dict of torchvision's {name} "
                     f"(missing {sorted(set(missing) - head)[:3]}, unexpected {unexpected[:3]})"
                 )

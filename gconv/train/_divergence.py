@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gconv.errors import GconvDivergenceError
+
 
 def _floats(batch: Any, skip: tuple[str, ...] = ("y",)) -> Iterable[tuple[str, Tensor]]:
     """The floating-point tensors a batch feeds a model, by name (targets skipped)."""
@@ -54,7 +56,7 @@ def nonfinite_weights(model: nn.Module) -> str | None:
     return tensors[int((~finite).nonzero()[0])][0]
 
 
-def divergence(failure: str, batches: Iterable[Any], lr: float) -> FloatingPointError:
+def divergence(failure: str, batches: Iterable[Any], lr: float) -> GconvDivergenceError:
     """The error that stops ``fit``: what went non-finite and its likely cause, found by
     a look at the data's ``batches`` (paid only now that training has failed)."""
     inputs = nonfinite_inputs(batches)
@@ -64,7 +66,7 @@ def divergence(failure: str, batches: Iterable[Any], lr: float) -> FloatingPoint
         cause = (
             f"no input is non-finite, so lr={lr:g} is likely too high: lower it or set grad_clip"
         )
-    return FloatingPointError(f"Trainer: {failure}; {cause}")
+    return GconvDivergenceError(f"Trainer: {failure}; {cause}")
 
 
 class Watch:

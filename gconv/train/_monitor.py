@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gconv._checks import check_choice
+from gconv.errors import GconvValueError
 from gconv.train.tasks import Task
 
 
@@ -29,7 +30,7 @@ class Monitor:
         logged = trainer.logged_metrics
         if logged and self.monitor not in logged:
             hint = " (validation metrics need val data)" if self.monitor.startswith("val_") else ""
-            raise ValueError(
+            raise GconvValueError(
                 f"{self.owner}: monitor {self.monitor!r} is not logged by this fit; logged are "
                 f"{', '.join(sorted(logged))}{hint}"
             )
@@ -39,12 +40,12 @@ class Monitor:
 
     def value(self, logs: dict[str, float]) -> float:
         if self.monitor not in logs:
-            raise ValueError(
+            raise GconvValueError(
                 f"{self.owner}: monitor {self.monitor!r} is not logged; logged are "
                 f"{', '.join(sorted(logs))} (validation metrics need val data)"
             )
         if self.mode is None:
-            raise ValueError(
+            raise GconvValueError(
                 f"{self.owner}: mode 'auto' cannot tell whether {self.monitor!r} improves as it "
                 "rises or as it falls; give mode='max' or mode='min'"
             )

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from gconv._checks import check_choice, check_positive_int
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.train import distributed
 from gconv.train.callbacks import Callback
 from gconv.train.tasks import Task, count
@@ -31,7 +32,7 @@ def _check_number(name: str, value: Any, *, positive: bool) -> None:
         and (value > 0 if positive else value >= 0)
     )
     if not ok:
-        raise ValueError(f"Trainer: {name} must be a finite number {bound} (got {value!r})")
+        raise GconvValueError(f"Trainer: {name} must be a finite number {bound} (got {value!r})")
 
 
 def check_settings(
@@ -50,7 +51,7 @@ def check_settings(
     if isinstance(optimizer, str):
         check_choice("Trainer", "optimizer", optimizer, OPTIMIZERS)
     elif not callable(optimizer):
-        raise TypeError(
+        raise GconvTypeError(
             f"Trainer: optimizer must be one of {', '.join(OPTIMIZERS)} or a callable "
             f"(got {optimizer!r})"
         )
@@ -62,7 +63,7 @@ def check_settings(
         check_choice("Trainer", "scheduler", scheduler, SCHEDULERS)
     for callback in callbacks:
         if not isinstance(callback, Callback):
-            raise TypeError(f"Trainer: callbacks must be Callback objects (got {callback!r})")
+            raise GconvTypeError(f"Trainer: callbacks must be Callback objects (got {callback!r})")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -76,16 +77,16 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer: device must be 'auto' or a torch device (got {device!r})"
         ) from err
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer: device {str(resolved)!r} asked for, but no CUDA device is available "
             "(torch.cuda.is_available() is False); use 'cpu' or 'auto'"
         )
     if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer: device {str(resolved)!r} asked for, but this machine has "
             f"{torch.cuda.device_count()} CUDA devices"
         )

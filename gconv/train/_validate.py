@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import TensorMemo
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.models import fits
 
 _checked = TensorMemo()  # labels -> the num_classes they were found valid for
@@ -25,7 +26,7 @@ def check_not_empty(name: str, data: Any) -> None:
     except TypeError:
         return
     if size == 0:
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer.fit: {name} data must hold at least one example (got an empty "
             f"{type(data).__name__})"
         )
@@ -38,7 +39,7 @@ def check_fit(model: Any, task: Any, train: Any, val: Any) -> None:
         check_not_empty("val", val)
     verdict = fits(model, task.input_kind)
     if not verdict:
-        raise ValueError(f"Trainer.fit: {verdict.reason}")
+        raise GconvValueError(f"Trainer.fit: {verdict.reason}")
     classes, ignore = num_classes_of(model), task.ignore_index
     check_labels("train", task.labels(train, "train"), classes, ignore)
     if val is not None:
@@ -57,21 +58,23 @@ def check_labels(
     if labels is None:
         return
     if labels.numel() == 0:  # e.g. a node mask with no True entry: a NaN loss otherwise
-        raise ValueError(f"{owner}: the {name} data selects no labelled examples (an empty mask?)")
+        raise GconvValueError(
+            f"{owner}: the {name} data selects no labelled examples (an empty mask?)"
+        )
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(
+        raise GconvTypeError(
             f"{owner}: {name} labels must be integer class ids (got dtype {labels.dtype})"
         )
     if _checked.get(labels) == (num_classes, ignore_index):
         return
     counted = labels if ignore_index is None else labels[labels != ignore_index]
     if counted.numel() == 0:
-        raise ValueError(f"{owner}: {name} labels are all ignore_index = {ignore_index}")
+        raise GconvValueError(f"{owner}: {name} labels are all ignore_index = {ignore_index}")
     lo, hi = (int(v) for v in counted.aminmax())
     if lo < 0:
-        raise ValueError(f"{owner}: {name} labels must be >= 0 (got {lo})")
+        raise GconvValueError(f"{owner}: {name} labels must be >= 0 (got {lo})")
     if num_classes is not None and hi >= num_classes:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: {name} labels must be < num_classes = {num_classes}, the model's "
             f"outputs (got {hi})"
         )
@@ -89,7 +92,7 @@ def check_batch(logits: Tensor, target: Tensor, ignore_index: int | None = None)
     classes = logits.size(1) if logits.dim() > 1 else logits.size(-1)
     lo, hi = (int(v) for v in target.aminmax())
     if lo < 0 or hi >= classes:
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer.fit: labels must be in [0, {classes}), the model's "
             f"{classes} outputs (got labels from {lo} to {hi})"
         )
@@ -111,7 +114,7 @@ def train_forward(
     except ValueError as err:  # torch's words for BatchNorm on one value per channel
         if "Expected more than 1 value per channel" not in str(err):
             raise
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer: training batch {step + 1} of epoch {epoch + 1} gives a BatchNorm "
             "one value per channel (a batch of one example, or of one 1-node graph); "
             "in training it needs two or more: raise batch_size, drop the last short "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import io
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +17,8 @@ from typing import Any, Protocol
 from torch import nn
 
 from gconv._checks import check_folder
-from gconv._io import save_atomic_text
+from gconv._io import save_atomic_csv
+from gconv.errors import GconvValueError
 from gconv.train import distributed
 from gconv.train._monitor import Monitor
 from gconv.train.checkpoint import save_atomic
@@ -84,7 +84,7 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = True,
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 0 (got {patience!r})")
+            raise GconvValueError(f"EarlyStopping: patience must be an int >= 0 (got {patience!r})")
         self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta)
         self.monitor, self.patience = monitor, patience
         self.restore_best_weights = restore_best_weights
@@ -224,11 +224,7 @@ class CSVLogger(Callback):
         if not distributed.is_main():
             return
         self._rows.append({"epoch": epoch, **logs})
-        text = io.StringIO(newline="")
-        writer = csv.DictWriter(text, fieldnames=list(self._rows[-1]))
-        writer.writeheader()
-        writer.writerows(self._rows)
-        save_atomic_text(text.getvalue(), self.path)
+        save_atomic_csv(self._rows, self.path)
 
 
 class TestCurve(Callback):

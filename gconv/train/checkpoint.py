@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from gconv._io import save_atomic
+from gconv.errors import GconvFileNotFoundError, GconvValueError
 from gconv.train.history import History
 
 __all__ = [
@@ -29,16 +30,20 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     path = Path(path)
     if not path.is_file():
         what = "a folder" if path.is_dir() else "nothing"
-        raise FileNotFoundError(f"load_checkpoint: no checkpoint file at {path} (found {what})")
+        raise GconvFileNotFoundError(
+            f"load_checkpoint: no checkpoint file at {path} (found {what})"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as err:  # pickle, zip and torch all raise their own kinds
-        raise ValueError(
+        raise GconvValueError(
             f"load_checkpoint: {path} is not a readable checkpoint, corrupt or truncated "
             f"({type(err).__name__}: {err})"
         ) from None
     if not isinstance(state, dict) or "model" not in state:
-        raise ValueError(f"load_checkpoint: {path} is not a gconv checkpoint (no 'model' entry)")
+        raise GconvValueError(
+            f"load_checkpoint: {path} is not a gconv checkpoint (no 'model' entry)"
+        )
     return state
 
 
@@ -63,7 +68,7 @@ def load_weights(model: nn.Module, weights: dict[str, Any], owner: str) -> None:
             )
             if items
         ]
-        raise ValueError(
+        raise GconvValueError(
             f"{owner}: the checkpoint holds the weights of another model "
             f"({type(model).__name__} has {'; '.join(parts)})"
         )
@@ -119,7 +124,7 @@ def restore_trainer(trainer: Any, model: nn.Module, path: str | os.PathLike[str]
     owner = f"Trainer.fit: resume={str(path)!r}"
     for key in ("optimizer", "scaler", "epoch", "history", "random_state", "callbacks"):
         if key not in state:
-            raise ValueError(
+            raise GconvValueError(
                 f"{owner} holds weights only (no {key!r}); resume takes a last.pt written "
                 "by ModelCheckpoint"
             )
@@ -127,7 +132,7 @@ def restore_trainer(trainer: Any, model: nn.Module, path: str | os.PathLike[str]
     try:
         trainer._optimizer.load_state_dict(state["optimizer"])
     except (ValueError, KeyError, RuntimeError) as err:
-        raise ValueError(
+        raise GconvValueError(
             f"{owner} has optimizer state that does not fit this trainer's optimizer ({err})"
         ) from None
     trainer._scaler.load_state_dict(state["scaler"])
@@ -137,7 +142,7 @@ def restore_trainer(trainer: Any, model: nn.Module, path: str | os.PathLike[str]
     trainer.history = History(state["history"]["history"], state["history"]["epochs"])
     saved = state["callbacks"]
     if len(saved) != len(trainer.callbacks):
-        raise ValueError(
+        raise GconvValueError(
             f"Trainer: the checkpoint has state for {len(saved)} callbacks, this trainer "
             f"has {len(trainer.callbacks)}; resume with the same callbacks"
         )

@@ -15,6 +15,7 @@ from torch.utils.data import Subset
 from torch_geometric.data import Dataset as PyGDataset
 
 from gconv.data import labels_of, stratified_folds, stratified_split
+from gconv.errors import GconvValueError
 from gconv.train.callbacks import Callback, EarlyStopping, TestCurve
 from gconv.train.trainer import Trainer
 
@@ -68,11 +69,13 @@ def cross_validate(
         "xu_protocol_accuracy", "xu_protocol_std", "xu_protocol_epoch"}``.
     """
     if not 0 < val_fraction < 1:
-        raise ValueError(f"cross_validate: val_fraction must be in (0, 1) (got {val_fraction})")
+        raise GconvValueError(
+            f"cross_validate: val_fraction must be in (0, 1) (got {val_fraction})"
+        )
     labels = labels_of(dataset).numpy()
     splits = stratified_folds(labels, folds, seed) if isinstance(folds, int) else list(folds)
     if len(splits) < 2:
-        raise ValueError(f"cross_validate: folds must be >= 2 (got {len(splits)})")
+        raise GconvValueError(f"cross_validate: folds must be >= 2 (got {len(splits)})")
     results: list[dict[str, Any]] = []
     accuracies: list[float] = []
     curves: list[list[float]] = []

@@ -12,6 +12,8 @@ from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import ClusterLoader, NodeLoader
 
 from gconv._checks import check_choice
+from gconv.convert.grid_shape import grid_shape_of
+from gconv.errors import GconvTypeError
 from gconv.train.segmentation import SegmentationTask
 from gconv.train.tasks import GraphTask, ImageTask, NodeTask, Task
 
@@ -37,10 +39,11 @@ def _first(data: Any) -> Any:
 def _graph_task(first: Any) -> Task:
     if isinstance(first, (list, tuple)):
         first = first[0]
-    if getattr(first, "grid_shape", None) is None:
+    if grid_shape_of(first) is None:
         return GraphTask("graphs")
     y = getattr(first, "y", None)
-    per_node = isinstance(y, Tensor) and y.numel() == first.num_nodes > first.num_graphs
+    graphs = getattr(first, "num_graphs", 1)  # a Batch's, or one Data
+    per_node = isinstance(y, Tensor) and y.numel() == first.num_nodes > graphs
     return SegmentationTask("pixel_grid_dense") if per_node else GraphTask("pixel_grid")
 
 
@@ -54,8 +57,8 @@ def infer_task(data: Any) -> Task:
         return NodeTask()
     if isinstance(data, PyGDataset) or (
         isinstance(data, (list, tuple)) and data and isinstance(data[0], Data)
-    ):
-        return GraphTask()
+    ):  # graphs: pixel grids when the first is one (gconv.grid_graph's grid_size)
+        return _graph_task(data[0]) if len(data) else GraphTask()
     if isinstance(data, (Dataset, Iterable)):
         first = _first(data)
         if isinstance(first, Data) or (
@@ -67,7 +70,7 @@ def infer_task(data: Any) -> Task:
             if isinstance(target, Tensor) and target.dim() >= 2 and first[0].dim() >= 3:
                 return SegmentationTask("images_dense")
             return ImageTask()
-    raise TypeError(
+    raise GconvTypeError(
         "Trainer: cannot tell the task from data of type "
         f"{type(data).__name__}; expected a PyG Data (node), a PyG dataset or loader "
         "(graph), or a dataset or loader of (x, y) tensors (image, or segmentation when "

@@ -26,6 +26,7 @@ from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
 from gconv._checks import check_choice
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.train.scores import Scores, macro_f1
 
 
@@ -69,7 +70,9 @@ class Task(ABC):
             return self.loader_class(data, batch_size=batch_size, shuffle=shuffle)
         if isinstance(data, Iterable):
             return data
-        raise TypeError(f"Trainer: {self.name} data must be iterable (got {type(data).__name__})")
+        raise GconvTypeError(
+            f"Trainer: {self.name} data must be iterable (got {type(data).__name__})"
+        )
 
     def shardable(self, data: Any) -> Any:
         """The dataset behind ``data`` that a sampler can split, or ``None``."""
@@ -240,7 +243,7 @@ class NodeTask(Task):
             return out, batch.y
         mask = getattr(batch, self.masks[phase], None)
         if mask is None:
-            raise ValueError(f"Trainer: node data needs a {self.masks[phase]} (got none)")
+            raise GconvValueError(f"Trainer: node data needs a {self.masks[phase]} (got none)")
         rank, world = self.shard
         if phase == "train" and world > 1:  # this rank's share of the training nodes
             index = mask.nonzero().view(-1)[rank::world]

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from gconv.data import LoadedDataset
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.train import _progress, _setup, _validate, distributed
 from gconv.train._divergence import Watch, divergence, nonfinite_weights
 from gconv.train._setup import OptimizerFactory
@@ -89,7 +90,7 @@ class Trainer:
         if isinstance(task, str):
             task = get_task(task)
         elif task is not None and not isinstance(task, Task):
-            raise TypeError(
+            raise GconvTypeError(
                 f"Trainer: task must be one of {', '.join(TASKS)} or a Task (got {task!r})"
             )
         self.max_epochs, self.optimizer, self.lr = max_epochs, optimizer, lr
@@ -233,7 +234,9 @@ class Trainer:
         totals = torch.stack([loss_sum, correct.to(loss_sum.dtype), seen.to(loss_sum.dtype)])
         loss_total, correct_total, seen_total = distributed.all_reduce_sum(totals).tolist()
         if seen_total == 0:
-            raise ValueError(f"Trainer: the training data of epoch {epoch + 1} had no examples")
+            raise GconvValueError(
+                f"Trainer: the training data of epoch {epoch + 1} had no examples"
+            )
         return {"loss": loss_total / seen_total, "accuracy": correct_total / seen_total}
 
     def _diverged(self, failure: str, task: Task, data: Any) -> None:
@@ -263,7 +266,7 @@ class Trainer:
             empty = False
             yield out.float(), target
         if empty:
-            raise ValueError(f"Trainer: the {phase or 'prediction'} data has no batches")
+            raise GconvValueError(f"Trainer: the {phase or 'prediction'} data has no batches")
 
     def _evaluate(
         self, model: nn.Module, task: Task, data: Any, phase: str, *, f1: bool = False
@@ -272,7 +275,7 @@ class Trainer:
         for logits, target in self._outputs(model, task, data, phase):
             scores.update(logits, target)
         if scores.seen == 0:
-            raise ValueError(f"Trainer: the {phase} data has no examples")
+            raise GconvValueError(f"Trainer: the {phase} data has no examples")
         return scores.compute()
 
     def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from gconv.errors import GconvValueError
 from gconv.viz._figure import save, subplots
 
 
@@ -25,7 +26,7 @@ def plot_history(
 
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
-        raise ValueError("plot_history: history must hold per-epoch 'loss' (got none)")
+        raise GconvValueError("plot_history: history must hold per-epoch 'loss' (got none)")
     epochs = range(1, len(logs["loss"]) + 1)
     fig, axes = subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):

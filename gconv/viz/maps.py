@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gconv.errors import GconvValueError
 from gconv.viz._figure import save, subplots
 
 
@@ -35,11 +36,11 @@ def feature_maps(model: nn.Module, image: Tensor, layers: list[str]) -> dict[str
     if image.dim() == 3:
         image = image.unsqueeze(0)
     if image.dim() != 4 or image.size(0) != 1:
-        raise ValueError(f"feature_maps: image must be [C, H, W] (got {tuple(image.shape)})")
+        raise GconvValueError(f"feature_maps: image must be [C, H, W] (got {tuple(image.shape)})")
     names = dict(model.named_modules())
     unknown = [layer for layer in layers if layer not in names]
     if unknown or not layers:
-        raise ValueError(
+        raise GconvValueError(
             f"feature_maps: layers must name modules of the model (got {unknown or layers})"
         )
     was_training = model.training
@@ -66,7 +67,7 @@ def plot_feature_maps(
     figures = []
     for layer, fmap in maps.items():
         if fmap.dim() != 3:
-            raise ValueError(
+            raise GconvValueError(
                 f"plot_feature_maps: {layer} must be [C, H, W] (got {tuple(fmap.shape)})"
             )
         n = min(max_channels, fmap.size(0))
@@ -92,11 +93,11 @@ def plot_filters(
     if isinstance(model_or_weight, nn.Module):
         convs = [m for m in model_or_weight.modules() if isinstance(m, nn.Conv2d)]
         if not convs:
-            raise ValueError("plot_filters: the model has no nn.Conv2d")
+            raise GconvValueError("plot_filters: the model has no nn.Conv2d")
         weight = convs[0].weight
     assert isinstance(weight, Tensor)
     if weight.dim() != 4:
-        raise ValueError(
+        raise GconvValueError(
             f"plot_filters: weight must be [out, in, k, k] (got {tuple(weight.shape)})"
         )
     w = weight.detach().cpu()[:64, :3]
@@ -121,7 +122,9 @@ def plot_image(image: Tensor, title: str = "", path: str | os.PathLike[str] | No
         The matplotlib ``Figure``, saved to ``path`` when given.
     """
     if image.dim() != 3 or image.size(0) not in (1, 3):
-        raise ValueError(f"plot_image: image must be [1 or 3, H, W] (got {tuple(image.shape)})")
+        raise GconvValueError(
+            f"plot_image: image must be [1 or 3, H, W] (got {tuple(image.shape)})"
+        )
     fig, ax = subplots(figsize=(3, 3))
     if image.size(0) == 1:
         ax.imshow(image[0].cpu().numpy(), cmap="gray")

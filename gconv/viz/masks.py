@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
+from gconv.errors import GconvValueError
 from gconv.viz._figure import save, subplots
 
 
@@ -47,7 +48,7 @@ def plot_masks(
         The ``matplotlib.figure.Figure``.
     """
     if images.dim() != 4 or masks.shape != predicted.shape or masks.dim() != 3:
-        raise ValueError(
+        raise GconvValueError(
             "plot_masks: images must be [B, C, H, W] and masks, predicted [B, H, W] "
             f"(got {tuple(images.shape)}, {tuple(masks.shape)}, {tuple(predicted.shape)})"
         )

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.viz._figure import save, subplots
 
 
@@ -26,7 +27,7 @@ def plot_confusion_matrix(
     true = torch.as_tensor(y_true).cpu().numpy()
     pred = torch.as_tensor(y_pred).cpu().numpy()
     if true.shape != pred.shape:
-        raise ValueError(
+        raise GconvValueError(
             f"plot_confusion_matrix: y_true {true.shape} and y_pred {pred.shape} differ"
         )
     labels = (
@@ -60,7 +61,7 @@ def draw_graph(
     from torch_geometric.utils import to_networkx
 
     if getattr(data, "edge_index", None) is None:
-        raise TypeError(
+        raise GconvTypeError(
             f"draw_graph: expected a PyG Data with edge_index (got {type(data).__name__})"
         )
     graph = to_networkx(data, to_undirected=True, remove_self_loops=True)
