@@ -57,3 +57,12 @@ def test_imports_go_down_only(path: Path) -> None:
     own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
     for other in _imports(path) - {own}:
         assert LEVEL[other] < LEVEL[own], f"{own} (level {LEVEL[own]}) imports {other}"
+
+
+MAX_LINES = 300  # one concept a file: a module past this is doing two things
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_source_file_is_over_the_limit(path: Path) -> None:
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{path.name} has {lines} lines (at most {MAX_LINES})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -91,6 +92,16 @@ def resolve_device(device: str | torch.device) -> torch.device:
             f"{torch.cuda.device_count()} CUDA devices"
         )
     return resolved
+
+
+def autocast(enabled: bool, device: torch.device) -> Any:
+    """The mixed-precision context of a step: float16 on CUDA (with the trainer's scaler),
+    bfloat16 on the CPU; a no-op when ``enabled`` is false."""
+    if not enabled:
+        return nullcontext()
+    if device.type == "cpu":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return torch.autocast(device.type)
 
 
 def make_optimizer(

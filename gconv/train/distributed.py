@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.data import DistributedSampler
 
 
@@ -52,6 +52,14 @@ def setup(device: torch.device) -> torch.device:
     if not active():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return device
+
+
+def wrap(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` in ``DistributedDataParallel`` when more than one rank trains, else as it is."""
+    if not (active() and world_size() > 1):
+        return model
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
 def shutdown() -> None:

@@ -6,7 +6,6 @@ import math
 import os
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -144,10 +143,7 @@ class Trainer:
         model.to(self.device)
         if distributed.active():
             task.distribute(distributed.rank(), distributed.world_size())
-        self._train_model = model
-        if distributed.active() and distributed.world_size() > 1:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self._train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        self._train_model = distributed.wrap(model, self.device)
         self._optimizer = _setup.make_optimizer(self.optimizer, model, self.lr, self.weight_decay)
         self._schedule = _setup.make_schedule(self, task, train)
         self.history, self.start_epoch, self.should_stop = History(), 0, False
@@ -245,11 +241,7 @@ class Trainer:
         )
 
     def _autocast(self) -> Any:
-        if not self.amp:
-            return nullcontext()
-        if self.device.type == "cpu":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return torch.autocast(self.device.type)
+        return _setup.autocast(self.amp, self.device)
 
     @torch.no_grad()
     def _outputs(
