@@ -10,6 +10,7 @@ from gconv.cli._common import UsageError, folder
 from gconv.cli.train import for_model
 from gconv.convert import images_to_graphs
 from gconv.data import IGNORE_INDEX, LoadedDataset, list_datasets, load_dataset
+from gconv.data.kinds import KINDS
 from gconv.models import INPUT_KINDS, build_model, fits, list_models, model_entry, summary
 from gconv.train import load_checkpoint, segmentation_scores
 from gconv.train.segmentation import confusion_matrix
@@ -65,7 +66,8 @@ def explain(args: argparse.Namespace) -> None:
             "use a best.pt written by 'gconv train'"
         )
     dataset = for_model(meta["model"], load_dataset(meta["dataset"], root=args.root))
-    if dataset.input_kind not in ("images", "images_dense", "pixel_grid_dense"):
+    kind = KINDS[dataset.input_kind]
+    if not (kind.images or kind.per_pixel):
         raise UsageError(
             f"explain shows image models and segmentation ({meta['dataset']} is neither)"
         )
@@ -75,7 +77,7 @@ def explain(args: argparse.Namespace) -> None:
     if not 0 <= args.index < len(dataset.test):
         raise UsageError(f"IMAGE_INDEX must be in [0, {len(dataset.test)}) (got {args.index})")
     out = folder(args.out, "--out")
-    if dataset.task == "segmentation":
+    if kind.per_pixel:
         _explain_masks(args, dataset, model)
         return
     image, label = dataset.test[args.index]
@@ -101,7 +103,7 @@ def _explain_masks(
         for t in zip(*(dataset.test[i] for i in range(args.index, stop)), strict=True)
     )
     with torch.no_grad():
-        if dataset.input_kind == "pixel_grid_dense":  # one node per pixel, row-major
+        if KINDS[dataset.input_kind].pixel_grid:  # one node per pixel, row-major
             b, _, h, w = images.shape
             logits = model(images_to_graphs(images)).view(b, h, w, -1).permute(0, 3, 1, 2)
         else:

@@ -18,6 +18,7 @@ from gconv.cli.recipes import RECIPES, Recipe
 from gconv.cli.report import report
 from gconv.data import LoadedDataset, load_dataset
 from gconv.data.datasets import DATASET_INPUTS
+from gconv.data.kinds import KINDS
 from gconv.loader import NeighborLoader
 from gconv.models import build_model, fits
 from gconv.train import (
@@ -59,7 +60,7 @@ def _folds(args: argparse.Namespace, recipe: Recipe) -> int | None:
 def for_model(name: str, dataset: LoadedDataset) -> LoadedDataset:
     """The dataset as the model takes it: images become pixel grid graphs for a model of
     pixel grids (``gconv train mnist_seg grid_fcn``); anything else stays as it is."""
-    if fits(name, dataset) or dataset.input_kind not in ("images", "images_dense"):
+    if fits(name, dataset) or KINDS[dataset.input_kind].as_pixel_grid is None:
         return dataset
     grids = dataset.as_pixel_grid()
     return grids if fits(name, grids) else dataset
@@ -69,9 +70,7 @@ def check_fits(name: str, dataset: str) -> None:
     """Step 0: the model takes what the dataset gives, as it is or as pixel grids; said
     from the registries before any file is read."""
     verdict = fits(name, dataset)
-    grids = {"images": "pixel_grid", "images_dense": "pixel_grid_dense"}.get(
-        DATASET_INPUTS[dataset]
-    )
+    grids = KINDS[DATASET_INPUTS[dataset]].as_pixel_grid
     if not verdict and not (grids and fits(name, grids)):
         raise UsageError(f"cannot train {name} on {dataset}: {verdict.reason}")
 

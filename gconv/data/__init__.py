@@ -9,6 +9,7 @@ from gconv.data.datasets import (
     list_datasets,
     load_dataset,
 )
+from gconv.data.kinds import KINDS, InputKind, input_kind
 from gconv.data.photo_segmentation import SegmentationFiles
 from gconv.data.root import DATA_ENV, data_root
 from gconv.data.segmentation import IGNORE_INDEX, place_digits
@@ -17,12 +18,15 @@ from gconv.data.splits import stratified_folds, stratified_split
 __all__ = [
     "DATA_ENV",
     "IGNORE_INDEX",
+    "KINDS",
     "DatasetNotFoundError",
     "GridGraphLoader",
+    "InputKind",
     "LoadedDataset",
     "SegmentationFiles",
     "copy_bundled",
     "data_root",
+    "input_kind",
     "labels_of",
     "list_datasets",
     "load_dataset",

@@ -31,6 +31,7 @@ from gconv.data._files import (
     copy_bundled,
     user_cache,
 )
+from gconv.data.kinds import input_kind as input_kind_named
 from gconv.data.loaded import LoadedDataset
 from gconv.data.root import data_root
 from gconv.data.splits import stratified_folds, stratified_split
@@ -63,8 +64,10 @@ DATASET_INPUTS: dict[str, str] = {}
 def _register(
     name: str, input_kind: str
 ) -> Callable[[Callable[..., LoadedDataset]], Callable[..., LoadedDataset]]:
+    kind = input_kind_named(input_kind).name  # a misspelt kind fails at import, not in use
+
     def wrap(fn: Callable[..., LoadedDataset]) -> Callable[..., LoadedDataset]:
-        _LOADERS[name], DATASET_INPUTS[name] = fn, input_kind
+        _LOADERS[name], DATASET_INPUTS[name] = fn, kind
         return fn
 
     return wrap

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gconv.data.kinds import KINDS, input_kind
 from gconv.errors import GconvValueError
 from gconv.loader.grid_graph_loader import GridGraphLoader
 
@@ -51,6 +52,9 @@ class LoadedDataset:
     loader: Callable[..., Any] | None = None
     class_names: tuple[str, ...] | None = None
 
+    def __post_init__(self) -> None:
+        input_kind(self.input_kind)  # once per dataset: a kind the registries know
+
     def splits(self, batch_size: int = 64) -> tuple[Any, Any, Any]:
         """``(train, val, test)`` as the trainer takes them: wrapped in ``loader`` for
         datasets that batch in their own way, else as they are."""
@@ -66,13 +70,13 @@ class LoadedDataset:
     def as_pixel_grid(self) -> LoadedDataset:
         """The same images whose batches are pixel grid graphs (:class:`GridGraphLoader`),
         for models that take them: labels stay per image, and masks become per node."""
-        kinds = {"images": ("pixel_grid", "graph"), "images_dense": ("pixel_grid_dense", None)}
-        if self.input_kind not in kinds:
+        kind = KINDS[self.input_kind].as_pixel_grid
+        if kind is None:
             raise GconvValueError(
                 f"as_pixel_grid: dataset {self.name!r} must give images (got {self.input_kind})"
             )
-        kind, task = kinds[self.input_kind]
-        return replace(self, input_kind=kind, task=task or self.task, loader=GridGraphLoader)
+        task = "graph" if self.task == "image" else self.task  # per-image labels: graphs
+        return replace(self, input_kind=kind, task=task, loader=GridGraphLoader)
 
     # It also behaves as the PyG (or torch) dataset it wraps, where users reach for one:
     # ``len(cora)``, ``cora[0]``, ``for graph in mutag``, ``mutag.num_features``.

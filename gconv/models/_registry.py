@@ -17,20 +17,11 @@ from torch import nn
 
 from gconv.convert.grid_shape import GRID_HINT
 from gconv.data.datasets import DATASET_INPUTS
+from gconv.data.kinds import KINDS
 from gconv.errors import GconvTypeError, GconvValueError
 
-# what a model's forward takes, and how a message names it
-INPUT_KINDS = {
-    "images": "images [B, C, H, W]",
-    "pixel_grid": "pixel grid graphs",
-    "nodes": "the nodes of one graph (node classification)",
-    "graphs": "whole graphs (graph classification)",
-    "images_dense": "images [B, C, H, W] with a class per pixel (segmentation)",
-    "pixel_grid_dense": "pixel grid graphs with a class per pixel node (segmentation)",
-}
-# data of a kind that models of another kind also take: a pixel grid is a graph, and a
-# prediction per pixel node is node classification on the pixel grids
-ALSO_TAKEN_BY = {"pixel_grid": "graphs", "pixel_grid_dense": "nodes"}
+# what a model's forward takes, and how a message names it (the kinds' own table)
+INPUT_KINDS = {name: kind.description for name, kind in KINDS.items()}
 
 F = TypeVar("F", bound=Callable[..., nn.Module])
 
@@ -140,7 +131,7 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
             return Fit(True)
         label, takes = type(model).__name__, (kind,)
     gives = _kind_of(data)
-    accepted = {gives, ALSO_TAKEN_BY.get(gives, gives)}
+    accepted = {gives, KINDS[gives].also_taken_by or gives}
     if accepted & set(takes):
         return Fit(True)
     source = data if isinstance(data, str) and data in DATASET_INPUTS else None
@@ -148,7 +139,8 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
     source = f"dataset {source!r}" if isinstance(source, str) else "the data"
     wanted = " or ".join(INPUT_KINDS[k] for k in takes)
     reason = f"{label} takes {wanted}; {source} gives {INPUT_KINDS[gives]}"
-    if gives in ("graphs", "nodes") and {"pixel_grid", "pixel_grid_dense"} & set(takes):
+    graphs = not (KINDS[gives].images or KINDS[gives].pixel_grid)
+    if graphs and any(KINDS[k].pixel_grid for k in takes):
         reason += f" ({GRID_HINT})"  # graphs that may be grids: what makes them one
     return Fit(False, reason)
 
@@ -192,7 +184,7 @@ def build_model(
     if input_shape is not None and "input_shape" in params:
         kwargs.setdefault("input_shape", input_shape)
     if "readout" in params:
-        if kind in ("nodes", "pixel_grid_dense"):  # a prediction per node
+        if KINDS[kind].per_node:  # a prediction per node
             kwargs.setdefault("readout", None)
         elif params["readout"].default is None:
             kwargs.setdefault("readout", "mean")
