@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from gconv.graph._gated_aggregate import gated_aggregate
 from gconv.nn import GatedGCNLayer
 
 
@@ -35,10 +36,11 @@ def _equations(layer: GatedGCNLayer, x, edge_index, e):
     return h, e_out
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize(("batch_norm", "residual"), [(True, True), (False, False), (True, False)])
-def test_equals_the_equations(batch_norm: bool, residual: bool) -> None:
+def test_equals_the_equations(batch_norm: bool, residual: bool, fused: bool) -> None:
     torch.manual_seed(0)
-    layer = GatedGCNLayer(4, 4, batch_norm=batch_norm, residual=residual).double()
+    layer = GatedGCNLayer(4, 4, batch_norm=batch_norm, residual=residual, fused=fused).double()
     if batch_norm:  # non-trivial running statistics, compared in eval mode
         for norm in (layer.norm_h, layer.norm_e):
             norm.running_mean.uniform_(-1, 1)
@@ -61,3 +63,45 @@ def test_widths_and_checks() -> None:
     assert h.shape == (2, 5) and e.shape == (2, 5)
     with pytest.raises(ValueError, match=r"GatedGCNLayer: edge_attr must have shape \[2, 3\]"):
         layer(torch.randn(2, 3), edge_index, torch.randn(2, 4))
+
+
+def _random_graph(n: int, m: int, channels: int) -> tuple[torch.Tensor, ...]:
+    """Nodes with no incoming edge, repeated edges and self loops included."""
+    edge_index = torch.randint(0, n - 2, (2, m))  # the last two nodes receive nothing
+    edge_index[:, :3] = torch.tensor([[1, 1, 2], [2, 2, 2]])  # a repeated edge, a loop
+    x = torch.randn(n, channels, dtype=torch.float64, requires_grad=True)
+    e = torch.randn(m, channels, dtype=torch.float64, requires_grad=True)
+    return x, edge_index, e
+
+
+@pytest.mark.parametrize(("batch_norm", "residual"), [(True, True), (False, False)])
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_path_equals_propagate(batch_norm: bool, residual: bool, training: bool) -> None:
+    """The fused path's outputs and every gradient (inputs and weights) equal the
+    ``propagate`` path's."""
+    torch.manual_seed(0)
+    reference = GatedGCNLayer(5, 5, batch_norm=batch_norm, residual=residual).double()
+    fused = GatedGCNLayer(5, 5, batch_norm=batch_norm, residual=residual, fused=True).double()
+    fused.load_state_dict(reference.state_dict())
+    reference.train(training)
+    fused.train(training)
+    x, edge_index, e = _random_graph(12, 40, 5)
+    grads = []
+    for layer in (reference, fused):
+        h, e_out = layer(x, edge_index, e)
+        torch.manual_seed(1)  # the same upstream gradients for both paths
+        loss = (h * torch.randn_like(h)).sum() + (e_out * torch.randn_like(e_out)).sum()
+        grads.append((h, e_out, *torch.autograd.grad(loss, [x, e, *layer.parameters()])))
+    for got, expected in zip(grads[1], grads[0], strict=True):
+        assert_close(got, expected)
+
+
+def test_gated_aggregate_gradcheck() -> None:
+    torch.manual_seed(0)
+    n, m, c = 6, 14, 3
+    source, target = torch.randint(0, n - 1, (2, m))  # node n-1 receives nothing
+    e_hat = torch.randn(m, c, dtype=torch.float64, requires_grad=True)
+    bh = torch.randn(n, c, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a, b: gated_aggregate(a, b, source, target, 1e-6), (e_hat, bh)
+    )
