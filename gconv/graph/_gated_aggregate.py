@@ -27,7 +27,7 @@ class GatedAggregate(torch.autograd.Function):
     ``source -> target``, and the gate ``sigmoid(e_ij)``."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, e_hat: Tensor, bh: Tensor, source: Tensor, target: Tensor, eps: float
     ) -> Tensor:
         gate = torch.sigmoid(e_hat)
@@ -39,7 +39,7 @@ class GatedAggregate(torch.autograd.Function):
         return mean
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         gate, bh, mean, den, source, target = ctx.saved_tensors
         scaled = grad / den
         per_edge = scaled.index_select(0, target)

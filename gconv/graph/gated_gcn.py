@@ -8,8 +8,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from gconv._checks import check_features, check_positive_int
-from gconv.graph._gated_aggregate import gated_aggregate
 from gconv.errors import GconvValueError
+from gconv.graph._gated_aggregate import gated_aggregate
 
 EPS = 1e-6
 
