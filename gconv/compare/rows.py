@@ -12,6 +12,8 @@ from typing import Any
 
 from torch import nn
 
+from gconv.errors import GconvValueError
+from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.models import DeepGNN, build_model
 
@@ -53,14 +55,15 @@ EXTRA_ROWS = [
     Row("gcn", "pixel_grid_pos"),
 ]
 ROW_IDS = [row.id for row in ROWS]
-# segmentation of mnist_seg: a CNN, its twin as message passing, and graph networks that
-# classify every pixel node; no published figures exist for these canvases
+# segmentation of mnist_seg: a CNN and graph networks that classify every pixel node,
+# all as U-Nets on the grid; grid_fcn is fcn's function (it is checked with the trained
+# fcn's weights instead of trained); no published figures exist for these canvases
 SEGMENTATION_ROWS = [
     Row("fcn", "pixels"),
-    Row("grid_fcn", "pixel_grid"),
     Row("gcn", "pixel_grid"),
     Row("gated_gcn", "pixel_grid"),
 ]
+SEGMENTATION_EXTRA_ROWS = [Row("grid_fcn", "pixel_grid")]
 
 
 def classification_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
@@ -111,14 +114,16 @@ def classification_model(row: Row, width: int, layers: int, num_classes: int) ->
 def segmentation_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
     """The row's per-pixel classifier at ``width``: ``fcn`` and ``grid_fcn`` have
     ``layers`` stages of one 3x3 convolution (``width``, doubling each stage) and a
-    ``width``-wide decoder; ``gcn`` is the same U-Net on the grid with
-    :class:`gconv.nn.GCNLayer` in each stage (the pools, scores and transposed graphs of
-    ``grid_fcn``); ``gated_gcn`` has ``layers`` layers at full resolution and a head on
-    every node."""
-    if row.model in ("fcn", "grid_fcn", "gcn"):
+    ``width``-wide decoder; ``gcn`` and ``gated_gcn`` are the same U-Net on the grid
+    (the pools, scores and transposed graphs of ``grid_fcn``) with
+    :class:`gconv.nn.GCNLayer` or :class:`gconv.nn.GatedGCNLayer` in each stage, followed
+    by the stage's batch norm and ReLU."""
+    if row.model in ("fcn", "grid_fcn", "gcn", "gated_gcn"):
         options: dict[str, Any] = {}
         if row.model == "gcn":  # grid_fcn's U-Net with one weight for all neighbours
             options["layer"] = partial(GCNLayer, cached=True)
+        if row.model == "gated_gcn":  # gates per edge; the stage has the norm and ReLU
+            options["layer"] = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
         return build_model(
             "fcn" if row.model == "fcn" else "grid_fcn",
             in_channels=1,
@@ -129,5 +134,4 @@ def segmentation_model(row: Row, width: int, layers: int, num_classes: int) -> n
             convs_per_stage=1,
             **options,
         )
-    head = max(width // 2, 1)
-    return DeepGNN(row.model, 1, num_classes, width, layers, readout=None, head_hidden=head)
+    raise GconvValueError(f"compare: {row.id} is not a segmentation row")

@@ -47,6 +47,8 @@ class GatedGCNLayer(MessagePassing):
 
     Shapes:
         - input: ``x`` :math:`(N, C_{in})`, ``edge_index`` :math:`(2, E)`, ``edge_attr``
+          (``None`` for a graph without edge features: zeros, so :math:`C e_{ij}` is
+          :math:`C`'s bias and the edge residual is left out)
           :math:`(E, C_{in})`
         - output: ``(x', edge_attr')`` of shapes :math:`(N, C_{out})`, :math:`(E, C_{out})`
 
@@ -88,10 +90,30 @@ class GatedGCNLayer(MessagePassing):
             if isinstance(norm, nn.BatchNorm1d):
                 norm.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        h_hat, e_hat = self.gate_and_aggregate(x, edge_index, edge_attr)
+        h = F.relu(self.norm_h(h_hat))
+        e = F.relu(self.norm_e(e_hat))
+        if self.residual:
+            h = x + h
+            e = e if edge_attr is None else edge_attr + e
+        h = F.dropout(h, self.dropout, self.training)
+        e = F.dropout(e, self.dropout, self.training)
+        return h, e
+
+    def gate_and_aggregate(
+        self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        r"""The layer before batch norm, ReLU and residuals: :math:`\hat h` and
+        :math:`\hat e`. A network with norms of its own (a grid U-Net's stages) calls
+        this, with ``edge_attr=None`` on graphs without edge features."""
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
-        if edge_attr.dim() != 2 or edge_attr.shape != (edge_index.size(1), self.in_channels):
+        if edge_attr is not None and (
+            edge_attr.dim() != 2 or edge_attr.shape != (edge_index.size(1), self.in_channels)
+        ):
             raise GconvValueError(
                 f"{owner}: edge_attr must have shape [{edge_index.size(1)}, "
                 f"{self.in_channels}] (got {tuple(edge_attr.shape)})"
@@ -101,21 +123,14 @@ class GatedGCNLayer(MessagePassing):
         if self.fused:
             lin = self.edge_lin
             ends = (dh + lin.bias).index_select(0, target).add_(eh.index_select(0, source))
-            e_hat = torch.addmm(ends, edge_attr, lin.weight.t())
-            h = ah + gated_aggregate(e_hat, bh, source, target, EPS)
-        else:
-            e_hat = self.edge_lin(edge_attr) + dh[target] + eh[source]
-            gate = torch.sigmoid(e_hat)
-            summed = self.propagate(edge_index, bh=bh, gate=gate, size=(x.size(0), x.size(0)))
-            weighted, total = summed.split(self.out_channels, dim=-1)
-            h = ah + weighted / (total + EPS)
-        h = F.relu(self.norm_h(h))
-        e = F.relu(self.norm_e(e_hat))
-        if self.residual:
-            h, e = x + h, edge_attr + e
-        h = F.dropout(h, self.dropout, self.training)
-        e = F.dropout(e, self.dropout, self.training)
-        return h, e
+            e_hat = ends if edge_attr is None else torch.addmm(ends, edge_attr, lin.weight.t())
+            return ah + gated_aggregate(e_hat, bh, source, target, EPS), e_hat
+        ce = self.edge_lin.bias if edge_attr is None else self.edge_lin(edge_attr)
+        e_hat = ce + dh[target] + eh[source]
+        gate = torch.sigmoid(e_hat)
+        summed = self.propagate(edge_index, bh=bh, gate=gate, size=(x.size(0), x.size(0)))
+        weighted, total = summed.split(self.out_channels, dim=-1)
+        return ah + weighted / (total + EPS), e_hat
 
     def message(self, bh_j: Tensor, gate: Tensor) -> Tensor:
         return torch.cat([gate * bh_j, gate], dim=-1)

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from gconv.convert import batched_grid_graph
 from gconv.errors import GconvValueError
+from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
@@ -124,10 +125,14 @@ def grid_layer(
     *,
     dense: bool,
 ) -> Tensor:
-    """One layer on one level: :class:`gconv.nn.GridConv2d` reads the edge types, any
-    other layer (``GCNLayer``, ...) only the edges; ``dense`` takes the layer's stencil
-    path on ``grid_shape``, otherwise message passing (``propagate``)."""
+    """One layer on one level: :class:`gconv.nn.GridConv2d` reads the edge types,
+    :class:`gconv.nn.GatedGCNLayer` gives its :math:`\\hat h` (the stage's norm and
+    ReLU follow; the grid's edges carry no features), any other layer (``GCNLayer``,
+    ...) reads only the edges; ``dense`` takes the layer's stencil path on
+    ``grid_shape``, otherwise message passing (``propagate``)."""
     out: Tensor
+    if isinstance(conv, GatedGCNLayer):
+        return conv.gate_and_aggregate(x, edge_index, None)[0]
     if isinstance(conv, GridConv2d):
         assert edge_type is not None
         if dense:

@@ -105,3 +105,17 @@ def test_gated_aggregate_gradcheck() -> None:
     assert torch.autograd.gradcheck(
         lambda a, b: gated_aggregate(a, b, source, target, 1e-6), (e_hat, bh)
     )
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_no_edge_features_are_zero_edge_features(fused: bool) -> None:
+    torch.manual_seed(0)
+    layer = GatedGCNLayer(5, 5, fused=fused).double()
+    x, edge_index, e = _random_graph(12, 40, 5)
+    h, e_out = layer(x, edge_index, None)
+    expected_h, expected_e = layer(x, edge_index, torch.zeros_like(e))
+    assert_close(h, expected_h)
+    assert_close(e_out, expected_e)
+    h_hat, e_hat = layer.gate_and_aggregate(x, edge_index, None)
+    assert_close(torch.relu(layer.norm_h(h_hat)) + x, h)
+    assert_close(torch.relu(layer.norm_e(e_hat)), e_out)
