@@ -1,5 +1,6 @@
 """All gconv layers in one namespace: ``from gconv.nn import GCNLayer, GridConv2d``."""
 
+from gconv.graph.gat import GATLayer
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
@@ -18,6 +19,7 @@ __all__ = [
     "ConvNormAct",
     "DepthwiseSeparableConv2d",
     "FixedFilter2d",
+    "GATLayer",
     "GCNLayer",
     "GatedGCNLayer",
     "GridConv2d",

@@ -2,6 +2,7 @@
 
 from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
 from gconv.graph.conv_graph import conv_graph
+from gconv.graph.gat import GATLayer
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.grid_conv import GridConv2d
@@ -13,6 +14,7 @@ from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_grap
 
 __all__ = [
     "READOUT_KINDS",
+    "GATLayer",
     "GCNLayer",
     "GatedGCNLayer",
     "GridConv2d",

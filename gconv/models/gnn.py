@@ -222,7 +222,9 @@ class GraphNet(Classifier):
         heads: int = 4,
     ) -> None:
         super().__init__()
-        from torch_geometric.nn import GATConv, SAGEConv
+        from torch_geometric.nn import SAGEConv
+
+        from gconv.graph.gat import GATLayer
 
         check_positive_int("GraphNet", "in_channels", in_channels)
         check_positive_int("GraphNet", "num_layers", num_layers)
@@ -231,7 +233,7 @@ class GraphNet(Classifier):
         width = in_channels
         for _ in range(num_layers):
             if conv == "gat":  # heads are concatenated: hidden_channels in all
-                layer = GATConv(width, hidden_channels // heads, heads=heads, dropout=dropout)
+                layer = GATLayer(width, hidden_channels // heads, heads=heads, dropout=dropout)
                 width = (hidden_channels // heads) * heads
             else:
                 layer = SAGEConv(width, hidden_channels)
