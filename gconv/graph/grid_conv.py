@@ -73,6 +73,7 @@ class GridConv2d(MessagePassing):
         - output: :math:`(N, C_{out})`
 
     Example:
+        >>> from gconv import images_to_graphs
         >>> batch = images_to_graphs(torch.rand(8, 3, 28, 28))
         >>> conv = GridConv2d(3, 16)
         >>> conv(batch.x, batch.edge_index, batch.edge_type).shape

@@ -16,7 +16,8 @@ from gconv.models.classic import MLP, LeNet5, lenet5, mlp
 from gconv.models.classic_cnn import VGG, AlexNet, Inception, alexnet, inception, vgg11, vgg16
 from gconv.models.deep_gnn import DeepGNN, gated_gcn
 from gconv.models.fcn import FCN, ConvEncoder, ResNetEncoder, fcn, fcn_resnet18
-from gconv.models.gnn import GCN, GIN, GraphNet, gat, gcn, gin, sage
+from gconv.models.gnn import GCN, GIN, gcn, gin
+from gconv.models.graph_net import GraphNet, gat, sage
 from gconv.models.grid import GridCNN, GridGNN, grid_cnn, grid_gnn
 from gconv.models.grid_fcn import GridFCN, grid_fcn
 from gconv.models.resnet import ResNet, resnet18, resnet34, resnet50, se_resnet18

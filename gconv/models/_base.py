@@ -26,6 +26,18 @@ class Classifier(nn.Module, ABC):
 
     ``input_kind`` says what ``forward`` takes: ``"images"``, ``"pixel_grid"``,
     ``"nodes"`` or ``"graphs"`` (see :func:`gconv.models.fits`).
+
+    Shapes:
+        - input: what the subclass takes (an image batch, or a PyG ``Data``/``Batch``)
+        - ``forward_features``: :math:`(B, F)` (or :math:`(N, F)` per node), ``F = num_features``
+        - output: :math:`(B, \\text{classes})`
+
+    Example:
+        >>> from gconv.models import get_model
+        >>> model = get_model("lenet5")
+        >>> features = model.forward_features(torch.randn(2, 1, 28, 28))
+        >>> features.shape, model.forward_head(features).shape
+        (torch.Size([2, 84]), torch.Size([2, 10]))
     """
 
     input_kind: str = "images"
@@ -88,6 +100,20 @@ class DenseClassifier(Classifier):
 
     The surface is :class:`Classifier`'s (``forward_head``, ``reset_classifier``,
     ``head_hidden_size``): transfer to new classes swaps the per-pixel head.
+
+    Shapes:
+        - input: :math:`(B, C, H, W)` images (or the pixel grid graphs the subclass takes)
+        - ``forward_features``: :math:`(B, F, H, W)`
+        - output: :math:`(B, \\text{classes}, H, W)`, a prediction per pixel
+
+    Example:
+        >>> from gconv.models import get_model
+        >>> model = get_model("fcn", in_channels=1, num_classes=11)
+        >>> model.forward_features(torch.randn(2, 1, 32, 32)).shape
+        torch.Size([2, 32, 32, 32])
+        >>> model.reset_classifier(3)
+        >>> model(torch.randn(2, 1, 32, 32)).shape
+        torch.Size([2, 3, 32, 32])
     """
 
     input_kind = "images_dense"

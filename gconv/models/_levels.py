@@ -18,12 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gconv._checks import check_choice, check_positive_int
 from gconv.convert import batched_grid_graph
 from gconv.errors import GconvValueError
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.transposed_grid import strided_grid_graph, transposed_grid_graph
+from gconv.models._inputs import check_input_shape
 
 
 @dataclass(frozen=True)
@@ -178,3 +180,33 @@ class LevelCache:
                 self._levels.popitem(last=False)
         self._levels.move_to_end(key)
         return self._levels[key]
+
+
+READOUTS = ("flatten", "mean")
+
+
+def layer_widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> list[int]:
+    check_positive_int(owner, "in_channels", in_channels)
+    if not hidden_channels:
+        raise GconvValueError(f"{owner}: hidden_channels must name at least one layer (got ())")
+    return [in_channels, *hidden_channels]
+
+
+def head_width(owner: str, readout: str, channels: int, grid: tuple[int, int]) -> int:
+    check_choice(owner, "readout", readout, READOUTS)
+    return channels if readout == "mean" else channels * grid[0] * grid[1]
+
+
+def flat_grid(
+    input_shape: tuple[int, int, int] | None, depth: int = 1, pool: bool = False
+) -> tuple[int, int]:
+    """The ``H x W`` a flatten head reads: MNIST's unless told, halved by every pool."""
+    h, w = (28, 28) if input_shape is None else (int(input_shape[-2]), int(input_shape[-1]))
+    return pooled_sizes(h, w, depth)[-1] if pool else (h, w)
+
+
+def min_grid_size(owner: str, in_channels: int, depth: int, pool: bool, input_shape: Any) -> int:
+    """The smallest grid side that ``depth - 1`` pools leave at least one pixel of."""
+    size = 2 ** (depth - 1) if pool else 1
+    check_input_shape(owner, input_shape, in_channels, size)
+    return size

@@ -23,6 +23,15 @@ class MLP(Classifier):
         num_classes: classes.
         hidden_channels: widths of the hidden layers.
         dropout: dropout before each hidden layer's output.
+
+    Shapes:
+        - input: :math:`(B, *)` with ``in_features`` values per example (flattened)
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> model = MLP(784, 10, hidden_channels=(64, 32))
+        >>> model(torch.randn(4, 1, 28, 28)).shape
+        torch.Size([4, 10])
     """
 
     def __init__(
@@ -92,6 +101,14 @@ class LeNet5(Classifier):
 
     Paper: `Gradient-based learning applied to document recognition
     <http://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf>`_.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, S, S)` with ``S = input_size``
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> LeNet5()(torch.randn(2, 1, 28, 28)).shape
+        torch.Size([2, 10])
     """
 
     min_input_size = 12  # conv 5 (padding 2), pool 2, conv 5, pool 2 leave 1x1

@@ -33,6 +33,14 @@ class AlexNet(Classifier):
 
     Paper: `ImageNet Classification with Deep CNNs
     <https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks>`_.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`, ``input_shape`` when given
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> AlexNet(3, 10, input_shape=(3, 64, 64))(torch.randn(2, 3, 64, 64)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, input_shape: Shape = None):
@@ -102,6 +110,15 @@ class VGG(Classifier):
     (which alone would hold over 100M parameters).
 
     Paper: `Very Deep Convolutional Networks <https://arxiv.org/abs/1409.1556>`_.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> model = VGG([16, "M", 32, "M"], in_channels=3, num_classes=10)
+        >>> model(torch.randn(2, 3, 32, 32)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(self, cfg: list[int | str], in_channels: int = 3, num_classes: int = 1000):
@@ -137,6 +154,14 @@ class Inception(Classifier):
 
     The blocks use GoogLeNet's 3a, 3b, 4a, 4b, 5a and 5b widths with 1x1 reductions, with
     a max pool after 3b and 4b. Images under 64 pixels get a 3x3 stem and one 2x2 pool.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`, ``input_shape`` when given
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> Inception(3, 10, input_shape=(3, 32, 32))(torch.randn(2, 3, 32, 32)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, input_shape: Shape = None):

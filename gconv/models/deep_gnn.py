@@ -67,6 +67,19 @@ class DeepGNN(Classifier):
         heads: attention heads of ``gat``.
         dropout: dropout after each layer.
         head_hidden: width of the MLP head's hidden layer (default half the width).
+
+    Shapes:
+        - input: a PyG ``Data`` or ``Batch`` with ``x`` :math:`(N, C_{in})` and
+          ``edge_index`` :math:`(2, E)` (``edge_weight``, ``edge_type`` where the layer reads them)
+        - output: :math:`(G, \\text{num\\_classes})` per graph with a readout, else
+          :math:`(N, \\text{num\\_classes})`
+
+    Example:
+        >>> from torch_geometric.data import Batch, Data
+        >>> edges = torch.tensor([[0, 1, 2], [1, 2, 0]])
+        >>> batch = Batch.from_data_list([Data(x=torch.randn(3, 3), edge_index=edges)] * 2)
+        >>> DeepGNN("gat", 3, 10, hidden_channels=16)(batch).shape
+        torch.Size([2, 10])
     """
 
     def __init__(

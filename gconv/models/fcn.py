@@ -70,7 +70,17 @@ def conv_pairs(
 
 class ConvEncoder(nn.Module):
     """Stages of ``convs_per_stage`` 3x3 convolutions with batch norm and ReLU, a 2x2 max
-    pool between stages: feature maps at strides 1, 2, 4, ..."""
+    pool between stages: feature maps at strides 1, 2, 4, ...
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: a list of one :math:`(B, C_s, H / 2^s, W / 2^s)` map per stage ``s``
+
+    Example:
+        >>> maps = ConvEncoder(1, (8, 16))(torch.randn(2, 1, 32, 32))
+        >>> [m.shape for m in maps]
+        [torch.Size([2, 8, 32, 32]), torch.Size([2, 16, 16, 16])]
+    """
 
     def __init__(
         self, in_channels: int, hidden_channels: tuple[int, ...], convs_per_stage: int = 2
@@ -97,7 +107,19 @@ class ConvEncoder(nn.Module):
 class ResNetEncoder(nn.Module):
     """A gconv :class:`~gconv.models.ResNet` as an encoder: the outputs of its last three
     stages (FCN-8s' skips at strides 8 and 16 and its deepest map at 32, or half those
-    with the small-image stem)."""
+    with the small-image stem).
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: the maps of the ResNet's last three stages, at ``strides`` (8, 16, 32, or
+          half those with the small-image stem), ``channels`` wide
+
+    Example:
+        >>> from gconv.models import resnet18
+        >>> encoder = ResNetEncoder(resnet18(num_classes=10))
+        >>> [m.shape for m in encoder(torch.randn(2, 3, 64, 64))]
+        [torch.Size([2, 128, 8, 8]), torch.Size([2, 256, 4, 4]), torch.Size([2, 512, 2, 2])]
+    """
 
     def __init__(self, resnet: ResNet) -> None:
         super().__init__()
@@ -129,6 +151,11 @@ class FCN(DenseClassifier):
     Shapes:
         - input: :math:`(B, C, H, W)`, any :math:`H, W` from ``min_input_size``
         - output: :math:`(B, \\text{num\\_classes}, H, W)`
+
+    Example:
+        >>> model = FCN(ConvEncoder(1, (8, 16)), 1, num_classes=11)
+        >>> model(torch.randn(2, 1, 32, 32)).shape
+        torch.Size([2, 11, 32, 32])
     """
 
     def __init__(

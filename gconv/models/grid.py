@@ -29,52 +29,25 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gconv._checks import check_choice, check_positive_int
 from gconv.convert.grid_shape import grid_shape_of
 from gconv.errors import GconvValueError
 from gconv.graph.grid_conv import GridConv2d
 from gconv.graph.grid_pool import GridMaxPool2d
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
-from gconv.models._inputs import check_input_shape, graph_inputs
+from gconv.models._inputs import graph_inputs
 from gconv.models._levels import (
     Level,
     LevelCache,
+    flat_grid,
     grid_batch_shape,
     grid_layer,
     grid_pool,
-    pooled_sizes,
+    head_width,
+    layer_widths,
+    min_grid_size,
 )
 from gconv.models._registry import register_model
-
-READOUTS = ("flatten", "mean")
-
-
-def _widths(owner: str, in_channels: int, hidden_channels: tuple[int, ...]) -> list[int]:
-    check_positive_int(owner, "in_channels", in_channels)
-    if not hidden_channels:
-        raise GconvValueError(f"{owner}: hidden_channels must name at least one layer (got ())")
-    return [in_channels, *hidden_channels]
-
-
-def _head_width(owner: str, readout: str, channels: int, grid: tuple[int, int]) -> int:
-    check_choice(owner, "readout", readout, READOUTS)
-    return channels if readout == "mean" else channels * grid[0] * grid[1]
-
-
-def _flat_grid(
-    input_shape: tuple[int, int, int] | None, depth: int = 1, pool: bool = False
-) -> tuple[int, int]:
-    """The ``H x W`` a flatten head reads: MNIST's unless told, halved by every pool."""
-    h, w = (28, 28) if input_shape is None else (int(input_shape[-2]), int(input_shape[-1]))
-    return pooled_sizes(h, w, depth)[-1] if pool else (h, w)
-
-
-def _min_size(owner: str, in_channels: int, depth: int, pool: bool, input_shape: Any) -> int:
-    """The smallest grid side that ``depth - 1`` pools leave at least one pixel of."""
-    size = 2 ** (depth - 1) if pool else 1
-    check_input_shape(owner, input_shape, in_channels, size)
-    return size
 
 
 class GridCNN(Classifier):
@@ -84,6 +57,14 @@ class GridCNN(Classifier):
     a layer whose input and output widths agree adds its input to its output (after the
     ReLU); with ``pool=True`` a 2x2 max pool follows every layer but the last (each layer
     a stage); ``head_hidden`` makes the head a two-layer MLP.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`, ``input_shape`` for ``readout="flatten"``
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> GridCNN(1, 10, input_shape=(1, 28, 28))(torch.randn(2, 1, 28, 28)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(
@@ -101,17 +82,17 @@ class GridCNN(Classifier):
         head_hidden: int | None = None,
     ) -> None:
         super().__init__()
-        widths = _widths("GridCNN", in_channels, hidden_channels)
+        widths = layer_widths("GridCNN", in_channels, hidden_channels)
         self.in_channels = in_channels
         self.readout, self.residual, self.pool = readout, residual, pool
         depth = len(hidden_channels)
-        self.min_input_size = _min_size("GridCNN", in_channels, depth, pool, input_shape)
-        self.grid = _flat_grid(input_shape, len(hidden_channels), pool)
+        self.min_input_size = min_grid_size("GridCNN", in_channels, depth, pool, input_shape)
+        self.grid = flat_grid(input_shape, len(hidden_channels), pool)
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2) for a, b in pairwise(widths)
         )
         self.norms = nn.ModuleList(nn.BatchNorm2d(b) if norm else nn.Identity() for b in widths[1:])
-        self.num_features = _head_width("GridCNN", readout, widths[-1], self.grid)
+        self.num_features = head_width("GridCNN", readout, widths[-1], self.grid)
         self.set_head(self.num_features, num_classes, head_hidden)
 
     def forward_features(self, data: Any) -> Tensor:
@@ -141,6 +122,17 @@ class GridGNN(Classifier):
     weight per offset, the default), or a layer called as ``layer(x, edge_index,
     grid_shape=...)`` such as :class:`gconv.nn.GCNLayer` (one weight for every
     neighbour).
+
+    Shapes:
+        - input: a ``Batch`` of :math:`B` pixel grid graphs (``gconv.images_to_graphs``),
+          ``x`` :math:`(B H W, C_{in})`
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> import gconv
+        >>> batch = gconv.images_to_graphs(torch.randn(2, 1, 28, 28))
+        >>> GridGNN(1, 10, input_shape=(1, 28, 28))(batch).shape
+        torch.Size([2, 10])
     """
 
     input_kind = "pixel_grid"
@@ -162,15 +154,15 @@ class GridGNN(Classifier):
         head_hidden: int | None = None,
     ) -> None:
         super().__init__()
-        widths = _widths("GridGNN", in_channels, hidden_channels)
+        widths = layer_widths("GridGNN", in_channels, hidden_channels)
         self.residual, self.pool, self.dense = residual, pool, dense
         depth = len(hidden_channels)
-        self.min_input_size = _min_size("GridGNN", in_channels, depth, pool, input_shape)
-        self.grid = _flat_grid(input_shape, len(hidden_channels), pool)
+        self.min_input_size = min_grid_size("GridGNN", in_channels, depth, pool, input_shape)
+        self.grid = flat_grid(input_shape, len(hidden_channels), pool)
         layer = layer or partial(GridConv2d, kernel_size=kernel_size)
         self.convs = nn.ModuleList(layer(a, b) for a, b in pairwise(widths))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) if norm else nn.Identity() for b in widths[1:])
-        self.num_features = _head_width("GridGNN", readout, widths[-1], self.grid)
+        self.num_features = head_width("GridGNN", readout, widths[-1], self.grid)
         self.readout = Readout("mean") if readout == "mean" else None
         self.pooling = GridMaxPool2d(2) if pool else None
         self.levels = LevelCache(len(hidden_channels), decoder=False)

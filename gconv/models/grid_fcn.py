@@ -32,7 +32,16 @@ from gconv.models.fcn import bilinear_, conv_pairs
 class GridEncoder(nn.Module):
     """The convolutions and batch norms of ``fcn``'s encoder, under the same keys;
     ``layer(in_channels, out_channels)`` builds each one (a 3x3 ``GridConv2d`` unless
-    told)."""
+    told).
+
+    Shapes:
+        - holds layers only; :class:`GridFCN` runs them, each on its stage's grid graph
+
+    Example:
+        >>> encoder = GridEncoder([(1, 8), (8, 16)])
+        >>> len(encoder.convs), len(encoder.norms)
+        (2, 2)
+    """
 
     def __init__(
         self, pairs: list[tuple[int, int]], layer: Callable[[int, int], nn.Module] | None = None
@@ -56,6 +65,17 @@ class GridFCN(Classifier):
     graph layer (called as ``layer(x, edge_index, grid_shape=...)``, such as
     :class:`gconv.nn.GCNLayer`) gives the same U-Net on the grid with that operator in
     place of the 3x3 convolution: the same pools, scores and transposed graphs back.
+
+    Shapes:
+        - input: a ``Batch`` of :math:`B` pixel grid graphs of :math:`H \\times W`,
+          ``x`` :math:`(B H W, C_{in})`
+        - output: :math:`(B H W, \\text{num\\_classes})`, a prediction per pixel node
+
+    Example:
+        >>> import gconv
+        >>> batch = gconv.images_to_graphs(torch.randn(2, 1, 32, 32))
+        >>> GridFCN(1, 11)(batch).shape
+        torch.Size([2048, 11])
     """
 
     input_kind = "pixel_grid_dense"

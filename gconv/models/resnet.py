@@ -44,6 +44,12 @@ class ResNet(Classifier):
     Shapes:
         - input: :math:`(B, C, H, W)`
         - output: :math:`(B, \text{num\_classes})`
+
+    Example:
+        >>> from gconv.nn import BasicBlock
+        >>> model = ResNet(BasicBlock, (1, 1, 1, 1), in_channels=3, num_classes=10)
+        >>> model(torch.randn(2, 3, 64, 64)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(

@@ -18,7 +18,17 @@ Shape = tuple[int, int, int] | None
 
 
 class XceptionBlock(nn.Module):
-    """``reps`` x (ReLU, separable 3x3 conv, BN), a strided max pool, and a 1x1 shortcut."""
+    """``reps`` x (ReLU, separable 3x3 conv, BN), a strided max pool, and a 1x1 shortcut.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: :math:`(B, C_{out}, \\lceil H / s \\rceil, \\lceil W / s \\rceil)` with
+          ``s = stride``
+
+    Example:
+        >>> XceptionBlock(16, 32, reps=2, stride=2)(torch.randn(2, 16, 32, 32)).shape
+        torch.Size([2, 32, 16, 16])
+    """
 
     def __init__(self, in_channels: int, out_channels: int, reps: int, stride: int = 1) -> None:
         super().__init__()
@@ -53,6 +63,15 @@ class Xception(Classifier):
     728; exit: a 1024-channel block and separable convolutions to 1536 and 2048.
 
     Paper: `Xception <https://arxiv.org/abs/1610.02357>`_.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> model = Xception(3, 10, input_shape=(3, 71, 71), middle_blocks=1)
+        >>> model(torch.randn(2, 3, 71, 71)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(
@@ -102,6 +121,15 @@ class MobileNet(Classifier):
     stride-1 stem.
 
     Paper: `MobileNets <https://arxiv.org/abs/1704.04861>`_.
+
+    Shapes:
+        - input: :math:`(B, C_{in}, H, W)`
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> model = MobileNet(3, 10, input_shape=(3, 64, 64), width_mult=0.25)
+        >>> model(torch.randn(2, 3, 64, 64)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(

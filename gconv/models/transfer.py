@@ -58,6 +58,16 @@ class TorchvisionClassifier(Classifier):
 
     In ``feature_extract`` mode the backbone is frozen and its batch-norm layers stay in
     eval mode even after ``model.train()``, so their statistics never drift.
+
+    Shapes:
+        - input: :math:`(B, 3, H, W)`, as the backbone takes
+        - output: :math:`(B, \\text{num\\_classes})`
+
+    Example:
+        >>> import torchvision
+        >>> model = TorchvisionClassifier(torchvision.models.resnet18(), 10)
+        >>> model(torch.randn(2, 3, 64, 64)).shape
+        torch.Size([2, 10])
     """
 
     def __init__(
