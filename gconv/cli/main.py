@@ -89,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke test of every row on 600 images (a tenth of the canvases)",
+        help="a smoke test of every row: 1 epoch on 600 images (100 canvases)",
     )
     c.add_argument(
         "--out",

@@ -12,52 +12,30 @@ from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GINConv, SAGEConv
 
 from gconv._checks import check_choice, check_positive_int
-from gconv.errors import GconvValueError
-from gconv.graph.adjacency import NormalizedAdjacency, normalized_sparse
-from gconv.graph.gat import GATLayer
-from gconv.graph.gated_gcn import GatedGCNLayer
-from gconv.graph.gcn import GCNLayer
-from gconv.graph.grid_conv import GridConv2d
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
 from gconv.models._registry import register_model
-
-CONVS = ("gcn", "sage", "gat", "gin", "gated_gcn", "grid_conv")
-
-
-def _layer(conv: str, width: int, heads: int) -> nn.Module:
-    if conv == "gcn":  # the batch is normalized once, see forward_features
-        return GCNLayer(width, width, normalize="none", add_self_loops=False)
-    if conv == "sage":
-        return SAGEConv(width, width)
-    if conv == "gat":  # heads are concatenated: width in all; GATConv's function, faster
-        return GATLayer(width, width // heads, heads=heads)
-    if conv == "gin":
-        mlp = nn.Sequential(
-            nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Linear(width, width)
-        )
-        return GINConv(mlp)
-    if conv == "gated_gcn":  # batch norm and residual inside; fused: 1.2-1.3x (benchmarks/)
-        return GatedGCNLayer(width, width, fused=True)
-    return GridConv2d(width, width, 3)  # grid_conv: edge types are 3x3 taps
+from gconv.models.graph_layers import GRAPH_LAYERS, GraphLayer, graph_layers
 
 
 class DeepGNN(Classifier):
     """Embedding, ``num_layers`` x (conv, batch norm, ReLU, residual), readout, MLP head.
 
     Args:
-        conv: the message-passing layer, one of ``gcn`` (:class:`gconv.nn.GCNLayer`, the
-            batch normalized once per forward as a sparse matrix, or the stencil path on
-            pixel grids), ``sage`` (PyG's ``SAGEConv``), ``gat``
-            (:class:`gconv.nn.GATLayer`: PyG's ``GATConv`` as sparse products), ``gin``
-            (PyG's ``GINConv`` with a two-layer MLP), ``gated_gcn``
-            (:class:`gconv.nn.GatedGCNLayer` on its fused path, edge features embedded
-            from ``edge_weight``) and ``grid_conv`` (:class:`gconv.nn.GridConv2d` on
-            ``edge_type``, e.g. from :class:`gconv.transforms.DirectionalEdgeType`).
+        conv: the message-passing layer: a :class:`~gconv.models.graph_layers.GraphLayer`
+            (how to build one of a width and feed it a batch), or the name of one:
+            ``gcn`` (:class:`gconv.nn.GCNLayer`, the batch normalized once per forward
+            as a sparse matrix, or the stencil path on pixel grids), ``sage`` (PyG's
+            ``SAGEConv``), ``gat`` (:class:`gconv.nn.GATLayer`: PyG's ``GATConv`` as
+            sparse products), ``gin`` (PyG's ``GINConv`` with a two-layer MLP),
+            ``gated_gcn`` (:class:`gconv.nn.GatedGCNLayer` on its fused path, edge
+            features embedded from ``edge_weight``) and ``grid_conv``
+            (:class:`gconv.nn.GridConv2d` on ``edge_type``, e.g. from
+            :class:`gconv.transforms.DirectionalEdgeType`).
         in_channels: node feature size.
         num_classes: classes.
         hidden_channels: width of every layer (a multiple of ``heads`` for ``gat``).
@@ -84,7 +62,7 @@ class DeepGNN(Classifier):
 
     def __init__(
         self,
-        conv: str,
+        conv: str | GraphLayer,
         in_channels: int,
         num_classes: int,
         hidden_channels: int = 64,
@@ -97,20 +75,27 @@ class DeepGNN(Classifier):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        check_choice(owner, "conv", conv, CONVS)
+        if isinstance(conv, str):
+            check_choice(owner, "conv", conv, GRAPH_LAYERS)
+            if conv == "gat" and hidden_channels % heads:
+                raise GconvValueError(
+                    f"{owner}: hidden_channels must be a multiple of heads={heads} "
+                    f"(got {hidden_channels})"
+                )
+            conv = graph_layers(heads)[conv]
+        if not isinstance(conv, GraphLayer):
+            raise GconvTypeError(
+                f"{owner}: conv must be a GraphLayer or one of {', '.join(GRAPH_LAYERS)} "
+                f"(got {type(conv).__name__})"
+            )
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "num_layers", num_layers)
-        if conv == "gat" and hidden_channels % heads:
-            raise GconvValueError(
-                f"{owner}: hidden_channels must be a multiple of heads={heads} "
-                f"(got {hidden_channels})"
-            )
-        self.conv, self.dropout = conv, dropout
+        self.kind, self.conv, self.dropout = conv, conv.name, dropout
         self.embed = nn.Linear(in_channels, hidden_channels)
-        self.edge_embed = nn.Linear(1, hidden_channels) if conv == "gated_gcn" else None
-        self.layers = nn.ModuleList(_layer(conv, hidden_channels, heads) for _ in range(num_layers))
+        self.edge_embed = nn.Linear(1, hidden_channels) if conv.edge_features else None
+        self.layers = nn.ModuleList(conv.build(hidden_channels) for _ in range(num_layers))
         self.norms = nn.ModuleList(
-            nn.Identity() if conv == "gated_gcn" else nn.BatchNorm1d(hidden_channels)
+            nn.BatchNorm1d(hidden_channels) if conv.norm else nn.Identity()
             for _ in range(num_layers)
         )
         self.readout = Readout(readout, hidden_channels) if readout else None
@@ -122,33 +107,18 @@ class DeepGNN(Classifier):
 
     def forward_features(self, data: Any) -> Tensor:
         x, edge_index, batch, num_graphs = graph_inputs(type(self).__name__, data)
-        weight = getattr(data, "edge_weight", None)
-        grid = getattr(data, "grid_shape", None)
         h = self.embed(x)
-        graph: Tensor | NormalizedAdjacency = edge_index
-        if self.conv == "gcn" and grid is None:  # one normalization for all layers
-            graph = normalized_sparse(edge_index, weight, h.size(0), dtype=h.dtype)
-        if self.conv == "grid_conv":
-            edge_type = getattr(data, "edge_type", None)
-            if edge_type is None:
-                raise GconvValueError(
-                    "DeepGNN: grid_conv needs edge_type (see gconv.transforms.DirectionalEdgeType)"
-                )
+        graph = self.kind.graph(data, edge_index, h)  # once for every layer
         e = None
         if self.edge_embed is not None:
+            weight = getattr(data, "edge_weight", None)
             w = weight if weight is not None else h.new_ones(edge_index.size(1))
             e = self.edge_embed(w.view(-1, 1).to(h.dtype))
         for layer, norm in zip(self.layers, self.norms, strict=True):
-            if e is not None:
-                h, e = layer(h, edge_index, e)
-                continue
-            if self.conv == "gcn":
-                out = layer(h, graph, grid_shape=grid)
-            elif self.conv == "grid_conv":
-                out = layer(h, edge_index, edge_type)
-            else:
-                out = layer(h, edge_index)
-            h = F.dropout(h + F.relu(norm(out)), self.dropout, self.training)
+            out, e = self.kind(layer, h, graph, e)
+            if self.kind.norm:
+                out = h + F.relu(norm(out))
+            h = F.dropout(out, self.dropout, self.training)
         if self.readout is None:
             return h
         return self.readout(h, batch, num_graphs)

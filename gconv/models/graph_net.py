@@ -3,12 +3,17 @@ Veličković et al.), in the form of PyG's examples."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.nn import SAGEConv
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_choice, check_positive_int
+from gconv.errors import GconvTypeError
+from gconv.graph.gat import GATLayer
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
 from gconv.models._inputs import graph_inputs
@@ -16,7 +21,13 @@ from gconv.models._registry import register_model
 
 
 class GraphNet(Classifier):
-    """A stack of PyG convolutions (GraphSAGE or GAT) with ReLU and dropout.
+    """A stack of graph convolutions (GraphSAGE, GAT or one passed in) with ReLU and
+    dropout.
+
+    ``conv`` is ``"sage"`` (PyG's ``SAGEConv``), ``"gat"`` (:class:`gconv.nn.GATLayer`
+    with ``heads`` concatenated heads, ``hidden_channels // heads`` each) or a callable
+    ``conv(in_channels, out_channels)`` that builds a layer called as
+    ``layer(x, edge_index)`` (``partial(GraphConv, aggr="mean")``, ...).
 
     Node level: per-node features go to the linear head. Graph level (``readout``
     given): the readout pools them into one row per graph first.
@@ -38,7 +49,7 @@ class GraphNet(Classifier):
 
     def __init__(
         self,
-        conv: str,
+        conv: str | Callable[[int, int], nn.Module],
         in_channels: int,
         num_classes: int,
         hidden_channels: int = 64,
@@ -48,23 +59,21 @@ class GraphNet(Classifier):
         heads: int = 4,
     ) -> None:
         super().__init__()
-        from torch_geometric.nn import SAGEConv
-
-        from gconv.graph.gat import GATLayer
-
         check_positive_int("GraphNet", "in_channels", in_channels)
         check_positive_int("GraphNet", "num_layers", num_layers)
-        self.conv, self.dropout = conv, dropout
-        self.convs = nn.ModuleList()
-        width = in_channels
-        for _ in range(num_layers):
-            if conv == "gat":  # heads are concatenated: hidden_channels in all
-                layer = GATLayer(width, hidden_channels // heads, heads=heads, dropout=dropout)
-                width = (hidden_channels // heads) * heads
-            else:
-                layer = SAGEConv(width, hidden_channels)
-                width = hidden_channels
-            self.convs.append(layer)
+        if isinstance(conv, str):
+            check_choice("GraphNet", "conv", conv, ("sage", "gat"))
+        elif not callable(conv):
+            raise GconvTypeError(
+                "GraphNet: conv must be 'sage', 'gat' or a callable (in_channels, "
+                f"out_channels) -> layer (got {type(conv).__name__})"
+            )
+        build, out = _builder(conv, hidden_channels, heads, dropout)
+        self.conv = conv if isinstance(conv, str) else getattr(conv, "__name__", "custom")
+        self.dropout = dropout
+        widths = [in_channels] + [out] * num_layers
+        self.convs = nn.ModuleList(build(a, b) for a, b in pairwise(widths))
+        width = out
         self.readout = Readout(readout, width) if readout else None
         self.input_kind = "graphs" if self.readout is not None else "nodes"
         self.num_features = self.readout.out_channels or width if self.readout else width
@@ -78,6 +87,19 @@ class GraphNet(Classifier):
         if self.readout is None:
             return F.dropout(x, self.dropout, self.training)
         return self.readout(x, batch, num_graphs)
+
+
+def _builder(
+    conv: str | Callable[[int, int], nn.Module], hidden: int, heads: int, dropout: float
+) -> tuple[Callable[[int, int], nn.Module], int]:
+    """The layer builder a ``conv`` names, and the width its layers give."""
+    if conv == "gat":  # heads are concatenated: hidden // heads each
+        out = (hidden // heads) * heads
+        return lambda a, b: GATLayer(a, b // heads, heads=heads, dropout=dropout), out
+    if conv == "sage":
+        return SAGEConv, hidden
+    assert callable(conv)
+    return conv, hidden
 
 
 @register_model(inputs=("nodes", "graphs"))

@@ -18,7 +18,7 @@ def test_each_experiment_reports_its_training_tasks_main_metric() -> None:
     assert segmentation.experiment.metric_label == "mean IoU"
     assert (segmentation.epochs, segmentation.batch_size, segmentation.version) == (10, 8, 3)
     assert segmentation.canvases == (6000, 1000, 2000)  # mnist_seg's own split
-    assert Protocol.for_task("segmentation", quick=True).canvases == (600, 100, 200)
+    assert Protocol.for_task("segmentation", quick=True).canvases == (100, 20, 50)
     assert Protocol().version == 2  # segmentation's version 3 leaves classification's seeds
     for name, experiment in EXPERIMENTS.items():
         assert row_ids(name) == [r.id for r in experiment.rows]

@@ -72,3 +72,54 @@ def test_every_layer_trains_under_bfloat16_autocast(conv: str) -> None:
     assert_close(out.float(), reference, rtol=0.1, atol=0.1)
     out.float().logsumexp(-1).sum().backward()
     assert all(p.grad is None or p.grad.isfinite().all() for p in model.parameters())
+
+
+def test_a_layer_object_is_what_a_name_builds() -> None:
+    """A GraphLayer passed in builds and runs the network a name picks, and a user's own
+    (PyG's GraphConv here) trains in the same form."""
+    from torch_geometric.nn import GraphConv, SAGEConv
+
+    from gconv.models.graph_layers import EdgeLayer, graph_layers
+
+    batch = _batch()
+    for name, kind in graph_layers().items():
+        torch.manual_seed(0)
+        named = DeepGNN(name, 3, 10, 16, 4).eval()
+        torch.manual_seed(0)
+        passed = DeepGNN(kind, 3, 10, 16, 4).eval()
+        assert list(named.state_dict()) == list(passed.state_dict())
+        assert_close(named(batch), passed(batch))
+    own = DeepGNN(EdgeLayer("graph_conv", lambda w: GraphConv(w, w)), 3, 10, 16, 2)
+    assert own.conv == "graph_conv" and isinstance(own.layers[0], GraphConv)
+    own(batch).logsumexp(-1).sum().backward()
+    assert all(p.grad is not None for p in own.parameters())
+    torch.manual_seed(0)
+    sage = DeepGNN(EdgeLayer("sage", lambda w: SAGEConv(w, w)), 3, 10, 16, 4).eval()
+    torch.manual_seed(0)
+    assert_close(sage(batch), DeepGNN("sage", 3, 10, 16, 4).eval()(batch))
+    with pytest.raises(TypeError, match="DeepGNN: conv must be a GraphLayer"):
+        DeepGNN(SAGEConv(16, 16), 3, 10)  # type: ignore[arg-type]
+
+
+def test_graph_net_takes_a_layer_builder() -> None:
+    from functools import partial
+
+    from torch_geometric.nn import GraphConv, SAGEConv
+
+    from gconv.models import GraphNet
+
+    batch = _batch()
+    torch.manual_seed(0)
+    named = GraphNet("sage", 3, 10, 16, readout="mean").eval()
+    torch.manual_seed(0)
+    passed = GraphNet(SAGEConv, 3, 10, 16, readout="mean").eval()
+    assert_close(named(batch), passed(batch))
+    own = GraphNet(partial(GraphConv, aggr="mean"), 3, 10, 16, readout="mean")
+    assert isinstance(own.convs[1], GraphConv) and own.convs[1].in_channels == 16
+    own(batch).logsumexp(-1).sum().backward()
+    assert all(p.grad is not None for p in own.parameters())
+    assert GraphNet("gat", 3, 10, 30, heads=4).convs[0].out_channels == 7  # 30 // 4 each
+    with pytest.raises(ValueError, match="GraphNet: conv must be one of 'sage', 'gat'"):
+        GraphNet("cheb", 3, 10)
+    with pytest.raises(TypeError, match="GraphNet: conv must be 'sage', 'gat' or a callable"):
+        GraphNet(3, 3, 10)  # type: ignore[arg-type]
