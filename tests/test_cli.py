@@ -191,6 +191,17 @@ def test_compare_quick_writes_every_row_and_resumes(tmp_path: Path, data_root: P
     again = json.loads((out / "compare.json").read_text())
     assert again["rows"][0]["accuracies"] == report["rows"][0]["accuracies"]
 
+    # a clone has the seeds' results but not their checkpoints: the twin check trains
+    # the CNN's seed 0 again instead of failing, and says so
+    assert report["checks"]["weights"] == "seed 0"
+    (out / "runs" / "grid_cnn-pixels" / "seed-0" / "last.pt").unlink()
+    args = ["compare", "--quick", "--no-progress", "--out", str(out), "--rows", "grid_cnn/pixels"]
+    assert main(args) == 0
+    checks = json.loads((out / "compare.json").read_text())["checks"]
+    assert checks["weights"].startswith("seed 0 trained again")
+    assert checks["grid_gnn_with_cnn_weights_identical_predictions"] is True
+    assert (out / "twin" / "runs" / "grid_cnn-pixels" / "seed-0" / "last.pt").is_file()
+
 
 def test_cli_prints_no_future_warnings(tmp_path: Path) -> None:
     result = subprocess.run(

@@ -91,6 +91,6 @@ def run_compare(
         train_parallel(pending, protocol, out, root, jobs, done)
     twin = protocol.experiment.twin  # the CNN's twin is checked with its trained weights
     if twin is not None and any(row.id == twin[0] for row in selected):
-        report["checks"] = same_function_check(out, inputs, protocol)
+        report["checks"] = same_function_check(out, inputs, protocol, progress)
         write_report(report, out)
     return report

@@ -83,10 +83,11 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
         f"predictions {check[twin]} on {check['test_images']:,} test images, largest "
         f"logit difference {check['max_abs_logit_difference']:.2e}"
         + (
-            f", through {check['path']} ({check['propagate_calls']:,} calls)."
+            f", through {check['path']} ({check['propagate_calls']:,} calls)"
             if "path" in check
-            else "."
+            else ""
         )
+        + (f"; weights: {check['weights']}." if "weights" in check else ".")
     ]
 
 

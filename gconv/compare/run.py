@@ -202,17 +202,32 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
     }
 
 
-def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[str, Any]:
+def same_function_check(
+    out: Path, inputs: Inputs, protocol: Protocol, progress: bool = False
+) -> dict[str, Any]:
     """The graph twin given the trained CNN's weights (seed 0) must predict what the CNN
     predicts on every test image: ``grid_gnn`` for ``grid_cnn``, and for segmentation
     ``grid_fcn`` for ``fcn``, on every pixel. The twin runs as message passing: every
-    convolution and pool through PyG's ``propagate`` (counted), never the dense path."""
+    convolution and pool through PyG's ``propagate`` (counted), never the dense path.
+
+    The repository keeps each seed's ``result.json``, not its checkpoint: where seed 0's
+    ``last.pt`` is not on this machine, seed 0 of the CNN is trained again under the same
+    protocol into ``out/twin/`` and the check says so (``weights``)."""
     twin = protocol.experiment.twin
     if twin is None:
         raise GconvValueError(f"compare: experiment {protocol.task!r} has no twin to check")
     rows = {r.id: r for r in get_rows(list(twin), protocol.task)}
     cnn_row, gnn_row = rows[twin[0]], rows[twin[1]]
-    state = load_checkpoint(_run_dir(out, cnn_row, 0) / "last.pt")["model"]
+    checkpoint = _run_dir(out, cnn_row, 0) / "last.pt"
+    weights = "seed 0"
+    if not checkpoint.is_file():
+        retrained = train_seed(cnn_row, 0, protocol, inputs, out / "twin", progress)
+        checkpoint = _run_dir(out / "twin", cnn_row, 0) / "last.pt"
+        weights = (
+            f"seed 0 trained again ({protocol.metric} {retrained[protocol.metric]:.4f}): "
+            "its checkpoint was not on this machine"
+        )
+    state = load_checkpoint(checkpoint)["model"]
     width = row_width(cnn_row, protocol)
     cnn = row_model(cnn_row, width, protocol)
     gnn = row_model(gnn_row, width, protocol)
@@ -247,6 +262,7 @@ def same_function_check(out: Path, inputs: Inputs, protocol: Protocol) -> dict[s
             torch.equal(cnn_logits.argmax(1), gnn_logits.argmax(1))
         ),
         "path": "message passing (propagate)",
+        "weights": weights,
         "propagate_calls": calls[0],
         "max_abs_logit_difference": float((cnn_logits - gnn_logits).abs().max()),
         "test_images": len(test),
