@@ -17,11 +17,12 @@ graph's edges only), over a structure built once per graph and shared by the hea
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
+
+from gconv.graph.adjacency import csr_matrix, row_pointers
 
 
 class Structure(NamedTuple):
@@ -40,12 +41,6 @@ class Structure(NamedTuple):
     num_nodes: int
 
 
-def _rows(sorted_index: Tensor, n: int) -> Tensor:
-    crow = torch.zeros(n + 1, dtype=torch.long, device=sorted_index.device)
-    crow[1:] = torch.bincount(sorted_index, minlength=n).cumsum(0)
-    return crow
-
-
 def structure(edge_index: Tensor, num_nodes: int) -> Structure:
     """The sorted orders, row pointers and columns of ``edge_index``, once per graph."""
     source, target = edge_index
@@ -55,21 +50,14 @@ def structure(edge_index: Tensor, num_nodes: int) -> Structure:
     rank[by_target] = torch.arange(by_target.numel(), device=by_target.device)
     return Structure(
         by_target,
-        _rows(target[by_target], num_nodes),
+        row_pointers(target[by_target], num_nodes),
         source[by_target],
         rank,
         by_source,
-        _rows(source[by_source], num_nodes),
+        row_pointers(source[by_source], num_nodes),
         target[by_source],
         num_nodes,
     )
-
-
-def _csr(rows: Tensor, cols: Tensor, values: Tensor, n: int) -> Tensor:
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": a stable subset
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        # sorted indices of a valid graph: the invariants hold without paying for a check
-        return torch.sparse_csr_tensor(rows, cols, values, (n, n), check_invariants=False)
 
 
 def _products(rows: Tensor, cols: Tensor, values: Tensor, x: Tensor) -> Tensor:
@@ -80,7 +68,7 @@ def _products(rows: Tensor, cols: Tensor, values: Tensor, x: Tensor) -> Tensor:
     for h in range(heads):
         # torch.sparse.mm, not torch.mm(..., out=): FLOP counters take the latter for a
         # dense product of the full [N, N] matrix
-        out[h] = torch.sparse.mm(_csr(rows, cols, values[h], n), x[h])
+        out[h] = torch.sparse.mm(csr_matrix(rows, cols, values[h], n), x[h])
     return out
 
 
@@ -88,7 +76,7 @@ def _sampled(rows: Tensor, cols: Tensor, a: Tensor, b: Tensor) -> Tensor:
     """``[H, nnz]``: for each head ``h``, ``a[h] @ b[h].T`` at the CSR pattern's entries,
     in its order; ``a`` and ``b`` are ``[H, N, C]``."""
     heads, n, _ = a.shape
-    pattern = _csr(rows, cols, a.new_zeros(cols.numel()), n)
+    pattern = csr_matrix(rows, cols, a.new_zeros(cols.numel()), n)
     out = a.new_empty(heads, cols.numel())
     for h in range(heads):
         product = torch.sparse.sampled_addmm(pattern, a[h], b[h].t(), beta=0.0)

@@ -24,13 +24,25 @@ class NormalizedAdjacency(NamedTuple):
     transpose: Tensor
 
 
+def row_pointers(sorted_rows: Tensor, n: int) -> Tensor:
+    """CSR row pointers of ``n`` rows from the (sorted) row index of every entry."""
+    crow = torch.zeros(n + 1, dtype=torch.long, device=sorted_rows.device)
+    crow[1:] = torch.bincount(sorted_rows, minlength=n).cumsum(0)
+    return crow
+
+
+def csr_matrix(crow: Tensor, cols: Tensor, values: Tensor, n: int) -> Tensor:
+    """An ``[n, n]`` CSR tensor from sorted indices of a valid graph, so its invariants
+    hold without paying for a check."""
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": a stable subset
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, cols, values, (n, n), check_invariants=False)
+
+
 def _csr(rows: Tensor, cols: Tensor, values: Tensor, n: int) -> Tensor:
     order = torch.argsort(rows * n + cols)  # row-major: CSR's order, one sort
     rows, cols, values = rows[order], cols[order], values[order]
-    crow = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
-    crow[1:] = torch.bincount(rows, minlength=n).cumsum(0)
-    # sorted indices of a valid graph: the invariants hold without paying for a check
-    return torch.sparse_csr_tensor(crow, cols, values, (n, n), check_invariants=False)
+    return csr_matrix(row_pointers(rows, n), cols, values, n)
 
 
 def normalized_sparse(
@@ -54,11 +66,9 @@ def normalized_sparse(
         edge_index, edge_weight, num_nodes, mode=mode, add_self_loops=add_self_loops, dtype=dtype
     )
     weight = weight.detach()  # no gradient flows to the graph's weights on this path
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": a stable subset
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return NormalizedAdjacency(
-            _csr(index[1], index[0], weight, num_nodes), _csr(index[0], index[1], weight, num_nodes)
-        )
+    return NormalizedAdjacency(
+        _csr(index[1], index[0], weight, num_nodes), _csr(index[0], index[1], weight, num_nodes)
+    )
 
 
 class AdjacencyProduct(torch.autograd.Function):
