@@ -272,6 +272,8 @@ def test_compare_segmentation_rows_and_the_twin_check(tmp_path: Path, data_root:
     for row in report["rows"]:
         assert abs(row["params"] - 100_000) <= 10_000, row["id"]
         assert {"mean_iou", "mean_iou_std", "mean_ious"} <= set(row)
+        assert {"test_mean_iou", "val_mean_iou"} <= set(row["history"])  # named as measured
+        assert "test_accuracy" not in row["history"]
     assert report["checks"]["grid_fcn_with_cnn_weights_identical_predictions"] is True
     assert report["checks"]["propagate_calls"] > 0
     assert report["checks"]["predictions"] == 50 * 64 * 64

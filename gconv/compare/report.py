@@ -106,10 +106,11 @@ def plot_compare(
     by_epoch, by_time, bars = fig.subplots(1, 3)
     for r in rows:
         h = r["history"]
-        val = h.get("val_accuracy", h["test_accuracy"])  # reports before v2 had no val curve
+        test = h[f"test_{metric}"]
+        val = h.get(f"val_{metric}", test)  # reports before v2 had no val curve
         marker = "o" if len(h["epoch"]) <= 12 else None  # markers only where lines are short
         by_epoch.plot(h["epoch"], val, marker=marker, label=r["id"])
-        by_time.plot(h["train_seconds"], h["test_accuracy"], marker=marker, label=r["id"])
+        by_time.plot(h["train_seconds"], test, marker=marker, label=r["id"])
     by_epoch.set(xlabel="epoch", ylabel=f"{label.replace('test', 'validation')} (mean over seeds)")
     by_epoch.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     by_time.set(xlabel="training seconds (log)", ylabel=label, xscale="log")

@@ -148,10 +148,10 @@ def train_seed(
         "threads": torch.get_num_threads(),
         "history": {
             "epoch": [e + 1 for e in history.epochs],
-            "test_accuracy": curve.accuracy,  # of protocol.metric
+            f"test_{protocol.metric}": curve.accuracy,
             "train_seconds": curve.seconds,
             "loss": history.history["loss"],
-            "val_accuracy": val_curve,  # of protocol.metric
+            f"val_{protocol.metric}": val_curve,
         },
     }
     save_atomic_text(json.dumps(result, indent=2) + "\n", done)
@@ -163,7 +163,7 @@ def _finished(result: dict[str, Any], protocol: Protocol) -> bool:
     history = result.get("history", {})
     return all(
         len(history.get(key, ())) == protocol.epochs
-        for key in ("epoch", "test_accuracy", "train_seconds", "val_accuracy")
+        for key in ("epoch", f"test_{protocol.metric}", "train_seconds", f"val_{protocol.metric}")
     )
 
 
@@ -181,7 +181,7 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         )
     per_epoch = {
         key: [statistics.fmean(s["history"][key][e] for s in seeds) for e in range(epochs)]
-        for key in ("test_accuracy", "val_accuracy", "train_seconds")
+        for key in (f"test_{metric}", f"val_{metric}", "train_seconds")
     }
     return {
         "id": row.id,

@@ -55,15 +55,15 @@ def test_a_seed_killed_after_its_first_checkpoint_resumes_bit_for_bit(
     assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
 
 
-def _seed(epochs: int, accuracy: float = 0.5) -> dict:
+def _seed(epochs: int, accuracy: float = 0.5, metric: str = "accuracy") -> dict:
     history = {
         "epoch": list(range(1, epochs + 1)),
-        "test_accuracy": [accuracy] * epochs,
-        "val_accuracy": [accuracy] * epochs,
+        f"test_{metric}": [accuracy] * epochs,
+        f"val_{metric}": [accuracy] * epochs,
         "train_seconds": [1.0] * epochs,
         "loss": [1.0] * epochs,
     }
-    return {"width": 8, "params": 100, "accuracy": accuracy, "history": history} | {
+    return {"width": 8, "params": 100, metric: accuracy, "history": history} | {
         "seconds_per_epoch": 1.0,
         "graphs_per_second": 1.0,
     }
@@ -86,3 +86,14 @@ def test_summaries_refuse_seeds_of_unequal_length() -> None:
     assert summary["history"]["test_accuracy"] == pytest.approx([0.6] * 3)
     with pytest.raises(ValueError, match="mlp/pixels has seeds of \\[2, 3\\] epochs"):
         summarize_row(row, [_seed(3), _seed(2)], Protocol(epochs=3))
+
+
+def test_segmentation_summaries_read_mean_iou_curves() -> None:
+    (row,) = get_rows(["fcn/pixels"], task="segmentation")
+    protocol = Protocol.for_task("segmentation", epochs=2)
+    seeds = [_seed(2, 0.4, "mean_iou"), _seed(2, 0.6, "mean_iou")]
+    assert _finished(seeds[0], protocol)
+    assert not _finished(_seed(2), protocol)  # curves named for accuracy are not mean IoU
+    summary = summarize_row(row, seeds, protocol)
+    assert summary["mean_iou"] == pytest.approx(0.5)
+    assert summary["history"]["test_mean_iou"] == pytest.approx([0.5, 0.5])
