@@ -75,7 +75,7 @@ def measure(row: str, args: argparse.Namespace) -> None:
         grads.append(torch.autograd.grad(loss, list(model.parameters()), allow_unused=True))
     for a, b in zip(*grads, strict=True):
         if a is not None or b is not None:
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)  # float32, 4 layers
 
     counter = FlopCounterMode(display=False)  # the reference's: no sparse products
     with counter:

@@ -20,7 +20,7 @@ _SHARED: dict[tuple[bool, Any], GraphCache[tuple[Tensor, Tensor | None, Structur
 
 class GATLayer(GATConv):
     r"""PyG's :class:`~torch_geometric.nn.conv.GATConv`, the same parameters and function,
-    with the attention-weighted sum computed as one CSR product per head.
+    with the attention-weighted sum computed as one CSR product over all heads.
 
     .. math::
         \mathbf{x}'_i = \Big\Vert_{h=1}^{H} \sum_{j \in \mathcal{N}(i) \cup \{ i \}}
@@ -32,11 +32,14 @@ class GATLayer(GATConv):
     The coefficients are PyG's own (``GATConv.edge_update``: LeakyReLU, the softmax over
     each target's edges, dropout), so a seeded dropout draws the same masks. The sum
     :math:`\sum_j \alpha_{ij} x_j` is where ``GATConv`` spends its time on a CPU: an
-    ``[E, H, C]`` gather, a product and a scatter, forward and backward. Here it is a
-    CSR product per head over the graph's edges sorted once per graph (cached, as
-    :class:`gconv.nn.GCNLayer` caches its normalization, and shared by a network's
-    layers) and a blocked gather for the
-    coefficients' gradient (``gconv/graph/_attention.py``).
+    ``[E, H, C]`` gather, a product and a scatter, forward and backward. Here the edges
+    are sorted by target once per graph (cached, as :class:`gconv.nn.GCNLayer` caches
+    its normalization, and shared by a network's layers); the coefficients are computed
+    in that order, so the softmax is a segment reduction over the row pointers, and the
+    sum is one CSR product over (node, head) pairs, with a sampled product for the
+    coefficients' gradient (``gconv/graph/_attention.py``). In training with
+    ``dropout``, the coefficients are computed in the edges' order instead, so that a
+    seeded dropout draws ``GATConv``'s masks.
 
     Paper: `Graph Attention Networks <https://arxiv.org/abs/1710.10903>`_.
 
@@ -88,8 +91,28 @@ class GATLayer(GATConv):
         alpha_source = (h * self.att_src).sum(dim=-1)
         alpha_target = (h * self.att_dst).sum(dim=-1)
         edges, attr, graph = self._graph(edge_index, edge_attr, n)
-        source, target = edges
-        alpha = self.edge_update(alpha_source[source], alpha_target[target], attr, target, None, n)
+        if self.training and self.dropout > 0:
+            # in the edges' order, as GATConv draws its dropout masks, then sorted
+            source, target = edges
+            alpha = self.edge_update(
+                alpha_source.index_select(0, source),
+                alpha_target.index_select(0, target),
+                attr,
+                target,
+                None,
+                n,
+            ).index_select(0, graph.by_target)
+        else:  # in the target-sorted order: the softmax is a segment reduction over ptr
+            if attr is not None:
+                attr = attr.index_select(0, graph.by_target)
+            alpha = self.edge_update(
+                alpha_source.index_select(0, graph.target_cols),
+                alpha_target.index_select(0, graph.targets),
+                attr,
+                graph.targets,
+                graph.target_rows,
+                n,
+            )
         out = attention_aggregate(alpha, h, graph)
         out = out.reshape(n, heads * channels) if self.concat else out.mean(dim=1)
         if res is not None:
@@ -97,7 +120,7 @@ class GATLayer(GATConv):
         if self.bias is not None:
             out = out + self.bias
         if return_attention_weights:
-            return out, (edges, alpha)
+            return out, (edges, alpha.index_select(0, graph.rank))  # in the edges' order
         return out
 
     def _graph(

@@ -143,3 +143,33 @@ def test_half_precision_under_autocast() -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         got, expected = ours(x, edge_index), reference(x, edge_index)
     assert_close(got.float(), expected.float(), rtol=0.05, atol=0.05)
+
+
+@pytest.mark.parametrize("heads", [1, 3])
+def test_the_aggregate_equals_a_dense_sum_with_its_gradients(heads: int) -> None:
+    """The (node, head) block matrix on a graph of uneven degrees, repeated edges and
+    nodes that receive or send nothing; one structure serves two head counts."""
+    from gconv.graph._attention import attention_aggregate, structure
+
+    edge_index = _graph()
+    n, e = 9, edge_index.size(1)
+    graph = structure(edge_index, n)
+    for h in (heads, heads + 1):
+        torch.manual_seed(h)
+        alpha = torch.rand(e, h, dtype=torch.double, requires_grad=True)
+        x = torch.randn(n, h, 4, dtype=torch.double, requires_grad=True)
+        weights = torch.zeros(h, n, n, dtype=torch.double)  # [head, target, source]
+        sorted_alpha = alpha.index_select(0, graph.by_target)  # the aggregate's order
+        source, target = edge_index[:, graph.by_target]
+        weights = weights.index_put(
+            (torch.arange(h).repeat(e), target.repeat_interleave(h), source.repeat_interleave(h)),
+            sorted_alpha.reshape(-1),
+            accumulate=True,
+        )
+        expected = torch.einsum("hij,jhc->ihc", weights, x)
+        out = attention_aggregate(sorted_alpha, x, graph)
+        assert_close(out, expected)
+        g = torch.randn_like(out)
+        ours = torch.autograd.grad(out, (alpha, x), g, retain_graph=True)
+        assert_close(ours, torch.autograd.grad(expected, (alpha, x), g))
+    assert sorted(graph.blocks) == [heads, heads + 1]
