@@ -114,7 +114,8 @@ def blocks(graph: Structure, heads: int) -> Blocks:
         gather = torch.empty_like(flat).index_copy_(0, positions, flat)
         t_rows, t_cols, t_positions = _expand(graph.source_rows, graph.source_cols, heads)
         offsets = torch.arange(heads, device=flat.device)
-        entries = torch.addcmul(offsets, graph.to_source.unsqueeze(1), torch.tensor(heads))
+        scale = torch.tensor(heads, device=flat.device)
+        entries = torch.addcmul(offsets, graph.to_source.unsqueeze(1), scale)
         t_gather = torch.empty_like(flat).index_copy_(0, t_positions, entries.view(-1))
         graph.blocks[heads] = Blocks(rows, cols, gather, positions, t_rows, t_cols, t_gather)
     return graph.blocks[heads]
