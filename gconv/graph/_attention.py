@@ -100,7 +100,7 @@ def _expand(ptr: Tensor, cols: Tensor, heads: int) -> tuple[Tensor, Tensor, Tens
     big_rows[:-1] = torch.addcmul(
         (heads * ptr[:-1]).unsqueeze(1), degree.unsqueeze(1), offsets
     ).view(-1)
-    columns = torch.addcmul(offsets, cols.unsqueeze(1), torch.tensor(heads, device=device))
+    columns = cols.unsqueeze(1) * heads + offsets
     big_cols = torch.empty(nnz * heads, dtype=cols.dtype, device=device)
     big_cols.index_copy_(0, positions, columns.view(-1))
     return big_rows, big_cols, positions
@@ -114,8 +114,7 @@ def blocks(graph: Structure, heads: int) -> Blocks:
         gather = torch.empty_like(flat).index_copy_(0, positions, flat)
         t_rows, t_cols, t_positions = _expand(graph.source_rows, graph.source_cols, heads)
         offsets = torch.arange(heads, device=flat.device)
-        scale = torch.tensor(heads, device=flat.device)
-        entries = torch.addcmul(offsets, graph.to_source.unsqueeze(1), scale)
+        entries = graph.to_source.unsqueeze(1) * heads + offsets
         t_gather = torch.empty_like(flat).index_copy_(0, t_positions, entries.view(-1))
         graph.blocks[heads] = Blocks(rows, cols, gather, positions, t_rows, t_cols, t_gather)
     return graph.blocks[heads]

@@ -91,28 +91,21 @@ class GATLayer(GATConv):
         alpha_source = (h * self.att_src).sum(dim=-1)
         alpha_target = (h * self.att_dst).sum(dim=-1)
         edges, attr, graph = self._graph(edge_index, edge_attr, n)
-        if self.training and self.dropout > 0:
-            # in the edges' order, as GATConv draws its dropout masks, then sorted
-            source, target = edges
-            alpha = self.edge_update(
-                alpha_source.index_select(0, source),
-                alpha_target.index_select(0, target),
-                attr,
-                target,
-                None,
-                n,
-            ).index_select(0, graph.by_target)
-        else:  # in the target-sorted order: the softmax is a segment reduction over ptr
-            if attr is not None:
-                attr = attr.index_select(0, graph.by_target)
-            alpha = self.edge_update(
-                alpha_source.index_select(0, graph.target_cols),
-                alpha_target.index_select(0, graph.targets),
-                attr,
-                graph.targets,
-                graph.target_rows,
-                n,
-            )
+        if self.training and self.dropout > 0:  # the edges' order: GATConv's dropout masks
+            (source, target), ptr = edges, None
+        else:  # the target-sorted order: the softmax is a segment reduction over ptr
+            source, target, ptr = graph.target_cols, graph.targets, graph.target_rows
+            attr = None if attr is None else attr.index_select(0, graph.by_target)
+        alpha = self.edge_update(
+            alpha_source.index_select(0, source),
+            alpha_target.index_select(0, target),
+            attr,
+            target,
+            ptr,
+            n,
+        )
+        if ptr is None:
+            alpha = alpha.index_select(0, graph.by_target)  # the aggregate's order
         out = attention_aggregate(alpha, h, graph)
         out = out.reshape(n, heads * channels) if self.concat else out.mean(dim=1)
         if res is not None:
