@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -133,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone prints
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    distributed.stop_on_sigterm()
     try:
         COMMANDS[args.command](args)
     except UsageError as err:
@@ -146,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(KeyboardInterrupt("interrupted"))
         return 130
+    except distributed.Stopped as err:  # under torchrun: the launcher stops every rank
+        _say(err)
+        return 128 + signal.SIGTERM
     except RuntimeError as err:
         lost = distributed.peer_failure(err)  # under torchrun: another rank ended
         if lost is None or os.environ.get("GCONV_DEBUG"):

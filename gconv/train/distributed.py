@@ -10,6 +10,8 @@ files and draws progress bars. Without ``torchrun`` all of this is a no-op.
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 import torch
@@ -101,3 +103,24 @@ def peer_failure(err: BaseException) -> str | None:
         "a collective failed, so another rank has most likely ended (see its own "
         f"message) ({text[:160]})"
     )
+
+
+class Stopped(BaseException):
+    """Raised in a rank that its launcher stopped with ``SIGTERM``: ``torchrun`` stops
+    every rank so when one of them ends, often before the survivors' collectives fail."""
+
+
+def stop_on_sigterm() -> None:
+    """Under ``torchrun``, turns ``SIGTERM`` into :class:`Stopped`, so that a rank the
+    launcher stops says why in one line instead of vanishing without a word."""
+    if not launched():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(
+            f"rank {os.environ.get('RANK', '?')} of {os.environ.get('WORLD_SIZE', '?')}: "
+            "stopped by the launcher (SIGTERM), so another rank has most likely ended "
+            "(see its own message)"
+        )
+
+    signal.signal(signal.SIGTERM, stop)

@@ -1,11 +1,13 @@
 """A rank of ``gconv train`` under torchrun killed with SIGKILL: the run ends within
 seconds, no process is left, and the surviving rank says so in one line (gloo's own
-report is a traceback that names no cause)."""
+report is a traceback that names no cause; torchrun's SIGTERM, which may come first,
+would end it without a word)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,5 +67,40 @@ def test_the_surviving_rank_says_one_line(tmp_path: Path) -> None:
     survivor = next(logs.rglob("0/stderr.log")).read_text()
     assert "Traceback" not in survivor and "[rank0]:" not in survivor
     last = survivor.strip().splitlines()[-1]
-    assert last.startswith("gconv: rank 0 of 2: a collective failed, so another rank"), last
+    # its collective fails, or torchrun's SIGTERM comes first: either way one line
+    assert last.startswith("gconv: rank 0 of 2: "), last
+    assert "so another rank has most likely ended" in last, last
     assert not [pid for pid in _workers(launcher.pid) if _rank_of(pid) is not None]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs POSIX signals")
+def test_a_rank_its_launcher_stops_says_why_in_one_line(tmp_path: Path) -> None:
+    # the environment torchrun gives rank 0; SIGTERM while it trains, as torchrun sends
+    # it to the survivors once another rank has ended
+    # (a world of one, so that no other rank need be waited for)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {**os.environ, "RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0",
+           "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}  # fmt: skip
+    env.pop("GCONV_DEBUG", None)
+    command = [sys.executable, "-m", "gconv", "train", "digits", "mlp", "--epochs", "10000",
+               "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    rank = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.rglob("*.pt")) and time.monotonic() < deadline:
+            time.sleep(0.1)  # until it has trained an epoch
+        assert rank.poll() is None, "it ended before it was stopped"
+        rank.send_signal(signal.SIGTERM)
+        _, err = rank.communicate(timeout=60)
+    finally:
+        rank.kill()
+    assert rank.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "gconv: rank 0 of 1: stopped by the launcher (SIGTERM), so another rank has most "
+        "likely ended (see its own message)"
+    )
