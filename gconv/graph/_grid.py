@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gconv.errors import GconvValueError
+from gconv.graph._cache import GraphCache
 
 
 def grid_stencil(
@@ -84,3 +85,68 @@ def stencil_degrees(
     ones = torch.ones(1, 1, height, width)
     deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
     return mask, deg
+
+
+def stencil_product(
+    h: Tensor,
+    mask: Tensor,
+    deg: Tensor,
+    grid_shape: tuple[int, int, int],
+    mode: str,
+    *,
+    bias: Tensor | None = None,
+    scaled: bool = False,
+) -> Tensor:
+    r"""A GCN's normalized adjacency times ``h`` on full pixel grids, where :math:`\hat A`
+    is the k x k 0/1 stencil ``mask`` at every pixel: a per-pixel scale, a depthwise
+    convolution on the nodes' channels-last image view (no copy) and a scale again
+    (``mode`` ``"sym"``; ``"rw"`` divides by the degree ``deg`` ``[1, 1, H, W]``,
+    ``"none"`` neither). ``scaled``: ``h`` already carries the first scale; ``bias`` is
+    added in the last scale's pass."""
+    b, height, width = (int(s) for s in grid_shape)
+    c, r = h.size(1), mask.size(0) // 2
+    image = h.view(b, height, width, c).permute(0, 3, 1, 2)
+    stencil = mask.to(h.dtype).expand(c, 1, *mask.shape)
+    shift = None if bias is None else bias.view(1, c, 1, 1)
+    if mode == "sym":
+        scale = deg.to(h.dtype).pow(-0.5)
+        summed = F.conv2d(image if scaled else scale * image, stencil, padding=r, groups=c)
+        out = scale * summed if shift is None else torch.addcmul(shift, scale, summed)
+    else:
+        out = F.conv2d(image, stencil, padding=r, groups=c)
+        if mode == "rw":
+            out = out / deg.to(h.dtype)
+        if shift is not None:
+            out = out + shift
+    return out.permute(0, 2, 3, 1).reshape(b * height * width, c)
+
+
+def grid_plan(
+    cache: GraphCache[dict[tuple[int, ...], tuple[Tensor, Tensor]]],
+    owner: str,
+    edge_index: Tensor,
+    grid_shape: tuple[int, int, int],
+    num_nodes: int,
+    loops: bool,
+    improved: bool,
+    device: torch.device,
+) -> tuple[Tensor, Tensor]:
+    """:func:`stencil_degrees` on ``device``, checked and built once per graph, batch
+    shape and setting and kept in ``cache`` (the layer's)."""
+    b, height, width = (int(s) for s in grid_shape)
+    key = (b, height, width, loops, improved)
+    plans = cache.get(edge_index, None, num_nodes)
+    if plans is None:
+        plans = {}
+        cache.put(edge_index, None, num_nodes, plans)
+    if key not in plans:
+        mask, deg = stencil_degrees(owner, edge_index, grid_shape, num_nodes, loops, improved)
+        plans[key] = (mask.to(device), deg.to(device))
+    return plans[key]
+
+
+def scale_pixels(x: Tensor, scale: Tensor, grid_shape: tuple[int, int, int]) -> Tensor:
+    """Node features ``x`` (pixels in row-major order) times a per-pixel ``[1, 1, H, W]``
+    ``scale``, the same for every grid of the batch."""
+    b, height, width = (int(s) for s in grid_shape)
+    return (x.view(b, height, width, -1) * scale.view(1, height, width, 1)).view(x.shape)

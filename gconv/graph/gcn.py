@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
@@ -23,7 +22,7 @@ from gconv._checks import (
 )
 from gconv.errors import GconvValueError
 from gconv.graph._cache import GraphCache
-from gconv.graph._grid import stencil_degrees
+from gconv.graph._grid import grid_plan, scale_pixels, stencil_product
 from gconv.graph.adjacency import (
     AdjacencyProduct,
     NormalizedAdjacency,
@@ -197,7 +196,13 @@ class GCNLayer(MessagePassing):
             check_dtype(owner, x, self.lin.weight)
         if x.layout == torch.sparse_coo:
             x = x.to_sparse_csr()
-        h = sparse_linear(x, self.lin.weight) if is_sparse_csr(x) else self.lin(x)
+        if is_sparse_csr(x):
+            h = sparse_linear(x, self.lin.weight)
+        elif self._on_grid(edge_index, edge_weight, grid_shape):
+            assert grid_shape is not None and isinstance(edge_index, Tensor)
+            return self._grid_layer(x, edge_index, grid_shape)
+        else:
+            h = self.lin(x)
         out = self.diffuse(h, edge_index, edge_weight, grid_shape=grid_shape)
         if self.bias is not None:
             out = out + self.bias
@@ -231,8 +236,10 @@ class GCNLayer(MessagePassing):
             index, weight = self._normalized(
                 edge_index, edge_weight, num_nodes, h.dtype, loops=False
             )
-        elif grid_shape is not None and edge_weight is None and self.flow == "source_to_target":
-            return self._grid(h, edge_index, grid_shape)
+        elif self._on_grid(edge_index, edge_weight, grid_shape):
+            assert grid_shape is not None
+            mask, deg = self._grid_plan(edge_index, grid_shape, h)
+            return stencil_product(h, mask, deg, grid_shape, self.mode)
         else:
             index, weight = self._normalized(edge_index, edge_weight, num_nodes, h.dtype)
         return self.propagate(index, x=h, edge_weight=weight.to(h.dtype))
@@ -258,38 +265,33 @@ class GCNLayer(MessagePassing):
             owner, adj_t, n, dtype=h.dtype, loops=self._loops(), improved=self.improved
         )
 
-    def _grid(self, h: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]) -> Tensor:
-        r"""The same layer on a batch of full pixel grids, as a stencil on the image view.
+    def _on_grid(self, edge_index: Any, edge_weight: Tensor | None, grid_shape: Any) -> bool:
+        """Whether the stencil path applies: a pixel grid's plain edges, no weights."""
+        return (
+            grid_shape is not None
+            and edge_weight is None
+            and self.flow == "source_to_target"
+            and not isinstance(edge_index, NormalizedAdjacency)
+            and not is_adjacency(edge_index)
+        )
 
-        There :math:`\hat A` is one k x k 0/1 stencil for every pixel, so
-        :math:`D^{-1/2} \hat A D^{-1/2} H` is a per-pixel scale, a depthwise convolution
-        and a scale again: no per-edge work and no batching of edge lists.
-        """
-        b, height, width = (int(s) for s in grid_shape)
-        loops = self._loops()
-        key = (b, height, width, loops, self.improved)
-        plans = self._grid_cache.get(edge_index, None, h.size(0))
-        if plans is None:
-            plans = {}
-            self._grid_cache.put(edge_index, None, h.size(0), plans)
-        if key not in plans:
-            owner = type(self).__name__
-            mask, deg = stencil_degrees(
-                owner, edge_index, grid_shape, h.size(0), loops, self.improved
-            )
-            plans[key] = (mask.to(h.device), deg.to(h.device))
-        mask, deg = plans[key]
-        c, r = h.size(1), mask.size(0) // 2
-        image = h.view(b, height, width, c).permute(0, 3, 1, 2)
-        stencil = mask.to(h.dtype).expand(c, 1, *mask.shape)
-        if self.mode == "sym":
-            scale = deg.to(h.dtype).pow(-0.5)
-            out = scale * F.conv2d(scale * image, stencil, padding=r, groups=c)
-        else:
-            out = F.conv2d(image, stencil, padding=r, groups=c)
-            if self.mode == "rw":
-                out = out / deg.to(h.dtype)
-        return out.permute(0, 2, 3, 1).reshape(b * height * width, c)
+    def _grid_plan(self, edge_index: Tensor, grid_shape: Any, x: Tensor) -> tuple[Tensor, Tensor]:
+        args = (edge_index, grid_shape, x.size(0), self._loops(), self.improved, x.device)
+        return grid_plan(self._grid_cache, type(self).__name__, *args)
+
+    def _grid_layer(
+        self, x: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]
+    ) -> Tensor:
+        r"""The whole layer on full pixel grids, as a stencil on the image view: no
+        per-edge work. The first scale of the symmetric normalization is per pixel, so
+        :math:`D^{-1/2} (X W) = (D^{-1/2} X) W` is applied to the narrower of the two (the
+        input when the layer widens, as a CNN's stages do); the bias joins the last scale."""
+        mask, deg = self._grid_plan(edge_index, grid_shape, x)
+        scaled = self.mode == "sym" and x.size(1) < self.out_channels
+        if scaled:
+            x = scale_pixels(x, deg.to(x.dtype).pow(-0.5), grid_shape)
+        h, bias = self.lin(x), self.bias
+        return stencil_product(h, mask, deg, grid_shape, self.mode, bias=bias, scaled=scaled)
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
         return edge_weight.view(-1, 1) * x_j

@@ -100,7 +100,8 @@ class GridCNN(Classifier):
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
             if self.pool and i:
                 x = F.max_pool2d(x, 2)
-            out = F.relu(norm(conv(x)))
+            # in place after batch norm (whose backward reads its input, not its output)
+            out = F.relu(norm(conv(x)), inplace=isinstance(norm, nn.BatchNorm2d))
             x = x + out if self.residual and out.shape == x.shape else out
         if self.readout == "mean":
             return x.mean(dim=(2, 3))
@@ -183,7 +184,8 @@ class GridGNN(Classifier):
                 if i:
                     x = self._pool(x, levels[i - 1], level)
                     edge_index, edge_type = level.grid
-            out = F.relu(norm(self._conv(conv, x, edge_index, edge_type, grid_shape, level)))
+            out = norm(self._conv(conv, x, edge_index, edge_type, grid_shape, level))
+            out = F.relu(out, inplace=isinstance(norm, nn.BatchNorm1d))  # as GridCNN's
             x = x + out if self.residual and out.shape == x.shape else out
         if levels is not None:  # the coarsest grid: each graph's pixels in row-major order
             b, h, w = levels[-1].shape

@@ -190,21 +190,27 @@ def test_bad_arguments() -> None:
 @pytest.mark.parametrize("normalize", ["sym", "rw", "none", False])
 @pytest.mark.parametrize("improved", [False, True])
 @pytest.mark.parametrize(("k", "connectivity"), [(3, 8), (3, 4), (5, 8)])
+@pytest.mark.parametrize(("widths", "bias"), [((4, 5), True), ((5, 3), True), ((4, 5), False)])
 def test_grid_path_equals_message_passing(
-    normalize, improved: bool, k: int, connectivity: int
+    normalize, improved: bool, k: int, connectivity: int, widths: tuple[int, int], bias: bool
 ) -> None:
+    # a widening layer scales its input, a narrowing one its product (both are checked)
     from gconv import images_to_graphs
 
-    batch = images_to_graphs(torch.randn(3, 4, 7, 6), kernel_size=k, connectivity=connectivity)
-    layer = GCNLayer(4, 5, improved=improved, normalize=normalize).double()
-    torch.nn.init.normal_(layer.bias)
+    batch = images_to_graphs(
+        torch.randn(3, widths[0], 7, 6), kernel_size=k, connectivity=connectivity
+    )
+    layer = GCNLayer(*widths, improved=improved, normalize=normalize, bias=bias).double()
+    if bias:
+        torch.nn.init.normal_(layer.bias)
     x = batch.x.double().requires_grad_(True)
+    inputs = [x, *layer.parameters()]
     fast = layer(x, batch.edge_index, grid_shape=batch.grid_shape)
-    (grad_fast,) = torch.autograd.grad(fast.pow(2).sum(), x)
+    grads_fast = torch.autograd.grad(fast.pow(2).sum(), inputs)
     slow = layer(x, batch.edge_index)
-    (grad_slow,) = torch.autograd.grad(slow.pow(2).sum(), x)
+    grads_slow = torch.autograd.grad(slow.pow(2).sum(), inputs)
     assert_close(fast, slow)
-    assert_close(grad_fast, grad_slow)
+    assert_close(grads_fast, grads_slow)
 
 
 def test_grid_path_without_self_loops_in_the_graph() -> None:
