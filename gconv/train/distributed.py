@@ -99,10 +99,14 @@ def peer_failure(err: BaseException) -> str | None:
     ):
         return None
     return (
-        f"rank {os.environ.get('RANK', '?')} of {os.environ.get('WORLD_SIZE', '?')}: "
-        "a collective failed, so another rank has most likely ended (see its own "
-        f"message) ({text[:160]})"
+        f"{_this_rank()}: a collective failed, so another rank has most likely ended (see "
+        f"its own message) ({text[:160]})"
     )
+
+
+def _this_rank() -> str:
+    """``rank R of W``, as torchrun's environment names this process."""
+    return f"rank {os.environ.get('RANK', '?')} of {os.environ.get('WORLD_SIZE', '?')}"
 
 
 class Stopped(BaseException):
@@ -118,9 +122,8 @@ def stop_on_sigterm() -> None:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise Stopped(
-            f"rank {os.environ.get('RANK', '?')} of {os.environ.get('WORLD_SIZE', '?')}: "
-            "stopped by the launcher (SIGTERM), so another rank has most likely ended "
-            "(see its own message)"
+            f"{_this_rank()}: stopped by the launcher (SIGTERM), so another rank has most "
+            "likely ended (see its own message)"
         )
 
     signal.signal(signal.SIGTERM, stop)
