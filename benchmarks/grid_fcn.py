@@ -4,9 +4,15 @@ on one training step of a batch of 64x64 canvases.
 Prints the median time of a forward+backward step of each path and its ratio to ``fcn``
 (the reference, measured in the same run). The graph paths get the canvases as one PyG
 ``Batch`` of pixel grids (built outside the timing, as the loader builds it); every path
-has ``fcn``'s weights, and the script first checks that they give the same logits:
+has ``fcn``'s weights, and the script first checks that they give the same logits.
 
-    python benchmarks/grid_fcn.py [--batch 16] [--size 64] [--rounds 5]
+A second table times the segmentation comparison's ``gated_gcn/pixel_grid`` row (the
+same U-Net with ``GatedGCNLayer`` in each stage, at its 100k-parameter width): the
+gating on the image view (``GatedGCNLayer.grid_aggregate``, the row's path) against the
+same weights gathering and scattering over the edges (the layer's fused edge path), the
+reference, measured in the same run after checking that both give the same logits:
+
+    python benchmarks/grid_fcn.py [--batch 16] [--size 64] [--rounds 5] [--no-gated]
 """
 
 from __future__ import annotations
@@ -20,7 +26,47 @@ from _timing import compare, machine
 from torch import Tensor, nn
 
 from gconv import images_to_graphs
+from gconv.compare import Protocol, get_rows, row_width
+from gconv.compare.protocol import row_model
 from gconv.models import get_model
+from gconv.nn import GatedGCNLayer
+
+
+class EdgeGated(GatedGCNLayer):
+    """The reference: the grid's gated mean by gathering and scattering over its edges."""
+
+    def grid_aggregate(self, x: Tensor, edge_index: Tensor, grid_shape: object) -> Tensor:
+        return self.gate_and_aggregate(x, edge_index, None)[0]
+
+
+def gated_rows(args: argparse.Namespace, graphs: object, target: Tensor) -> None:
+    """The comparison's gated_gcn/pixel_grid row on both paths, same weights."""
+    protocol = Protocol.for_task("segmentation")
+    (row,) = get_rows(["gated_gcn/pixel_grid"], "segmentation")
+    width = row_width(row, protocol)
+    torch.manual_seed(0)
+    grid = row_model(row, width, protocol)
+    edges = row_model(row, width, protocol)
+    for conv in edges.encoder.convs:
+        conv.__class__ = EdgeGated
+    edges.load_state_dict(grid.state_dict())
+    torch.testing.assert_close(grid(graphs), edges(graphs), rtol=1e-4, atol=1e-4)
+    times = compare(
+        {
+            "gathering over the edges (reference)": _step(edges, graphs, target),
+            "image-view gating (grid_aggregate)": _step(grid, graphs, target),
+        },
+        rounds=args.rounds,
+        repeats=3,
+        warmup=1,
+    )
+    reference = times["gathering over the edges (reference)"]
+    print(f"\ngated_gcn/pixel_grid (width {width}), one training step")
+    print("| path | ms / step | canvases / s | speed-up |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, seconds in times.items():
+        rate = args.batch / seconds
+        print(f"| {name} | {1e3 * seconds:.1f} | {rate:,.0f} | {reference / seconds:.2f} |")
 
 
 def _step(model: nn.Module, data: object, target: Tensor) -> Callable[[], None]:
@@ -36,6 +82,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-gated", dest="gated", action="store_false")
     args = parser.parse_args()
     torch.manual_seed(0)
     b, s = args.batch, args.size
@@ -68,6 +115,8 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for name, seconds in times.items():
         print(f"| {name} | {1e3 * seconds:.1f} | {b / seconds:,.0f} | {seconds / reference:.2f} |")
+    if args.gated:
+        gated_rows(args, graphs, graphs.y)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,22 @@ r"""The residual gated graph convolution of Bresson and Laurent, with edge featu
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from gconv._checks import check_features, check_positive_int
+from gconv._checks import check_edge_index, check_features, check_positive_int
 from gconv.errors import GconvValueError
+from gconv.graph._cache import GraphCache
 from gconv.graph._gated_aggregate import gated_aggregate
+from gconv.graph._gated_grid import grid_gated_aggregate
+from gconv.graph._grid import grid_stencil
 
 EPS = 1e-6
+Offsets = tuple[tuple[int, int], ...]
 
 
 class GatedGCNLayer(MessagePassing):
@@ -43,7 +49,8 @@ class GatedGCNLayer(MessagePassing):
         fused: compute the gating and aggregation as one autograd function (gathers and
             scatters with a hand-written backward, ``C e_ij`` as one ``addmm`` over the
             gathered node terms) instead of PyG's ``propagate``; the same function, faster
-            on the CPU (``benchmarks/gated_gcn.py``).
+            on the CPU (``benchmarks/fast_layers.py``). On full pixel grids,
+            :meth:`grid_aggregate` computes :math:`\hat h` on the image view instead.
 
     Shapes:
         - input: ``x`` :math:`(N, C_{in})`, ``edge_index`` :math:`(2, E)`, ``edge_attr``
@@ -81,6 +88,7 @@ class GatedGCNLayer(MessagePassing):
         self.edge_lin = nn.Linear(in_channels, out_channels)  # C
         self.norm_h = nn.BatchNorm1d(out_channels) if batch_norm else nn.Identity()
         self.norm_e = nn.BatchNorm1d(out_channels) if batch_norm else nn.Identity()
+        self._grid_cache: GraphCache[dict[tuple[int, ...], Offsets]] = GraphCache()
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
@@ -131,6 +139,43 @@ class GatedGCNLayer(MessagePassing):
         summed = self.propagate(edge_index, bh=bh, gate=gate, size=(x.size(0), x.size(0)))
         weighted, total = summed.split(self.out_channels, dim=-1)
         return ah + weighted / (total + EPS), e_hat
+
+    def grid_aggregate(
+        self, x: Tensor, edge_index: Tensor, grid_shape: tuple[int, int, int]
+    ) -> Tensor:
+        r""":math:`\hat h` of :meth:`gate_and_aggregate` with ``edge_attr=None``, on
+        ``B`` full ``H x W`` pixel grids (``grid_shape=(B, H, W)``, as
+        :func:`gconv.images_to_graphs` sets it): each pixel offset's gates are one pass over
+        shifted windows of the nodes' image view, with no per-edge gathers or scatters
+        (:mod:`gconv.graph._gated_grid`); :math:`\hat e` is not formed. The graph is
+        checked to be that grid once (then remembered); the sums run in offset order, so
+        the result equals the edge paths' up to float rounding."""
+        owner = type(self).__name__
+        x = check_features(owner, x, channels=self.in_channels)
+        offsets = self._grid_offsets(edge_index, grid_shape, x.size(0))
+        ah, bh, dh, eh = self.node_lin(x).chunk(4, dim=-1)
+        shape = (int(grid_shape[0]), int(grid_shape[1]), int(grid_shape[2]))
+        mean = grid_gated_aggregate(dh + self.edge_lin.bias, eh, bh, shape, offsets, EPS)
+        return ah + mean
+
+    def _grid_offsets(self, edge_index: Tensor, grid_shape: Any, num_nodes: int) -> Offsets:
+        """The ``(dy, dx)`` offsets of a checked grid graph, once per graph and shape."""
+        owner = type(self).__name__
+        plans = self._grid_cache.get(edge_index, None, num_nodes)
+        if plans is None:
+            check_edge_index(owner, edge_index, num_nodes)
+            plans = {}
+            self._grid_cache.put(edge_index, None, num_nodes, plans)
+        if not isinstance(grid_shape, tuple | list) or len(grid_shape) != 3:
+            raise GconvValueError(f"{owner}: grid_shape must be (B, H, W) (got {grid_shape!r})")
+        b, height, width = (int(s) for s in grid_shape)
+        key = (b, height, width)
+        if key not in plans:
+            mask = grid_stencil(owner, edge_index, key, num_nodes)
+            r = mask.size(0) // 2
+            taps = mask.nonzero().tolist()
+            plans[key] = tuple((int(i) - r, int(j) - r) for i, j in taps)
+        return plans[key]
 
     def message(self, bh_j: Tensor, gate: Tensor) -> Tensor:
         return torch.cat([gate * bh_j, gate], dim=-1)

@@ -134,6 +134,8 @@ def grid_layer(
     ``grid_shape``, otherwise message passing (``propagate``)."""
     out: Tensor
     if isinstance(conv, GatedGCNLayer):
+        if dense:
+            return conv.grid_aggregate(x, edge_index, grid_shape)
         return conv.gate_and_aggregate(x, edge_index, None)[0]
     if isinstance(conv, GridConv2d):
         assert edge_type is not None

@@ -73,6 +73,32 @@ def test_grid_fcn_with_gcn_layers_is_one_network_on_both_paths() -> None:
     assert_close(dense.encoder.convs[0](batch.x, batch.edge_index), ref(batch.x, batch.edge_index))
 
 
+def test_grid_fcn_with_gated_gcn_layers_is_one_network_on_both_paths() -> None:
+    # the segmentation comparison's gated_gcn row: the image-view gating (dense) equals
+    # the gathering path over the edges, values and every gradient
+    from functools import partial
+
+    from gconv.nn import GatedGCNLayer
+
+    layer = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
+    kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
+    torch.manual_seed(0)
+    dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
+    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
+    sparse = sparse.double()
+    sparse.load_state_dict(dense.state_dict())
+    batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
+    out = dense(batch)
+    assert_close(sparse(batch), out, rtol=1e-10, atol=1e-10)
+    out.square().sum().backward()
+    sparse(batch).square().sum().backward()
+    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
+        if a.grad is None:  # the layers' own edge norms take no part
+            assert b.grad is None, name
+        else:
+            assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+
+
 def test_grid_fcn_gradients_equal_fcn_gradients() -> None:
     torch.manual_seed(0)
     cnn = get_model("fcn", in_channels=1, num_classes=3, hidden_channels=(4, 6)).double()
