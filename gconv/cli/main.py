@@ -158,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(RuntimeError(lost))
         return 1
     finally:
+        distributed.end_stop_on_sigterm()  # its line is said: a later SIGTERM ends it quietly
         distributed.shutdown()
     return 0
 

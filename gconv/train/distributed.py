@@ -127,3 +127,11 @@ def stop_on_sigterm() -> None:
         )
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def end_stop_on_sigterm() -> None:
+    """Once the rank has said its line: a later ``SIGTERM`` (torchrun's, which may come
+    while the interpreter shuts down) ends the process as ``SIGTERM`` does, quietly,
+    instead of raising :class:`Stopped` where nothing catches it."""
+    if launched():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -104,3 +104,23 @@ def test_a_rank_its_launcher_stops_says_why_in_one_line(tmp_path: Path) -> None:
         "gconv: rank 0 of 1: stopped by the launcher (SIGTERM), so another rank has most "
         "likely ended (see its own message)"
     )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs POSIX signals")
+def test_a_sigterm_after_the_rank_has_ended_says_nothing_more(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # torchrun's SIGTERM may reach a rank that has already said its line and is in the
+    # interpreter's shutdown: there it must end the process, not raise where nothing
+    # catches it (a traceback from threading._shutdown, seen under load)
+    from gconv.cli.main import main
+
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["train", "cora", "lenet5"]) == 2  # a model that does not fit
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert capsys.readouterr().err.count("\n") == 1  # its one line, said before
