@@ -45,6 +45,28 @@ def test_grid_fcn_with_fcn_weights_gives_identical_masks(size, dense) -> None:
         assert torch.equal(out.argmax(1), expected.argmax(1))
 
 
+def _both_paths_agree(layer, unused: tuple[str, ...] = ()):
+    """grid_fcn with ``layer`` in its encoder: the dense paths and message passing give
+    the same logits and gradients; parameters named in ``unused`` get none on either."""
+    kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
+    torch.manual_seed(0)
+    dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
+    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
+    sparse = sparse.double()
+    sparse.load_state_dict(dense.state_dict())
+    batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
+    out = dense(batch)
+    assert_close(sparse(batch), out, rtol=1e-10, atol=1e-10)
+    out.square().sum().backward()
+    sparse(batch).square().sum().backward()
+    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
+        if any(part in name for part in unused):
+            assert a.grad is None and b.grad is None, name
+        else:
+            assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+    return dense, batch
+
+
 def test_grid_fcn_with_gcn_layers_is_one_network_on_both_paths() -> None:
     # the graph U-Net of the segmentation comparison: GCNLayer in the encoder, the same
     # pools, scores and transposed graphs back; the stencil path equals propagate
@@ -54,20 +76,7 @@ def test_grid_fcn_with_gcn_layers_is_one_network_on_both_paths() -> None:
 
     from gconv.nn import GCNLayer
 
-    layer = partial(GCNLayer, cached=True)
-    kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
-    torch.manual_seed(0)
-    dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
-    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
-    sparse = sparse.double()
-    sparse.load_state_dict(dense.state_dict())
-    batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
-    out = dense(batch)
-    assert_close(sparse(batch), out, rtol=1e-10, atol=1e-10)
-    out.square().sum().backward()
-    sparse(batch).square().sum().backward()
-    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
-        assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+    dense, batch = _both_paths_agree(partial(GCNLayer, cached=True))
     ref = GCNConv(1, 4).double()
     ref.load_state_dict(dense.encoder.convs[0].state_dict())
     assert_close(dense.encoder.convs[0](batch.x, batch.edge_index), ref(batch.x, batch.edge_index))
@@ -75,28 +84,14 @@ def test_grid_fcn_with_gcn_layers_is_one_network_on_both_paths() -> None:
 
 def test_grid_fcn_with_gated_gcn_layers_is_one_network_on_both_paths() -> None:
     # the segmentation comparison's gated_gcn row: the image-view gating (dense) equals
-    # the gathering path over the edges, values and every gradient
+    # the gathering path over the edges, values and every gradient (the grid's edges
+    # carry no features, so C's weight takes no part)
     from functools import partial
 
     from gconv.nn import GatedGCNLayer
 
     layer = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
-    kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
-    torch.manual_seed(0)
-    dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
-    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
-    sparse = sparse.double()
-    sparse.load_state_dict(dense.state_dict())
-    batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
-    out = dense(batch)
-    assert_close(sparse(batch), out, rtol=1e-10, atol=1e-10)
-    out.square().sum().backward()
-    sparse(batch).square().sum().backward()
-    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
-        if a.grad is None:  # the layers' own edge norms take no part
-            assert b.grad is None, name
-        else:
-            assert_close(b.grad, a.grad, rtol=1e-9, atol=1e-9, msg=name)
+    _both_paths_agree(layer, unused=("edge_lin.weight",))
 
 
 def test_grid_fcn_gradients_equal_fcn_gradients() -> None:
