@@ -1,6 +1,7 @@
 """Every mistake on the command line is one ``gconv:`` line on stderr, exit status 2,
 never a traceback, and is said before any data is loaded where it can be."""
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,21 @@ def test_every_check_raises_a_gconv_error_that_is_still_the_standard_one() -> No
     with pytest.raises(GconvError) as info:
         gconv.train.load_checkpoint("/nonexistent/gconv/best.pt")
     assert isinstance(info.value, FileNotFoundError)
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # a read-only place, even for root
+    out = str(tmp_path / "run")
+    err = _one_line_error(capsys, ["train", "cora", "gcn", "--quick", "--out", out])
+    assert err == f"gconv: --out must be a folder gconv can make (got {out!r}: Permission denied)"
+
+
+def test_a_flag_mistake_comes_before_loading_the_data(tmp_path: Path, capsys) -> None:
+    # no MNIST under this root: the flag is still the first thing said
+    argv = ["train", "mnist", "lenet5", "--batch-size", "-1", "--root", str(tmp_path)]
+    assert _one_line_error(capsys, argv) == "gconv: --batch-size must be >= 1 (got -1)"

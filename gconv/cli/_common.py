@@ -16,7 +16,12 @@ class UsageError(GconvValueError):
 def folder(path: str, flag: str) -> Path:
     """The output folder, made; a file in its place is a usage error, not a traceback."""
     folder = check_folder("", flag, path)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a read-only place, a missing mount, no permission
+        reason = error.strerror or type(error).__name__
+        message = f"{flag} must be a folder gconv can make (got {path!r}: {reason})"
+        raise UsageError(message) from None
     return folder
 
 

@@ -257,10 +257,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(f"--seeds must be >= 1 (got {args.seeds})")
     recipe = RECIPES[args.dataset]
     check_fits(args.model, args.dataset)
+    kwargs = _trainer_kwargs(args, recipe)  # the flags' mistakes come before the data's
     dataset = for_model(args.model, load(args, recipe))
     build(args.model, dataset)  # says why not before anything is written or trained
     _num_neighbors(args, dataset)  # and so does --sampled
-    kwargs = _trainer_kwargs(args, recipe)
     # a --quick smoke test has its own folder: a full run then starts afresh instead of
     # meeting the smoke test's checkpoints (which it would refuse to resume)
     default = f"runs/{args.dataset}-{args.model}" + ("-quick" if args.quick else "")
