@@ -220,6 +220,11 @@ def check_images(owner: str, images: object, *, channels: int | None = None) -> 
         raise GconvValueError(
             f"{owner}: images must be 4-D [B, C, H, W] (got shape {tuple(images.shape)})"
         )
+    if not images.is_floating_point():  # a layer would fail later on the dtype, deep inside
+        raise GconvTypeError(
+            f"{owner}: images must be floating point (got {images.dtype}); scale them first, "
+            "e.g. images.float() / 255 as torchvision's ToTensor does"
+        )
     if channels is not None and images.size(1) != channels:
         raise GconvValueError(
             f"{owner}: images must have {channels} channels (got shape {tuple(images.shape)})"

@@ -9,6 +9,8 @@ from torch import Tensor
 from torch_geometric.nn import GATConv
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
+from gconv._checks import check_positive_int
+from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._attention import Structure, attention_aggregate, structure
 from gconv.graph._cache import GraphCache
 
@@ -16,6 +18,11 @@ from gconv.graph._cache import GraphCache
 # options: a network's layers all take the batch's edge_index, so it is sorted once per
 # batch, not once per layer (a hit needs the same edges, see GraphCache)
 _SHARED: dict[tuple[bool, Any], GraphCache[tuple[Tensor, Tensor | None, Structure]]] = {}
+
+
+def _pair(in_channels: Any) -> tuple[Any, ...]:
+    """``in_channels`` as GATConv reads it: one width, or a bipartite (source, target)."""
+    return tuple(in_channels) if isinstance(in_channels, (tuple, list)) else (in_channels,)
 
 
 class GATLayer(GATConv):
@@ -64,6 +71,19 @@ class GATLayer(GATConv):
     """
 
     def __init__(self, in_channels: Any, out_channels: int, heads: int = 1, **kwargs: Any):
+        owner = type(self).__name__
+        widths = _pair(in_channels)
+        for i, value in enumerate(widths):
+            if value != -1:  # -1: PyG's lazy initialization
+                name = "in_channels" if len(widths) == 1 else f"in_channels[{i}]"
+                check_positive_int(owner, name, value)
+        check_positive_int(owner, "out_channels", out_channels)
+        check_positive_int(owner, "heads", heads)
+        dropout = kwargs.get("dropout", 0.0)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+            raise GconvTypeError(f"{owner}: dropout must be a number (got {dropout!r})")
+        if not 0.0 <= dropout < 1.0:
+            raise GconvValueError(f"{owner}: dropout must be in [0, 1) (got {dropout})")
         super().__init__(in_channels, out_channels, heads, **kwargs)
 
     def forward(

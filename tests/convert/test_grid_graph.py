@@ -120,6 +120,11 @@ def test_transform_accepts_2d_and_integer_images() -> None:
         (lambda: images_to_graphs(torch.randn(8, 8)), ValueError, "images must be 4-D"),
         (lambda: images_to_graphs([1, 2]), TypeError, "images must be a torch.Tensor"),
         (
+            lambda: images_to_graphs(torch.zeros(2, 1, 3, 3, dtype=torch.uint8)),
+            TypeError,
+            r"images must be floating point \(got torch.uint8\); scale them first",
+        ),
+        (
             lambda: images_to_graphs(torch.randn(2, 1, 3, 3), torch.ones(3)),
             ValueError,
             r"labels must be a \[2\]",

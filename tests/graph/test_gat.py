@@ -173,3 +173,27 @@ def test_the_aggregate_equals_a_dense_sum_with_its_gradients(heads: int) -> None
         ours = torch.autograd.grad(out, (alpha, x), g, retain_graph=True)
         assert_close(ours, torch.autograd.grad(expected, (alpha, x), g))
     assert sorted(graph.blocks) == [heads, heads + 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ((3, 8), {"heads": 0}, ValueError, r"GATLayer: heads must be >= 1 \(got 0\)"),
+        ((3, 0), {}, ValueError, r"GATLayer: out_channels must be >= 1 \(got 0\)"),
+        ((0, 8), {}, ValueError, r"GATLayer: in_channels must be >= 1 \(got 0\)"),
+        (((3, 0), 8), {}, ValueError, r"GATLayer: in_channels\[1\] must be >= 1 \(got 0\)"),
+        ((3, 8), {"heads": 2.0}, TypeError, "GATLayer: heads must be an int"),
+        ((3, 8), {"dropout": 1.0}, ValueError, r"GATLayer: dropout must be in \[0, 1\)"),
+        ((3, 8), {"dropout": "0.5"}, TypeError, "GATLayer: dropout must be a number"),
+    ],
+)
+def test_a_wrong_argument_is_named(args, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        GATLayer(*args, **kwargs)
+
+
+def test_lazy_and_bipartite_widths_are_pyg_s() -> None:
+    x = torch.randn(4, 3)
+    edge_index = torch.tensor([[0, 1, 2], [1, 2, 3]])
+    assert GATLayer(-1, 8, heads=2)(x, edge_index).shape == (4, 16)
+    assert GATLayer((3, 5), 8)((x, torch.randn(4, 5)), edge_index).shape == (4, 8)
