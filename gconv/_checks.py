@@ -32,6 +32,15 @@ def check_positive_int(owner: str, name: str, value: object, *, minimum: int = 1
     return value
 
 
+def check_probability(owner: str, name: str, value: object) -> float:
+    """A probability such as a dropout rate: a number in [0, 1], as ``nn.Dropout`` takes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GconvTypeError(f"{owner}: {name} must be a number (got {_describe(value)})")
+    if not 0.0 <= value <= 1.0:
+        raise GconvValueError(f"{owner}: {name} must be in [0, 1] (got {value})")
+    return float(value)
+
+
 def check_bool(owner: str, name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise GconvTypeError(f"{owner}: {name} must be a bool (got {_describe(value)})")

@@ -9,8 +9,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
-from gconv._checks import check_positive_int
-from gconv.errors import GconvTypeError, GconvValueError
+from gconv._checks import check_positive_int, check_probability
 from gconv.graph._attention import Structure, attention_aggregate, structure
 from gconv.graph._cache import GraphCache
 
@@ -79,11 +78,7 @@ class GATLayer(GATConv):
                 check_positive_int(owner, name, value)
         check_positive_int(owner, "out_channels", out_channels)
         check_positive_int(owner, "heads", heads)
-        dropout = kwargs.get("dropout", 0.0)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            raise GconvTypeError(f"{owner}: dropout must be a number (got {dropout!r})")
-        if not 0.0 <= dropout < 1.0:
-            raise GconvValueError(f"{owner}: dropout must be in [0, 1) (got {dropout})")
+        check_probability(owner, "dropout", kwargs.get("dropout", 0.0))
         super().__init__(in_channels, out_channels, heads, **kwargs)
 
     def forward(

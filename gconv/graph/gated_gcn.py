@@ -9,7 +9,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from gconv._checks import check_edge_index, check_features, check_positive_int
+from gconv._checks import (
+    check_bool,
+    check_edge_index,
+    check_features,
+    check_positive_int,
+    check_probability,
+)
 from gconv.errors import GconvValueError
 from gconv.graph._cache import GraphCache
 from gconv.graph._gated_aggregate import gated_aggregate
@@ -81,6 +87,9 @@ class GatedGCNLayer(MessagePassing):
         owner = type(self).__name__
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
+        check_probability(owner, "dropout", dropout)
+        for name, flag in (("batch_norm", batch_norm), ("residual", residual), ("fused", fused)):
+            check_bool(owner, name, flag)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.batch_norm, self.dropout, self.fused = batch_norm, dropout, fused
         self.residual = residual and in_channels == out_channels
@@ -99,7 +108,7 @@ class GatedGCNLayer(MessagePassing):
                 norm.reset_parameters()
 
     def forward(
-        self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None
+        self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
         h_hat, e_hat = self.gate_and_aggregate(x, edge_index, edge_attr)
         h = F.relu(self.norm_h(h_hat))

@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_positive_int, check_probability
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.grid.sizes import conv_output_size, pool_output_size
 from gconv.models._base import Classifier
@@ -45,6 +45,7 @@ class MLP(Classifier):
         super().__init__()
         check_positive_int("MLP", "in_features", in_features)
         check_positive_int("MLP", "num_classes", num_classes)
+        check_probability("MLP", "dropout", dropout)
         layers: list[nn.Module] = []
         width = in_features
         for hidden in hidden_channels:

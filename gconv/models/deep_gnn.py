@@ -13,7 +13,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gconv._checks import check_choice, check_positive_int
+from gconv._checks import check_choice, check_positive_int, check_probability
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph.readout import Readout
 from gconv.models._base import Classifier
@@ -75,6 +75,7 @@ class DeepGNN(Classifier):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
+        check_probability(owner, "dropout", dropout)
         if isinstance(conv, str):
             check_choice(owner, "conv", conv, GRAPH_LAYERS)
             if conv == "gat" and hidden_channels % heads:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GINConv
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_positive_int, check_probability
 from gconv.graph.gcn import GCNLayer
 from gconv.graph.readout import Readout
 from gconv.graph.sparse import density, sparse_dropout, to_sparse_features
@@ -58,6 +58,7 @@ class GCN(Classifier):
     ) -> None:
         super().__init__()
         check_positive_int("GCN", "num_classes", num_classes)
+        check_probability("GCN", "dropout", dropout)
         self.dropout = dropout
         self.sparse_input = sparse_input
         self._sparse: tuple[Tensor, int, Tensor] | None = None
@@ -163,6 +164,7 @@ class GIN(Classifier):
         super().__init__()
         check_positive_int("GIN", "in_channels", in_channels)
         check_positive_int("GIN", "num_layers", num_layers)
+        check_probability("GIN", "dropout", dropout)
         self.dropout = dropout
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()

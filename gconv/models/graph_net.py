@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import SAGEConv
 
-from gconv._checks import check_choice, check_positive_int
+from gconv._checks import check_choice, check_positive_int, check_probability
 from gconv.errors import GconvTypeError
 from gconv.graph.gat import GATLayer
 from gconv.graph.readout import Readout
@@ -61,6 +61,7 @@ class GraphNet(Classifier):
         super().__init__()
         check_positive_int("GraphNet", "in_channels", in_channels)
         check_positive_int("GraphNet", "num_layers", num_layers)
+        check_probability("GraphNet", "dropout", dropout)
         if isinstance(conv, str):
             check_choice("GraphNet", "conv", conv, ("sage", "gat"))
         elif not callable(conv):

@@ -183,7 +183,7 @@ def test_the_aggregate_equals_a_dense_sum_with_its_gradients(heads: int) -> None
         ((0, 8), {}, ValueError, r"GATLayer: in_channels must be >= 1 \(got 0\)"),
         (((3, 0), 8), {}, ValueError, r"GATLayer: in_channels\[1\] must be >= 1 \(got 0\)"),
         ((3, 8), {"heads": 2.0}, TypeError, "GATLayer: heads must be an int"),
-        ((3, 8), {"dropout": 1.0}, ValueError, r"GATLayer: dropout must be in \[0, 1\)"),
+        ((3, 8), {"dropout": 1.5}, ValueError, r"GATLayer: dropout must be in \[0, 1\]"),
         ((3, 8), {"dropout": "0.5"}, TypeError, "GATLayer: dropout must be a number"),
     ],
 )

@@ -63,6 +63,12 @@ def test_widths_and_checks() -> None:
     assert h.shape == (2, 5) and e.shape == (2, 5)
     with pytest.raises(ValueError, match=r"GatedGCNLayer: edge_attr must have shape \[2, 3\]"):
         layer(torch.randn(2, 3), edge_index, torch.randn(2, 4))
+    h_none, _ = layer(torch.randn(2, 3), edge_index)  # edge_attr is optional, as documented
+    assert h_none.shape == (2, 5)
+    with pytest.raises(ValueError, match=r"GatedGCNLayer: dropout must be in \[0, 1\] \(got 2"):
+        GatedGCNLayer(3, 5, dropout=2.0)
+    with pytest.raises(TypeError, match="GatedGCNLayer: residual must be a bool"):
+        GatedGCNLayer(3, 5, residual="yes")
 
 
 def _random_graph(n: int, m: int, channels: int) -> tuple[torch.Tensor, ...]:

@@ -124,3 +124,12 @@ def test_image_model_names_wrong_dtype_and_channels(name: str) -> None:
 def test_input_shape_below_the_smallest_size_fails_at_construction(name: str, shape) -> None:
     with pytest.raises(ValueError, match="input_shape must be at least"):
         build_model(name, in_channels=1, num_classes=3, input_shape=shape)
+
+
+@pytest.mark.parametrize("name", ["mlp", "gcn", "gin", "sage", "gat"])
+def test_a_dropout_outside_0_1_is_named_when_the_model_is_built(name: str) -> None:
+    build = model_entry(name).builder
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\] \(got 1.5\)"):
+        build(3, 2, dropout=1.5)
+    with pytest.raises(TypeError, match="dropout must be a number"):
+        build(3, 2, dropout="0.5")
