@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gconv.errors import GconvFileNotFoundError, GconvTypeError
+from gconv.errors import GconvFileNotFoundError, GconvTypeError, GconvValueError
 
 DATA_ENV = "GCONV_DATA"
 
@@ -21,7 +21,10 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     if root is not None:
         if not isinstance(root, (str, os.PathLike)):
             raise GconvTypeError(f"data_root: root must be a path (got {type(root).__name__})")
-        return Path(root).expanduser()
+        path = Path(root).expanduser()
+        if path.exists() and not path.is_dir():
+            raise GconvValueError(f"data_root: root must be a folder (got the file {str(path)!r})")
+        return path
     env = os.environ.get(DATA_ENV)
     if env:
         path = Path(env).expanduser()

@@ -34,6 +34,12 @@ def test_bad_root_type() -> None:
         data_root(3)  # type: ignore[arg-type]
 
 
+def test_a_root_that_is_a_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"data_root: root must be a folder \(got the file"):
+        data_root(tmp_path / "notes.txt")
+
+
 def test_bundled_data_is_processed_in_the_user_cache_quietly(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

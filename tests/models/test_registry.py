@@ -216,3 +216,8 @@ def test_mlp_on_images_and_on_node_features() -> None:
     assert model(torch.randn(4, 1, 8, 8)).shape == (4, 10)
     with pytest.raises(ValueError, match="MLP: input must have 64 features"):
         model(torch.randn(4, 1, 9, 9))
+
+
+def test_build_model_names_a_dataset_that_is_not_a_loaded_one() -> None:
+    with pytest.raises(TypeError, match=r"build_model: dataset must be what gconv.load_dataset"):
+        build_model("gcn", "cora")
