@@ -7,7 +7,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gconv.errors import GconvValueError
+from gconv._checks import check_positive_int, check_tensor
+from gconv.errors import GconvTypeError, GconvValueError
 
 
 def _slic() -> object:
@@ -69,11 +70,22 @@ def superpixel_graph(
         ``Data`` with ``x`` :math:`(n, 3)`, ``edge_index``, ``edge_weight``, ``pos``
         :math:`(n, 2)`.
     """
+    owner = "superpixel_graph"
+    image = check_tensor(owner, "image", image)
+    check_positive_int(owner, "n_segments", n_segments)
+    check_positive_int(owner, "k", k)
+    if isinstance(compactness, bool) or not isinstance(compactness, (int, float)):
+        raise GconvTypeError(f"{owner}: compactness must be a number (got {compactness!r})")
+    if not compactness > 0:
+        raise GconvValueError(f"{owner}: compactness must be > 0 (got {compactness})")
     slic = _slic()
-    if image.dim() == 3:
+    if image.dim() == 3 and image.size(0) == 1:
         image = image[0]
     if image.dim() != 2:
-        raise GconvValueError(f"superpixel_graph: image must be [H, W] (got {tuple(image.shape)})")
+        raise GconvValueError(
+            f"{owner}: image must be one grayscale image, [1, H, W] or [H, W] "
+            f"(got {tuple(image.shape)})"
+        )
     pixels = image.detach().cpu().double().numpy()
     labels = slic(
         pixels, n_segments=n_segments, compactness=compactness, channel_axis=None, start_label=0

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.loader import NodeLoader
 
+from gconv._checks import check_positive_int
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.loader.neighbor_sampler import TorchNeighborSampler
 
@@ -28,6 +30,36 @@ def pyg_sampling_available() -> bool:
     import torch_geometric.typing
 
     return bool(torch_geometric.typing.WITH_PYG_LIB or torch_geometric.typing.WITH_TORCH_SPARSE)
+
+
+def check_input_nodes(owner: str, input_nodes: object, num_nodes: int) -> None:
+    """Seed nodes as a ``[num_nodes]`` bool mask or node ids in range (checked once, when
+    the loader is made, not at every batch)."""
+    if input_nodes is None:
+        return
+    if not isinstance(input_nodes, Tensor):
+        raise GconvTypeError(
+            f"{owner}: input_nodes must be a bool mask or a tensor of node ids "
+            f"(got {type(input_nodes).__name__})"
+        )
+    if input_nodes.dtype == torch.bool:
+        if input_nodes.shape != (num_nodes,):
+            raise GconvValueError(
+                f"{owner}: input_nodes as a mask must have shape [{num_nodes}], one per node "
+                f"(got {tuple(input_nodes.shape)})"
+            )
+    elif input_nodes.dtype in (torch.long, torch.int32) and input_nodes.dim() == 1:
+        lo, hi = (int(v) for v in input_nodes.aminmax()) if input_nodes.numel() else (0, 0)
+        if lo < 0 or hi >= num_nodes:
+            raise GconvValueError(
+                f"{owner}: input_nodes must be node ids in [0, {num_nodes}) (got ids from "
+                f"{lo} to {hi})"
+            )
+    else:
+        raise GconvTypeError(
+            f"{owner}: input_nodes must be a bool mask or a 1-D integer tensor of node ids "
+            f"(got {input_nodes.dtype}, shape {tuple(input_nodes.shape)})"
+        )
 
 
 class NeighborLoader(NodeLoader):
@@ -64,6 +96,9 @@ class NeighborLoader(NodeLoader):
         owner = type(self).__name__
         if not isinstance(data, Data):
             raise GconvTypeError(f"{owner}: data must be a PyG Data (got {type(data).__name__})")
+        check_input_nodes(owner, input_nodes, data.num_nodes)
+        if "batch_size" in kwargs:
+            check_positive_int(owner, "batch_size", kwargs["batch_size"])
         if backend not in ("auto", "torch", "pyg"):
             raise GconvValueError(
                 f"{owner}: backend must be 'auto', 'torch' or 'pyg' (got {backend!r})"

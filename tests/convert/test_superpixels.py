@@ -81,3 +81,20 @@ def test_superpixel_cache_is_keyed_by_data_and_parameters(tmp_path) -> None:
     assert len(list(tmp_path.glob("t-*.pt"))) == 2
     params = {"n_segments": 75, "compactness": 0.25, "k": 8}
     assert superpixel_key(images, labels, params) != superpixel_key(images, labels + 1, params)
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "error", "match"),
+    [
+        (torch.rand(3, 8, 8), {}, ValueError, r"one grayscale image, \[1, H, W\] or \[H, W\]"),
+        (torch.rand(8), {}, ValueError, "one grayscale image"),
+        ([[0.0]], {}, TypeError, "image must be a torch.Tensor"),
+        (torch.rand(8, 8), {"n_segments": 0}, ValueError, "n_segments must be >= 1"),
+        (torch.rand(8, 8), {"k": 0}, ValueError, "k must be >= 1"),
+        (torch.rand(8, 8), {"compactness": 0}, ValueError, r"compactness must be > 0"),
+        (torch.rand(8, 8), {"compactness": "low"}, TypeError, "compactness must be a number"),
+    ],
+)
+def test_a_wrong_argument_is_named(image, kwargs, error, match) -> None:
+    with pytest.raises(error, match=f"superpixel_graph: .*{match}"):
+        superpixel_graph(image, **kwargs)

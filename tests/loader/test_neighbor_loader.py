@@ -97,6 +97,23 @@ def test_uses_the_torch_sampler_without_pyg_lib() -> None:
         ({"num_neighbors": [0]}, ValueError, r"ints >= 1, or -1"),
         ({"num_neighbors": 5}, TypeError, "must be a list of ints"),
         ({"num_neighbors": [2], "backend": "cuda"}, ValueError, "backend must be"),
+        (
+            {"num_neighbors": [2], "input_nodes": torch.ones(3, dtype=torch.bool)},
+            ValueError,
+            r"input_nodes as a mask must have shape \[60\], one per node \(got \(3,\)\)",
+        ),
+        (
+            {"num_neighbors": [2], "input_nodes": torch.tensor([0, 60])},
+            ValueError,
+            r"input_nodes must be node ids in \[0, 60\) \(got ids from 0 to 60\)",
+        ),
+        (
+            {"num_neighbors": [2], "input_nodes": torch.tensor([0.0, 1.0])},
+            TypeError,
+            "input_nodes must be a bool mask or a 1-D integer tensor",
+        ),
+        ({"num_neighbors": [2], "input_nodes": [0, 1]}, TypeError, "got list"),
+        ({"num_neighbors": [2], "batch_size": 0}, ValueError, "batch_size must be >= 1"),
     ],
 )
 def test_bad_arguments(kwargs, error, message: str) -> None:
