@@ -4,6 +4,7 @@ learning-rate schedule and, under torchrun, each epoch's sampler."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gconv._checks import check_choice, check_positive_int
+from gconv._checks import check_bool, check_choice, check_positive_int
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.train import distributed
 from gconv.train.callbacks import Callback
@@ -46,8 +47,17 @@ def check_settings(
     scheduler: Any,
     grad_clip: Any,
     callbacks: Any,
+    amp: Any = False,
+    progress: Any = True,
+    seed: Any = None,
 ) -> None:
     check_positive_int("Trainer", "max_epochs", max_epochs)
+    check_bool("Trainer", "amp", amp)
+    check_bool("Trainer", "progress", progress)
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+    ):  # numpy's generator, seeded too, takes no negative seed
+        raise GconvValueError(f"Trainer: seed must be an int >= 0 or None (got {seed!r})")
     check_positive_int("Trainer", "batch_size", batch_size)
     if isinstance(optimizer, str):
         check_choice("Trainer", "optimizer", optimizer, OPTIMIZERS)

@@ -85,6 +85,9 @@ class Trainer:
             scheduler=scheduler,
             grad_clip=grad_clip,
             callbacks=callbacks,
+            amp=amp,
+            progress=progress,
+            seed=seed,
         )
         if isinstance(task, str):
             task = get_task(task)

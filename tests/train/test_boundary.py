@@ -254,3 +254,23 @@ def test_amp_on_the_cpu_runs_in_bfloat16(name: str) -> None:
     losses = history.history["loss"]
     assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
     assert next(model.parameters()).dtype == torch.float32  # the weights stay float32
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"amp": "yes"}, TypeError, "Trainer: amp must be a bool"),
+        ({"progress": 1}, TypeError, "Trainer: progress must be a bool"),
+        ({"seed": -1}, ValueError, r"Trainer: seed must be an int >= 0 or None \(got -1\)"),
+        ({"seed": 1.5}, ValueError, "Trainer: seed must be an int"),
+    ],
+)
+def test_flags_and_seed_are_checked_when_the_trainer_is_made(kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        Trainer(max_epochs=1, **kwargs)
+
+
+def test_a_numpy_seed_is_a_seed() -> None:
+    import numpy as np
+
+    assert Trainer(max_epochs=1, seed=np.int64(3)).seed == 3
