@@ -109,6 +109,8 @@ def test_explain_writes_feature_maps(tmp_path: Path, data_root: Path) -> None:
         "input.png",
     ]
     assert main(["explain", str(run / "best.pt"), "99999", "--out", str(out)]) == 2
+    assert main(["explain", str(run / "best.pt"), "7"]) == 0  # beside the checkpoint
+    assert (run / "explain" / "input.png").is_file()
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import torch
 
@@ -59,6 +60,8 @@ def explain(args: argparse.Namespace) -> None:
     """``gconv explain CHECKPOINT IMAGE_INDEX``: feature maps of one test image, or for a
     segmentation model the image, its true mask and the predicted mask."""
     state = load_checkpoint(args.checkpoint)
+    if args.out is None:  # beside the run it explains, as the run's own plots are
+        args.out = str(Path(args.checkpoint).parent / "explain")
     meta = state.get("meta") or {}
     if "model" not in meta:
         raise UsageError(

@@ -105,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
     )
     e.add_argument("checkpoint", help="a best.pt written by 'gconv train'")
     e.add_argument("index", type=int, metavar="IMAGE_INDEX", help="index into the test split")
-    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--out", help="output folder (default: explain/ beside the checkpoint)")
     e.add_argument("--layers", help="comma-separated module names (default: first 4 convs)")
     e.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")
     e.add_argument(
