@@ -1,5 +1,10 @@
-"""Dataset transforms (``gconv.transforms.ImageToGridGraph``)."""
+"""Dataset transforms (``gconv.transforms.ImageToGridGraph``, ``KNNGraph``, ...)."""
 
-from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
+from gconv.convert.transforms import (
+    DirectionalEdgeType,
+    ImageToGridGraph,
+    KNNGraph,
+    RadiusGraph,
+)
 
-__all__ = ["DirectionalEdgeType", "ImageToGridGraph"]
+__all__ = ["DirectionalEdgeType", "ImageToGridGraph", "KNNGraph", "RadiusGraph"]

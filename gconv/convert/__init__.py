@@ -1,4 +1,4 @@
-"""Images <-> graphs."""
+"""Images <-> graphs, and graphs from points (kNN, radius)."""
 
 from gconv.convert.grid_graph import (
     batched_grid_graph,
@@ -8,12 +8,20 @@ from gconv.convert.grid_graph import (
     images_to_graphs,
 )
 from gconv.convert.grid_shape import grid_shape_of
+from gconv.convert.knn import knn_graph, radius_graph
 from gconv.convert.superpixels import knn_edges, superpixel_graph
-from gconv.convert.transforms import DirectionalEdgeType, ImageToGridGraph
+from gconv.convert.transforms import (
+    DirectionalEdgeType,
+    ImageToGridGraph,
+    KNNGraph,
+    RadiusGraph,
+)
 
 __all__ = [
     "DirectionalEdgeType",
     "ImageToGridGraph",
+    "KNNGraph",
+    "RadiusGraph",
     "batched_grid_graph",
     "graphs_to_images",
     "grid_graph",
@@ -21,5 +29,7 @@ __all__ = [
     "grid_shape_of",
     "images_to_graphs",
     "knn_edges",
+    "knn_graph",
+    "radius_graph",
     "superpixel_graph",
 ]

@@ -160,7 +160,7 @@ def grid_graph(
     Example:
         >>> g = grid_graph(28, 28)
         >>> g.num_nodes, g.edge_index.shape
-        (784, torch.Size([2, 6940]))
+        (784, torch.Size([2, 6724]))
     """
     owner = "grid_graph"
     check_positive_int(owner, "height", height)

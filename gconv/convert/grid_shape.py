@@ -27,6 +27,7 @@ def grid_shape_of(data: Any) -> tuple[int, int, int] | None:
 
     Example:
         >>> from torch_geometric.data import Batch
+        >>> from gconv import grid_graph
         >>> grid_shape_of(Batch.from_data_list([grid_graph(8, 6), grid_graph(8, 6)]))
         (2, 8, 6)
     """

@@ -1,4 +1,5 @@
-"""Transforms: images into grid graphs for PyG loaders, and edge types from geometry."""
+"""Transforms: images into grid graphs for PyG loaders, edge types from geometry, and
+edges from positions (kNN, radius)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
+from torch_geometric.utils import to_undirected
 
-from gconv._checks import check_choice, check_odd_kernel
+from gconv._checks import check_choice, check_odd_kernel, check_positive_int, check_tensor
 from gconv.convert.grid_graph import _template
+from gconv.convert.knn import FLOWS, knn_graph, radius_graph
 from gconv.errors import GconvTypeError, GconvValueError
 
 
@@ -33,7 +36,7 @@ class ImageToGridGraph:
     Example:
         >>> data = ImageToGridGraph()(torch.rand(1, 28, 28))
         >>> data.x.shape, data.edge_index.shape
-        (torch.Size([784, 1]), torch.Size([2, 6940]))
+        (torch.Size([784, 1]), torch.Size([2, 6724]))
     """
 
     def __init__(self, kernel_size: int = 3, connectivity: int = 8) -> None:
@@ -103,7 +106,8 @@ class DirectionalEdgeType(BaseTransform):
         - output: the same ``Data`` with ``edge_type`` :math:`(E')` in :math:`[0, 9)`
 
     Example:
-        >>> data = DirectionalEdgeType()(superpixel_graph(image))
+        >>> from gconv.convert import superpixel_graph
+        >>> data = DirectionalEdgeType()(superpixel_graph(torch.rand(28, 28)))
         >>> int(data.edge_type.max()) < 9
         True
     """
@@ -137,3 +141,84 @@ class DirectionalEdgeType(BaseTransform):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(self_loops={self.self_loops})"
+
+
+class KNNGraph(BaseTransform):
+    """PyG's ``T.KNNGraph`` on :func:`knn_graph`: ``data.edge_index`` from the ``k``
+    nearest ``data.pos`` (per example of a ``Batch``), ``edge_attr`` dropped.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> data = KNNGraph(k=3)(Data(pos=torch.rand(10, 2)))
+        >>> data.edge_index.shape
+        torch.Size([2, 30])
+    """
+
+    def __init__(
+        self,
+        k: int = 6,
+        loop: bool = False,
+        force_undirected: bool = False,
+        flow: str = "source_to_target",
+        cosine: bool = False,
+    ) -> None:
+        owner = type(self).__name__
+        check_positive_int(owner, "k", k)
+        check_choice(owner, "flow", flow, FLOWS)
+        self.k, self.loop, self.force_undirected = k, loop, force_undirected
+        self.flow, self.cosine = flow, cosine
+
+    def forward(self, data: Any) -> Any:
+        pos = _positions(type(self).__name__, data)
+        edge_index = knn_graph(pos, self.k, data.batch, self.loop, self.flow, self.cosine)
+        if self.force_undirected:
+            edge_index = to_undirected(edge_index, num_nodes=data.num_nodes)
+        data.edge_index, data.edge_attr = edge_index, None
+        return data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(k={self.k})"
+
+
+class RadiusGraph(BaseTransform):
+    """PyG's ``T.RadiusGraph`` on :func:`radius_graph`: ``data.edge_index`` from the
+    ``data.pos`` within ``r`` (per example of a ``Batch``), ``edge_attr`` dropped.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> RadiusGraph(r=1.5)(Data(pos=torch.tensor([[0.0], [1.0], [3.0]]))).edge_index
+        tensor([[1, 0],
+                [0, 1]])
+    """
+
+    def __init__(
+        self,
+        r: float,
+        loop: bool = False,
+        max_num_neighbors: int = 32,
+        flow: str = "source_to_target",
+    ) -> None:
+        owner = type(self).__name__
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0:
+            raise GconvValueError(f"{owner}: r must be a number > 0 (got {r!r})")
+        check_positive_int(owner, "max_num_neighbors", max_num_neighbors)
+        check_choice(owner, "flow", flow, FLOWS)
+        self.r, self.loop, self.max_num_neighbors, self.flow = r, loop, max_num_neighbors, flow
+
+    def forward(self, data: Any) -> Any:
+        pos = _positions(type(self).__name__, data)
+        data.edge_index = radius_graph(
+            pos, self.r, data.batch, self.loop, self.max_num_neighbors, self.flow
+        )
+        data.edge_attr = None
+        return data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(r={self.r})"
+
+
+def _positions(owner: str, data: Any) -> Tensor:
+    pos = getattr(data, "pos", None)
+    if pos is None:
+        raise GconvValueError(f"{owner}: the graph must carry pos (the points to connect)")
+    return check_tensor(owner, "pos", pos)

@@ -58,7 +58,12 @@ class ClusterData(PyGClusterData):
             the partition, ...).
 
     Example:
+        >>> from torch_geometric.loader import ClusterLoader
+        >>> from gconv import load_dataset
+        >>> cora = load_dataset("cora").train
         >>> parts = ClusterData(cora, num_parts=32)
+        >>> len(parts)
+        32
         >>> loader = ClusterLoader(parts, batch_size=4, shuffle=True)
     """
 

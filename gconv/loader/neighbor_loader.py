@@ -77,10 +77,14 @@ class NeighborLoader(NodeLoader):
             ``torch.utils.data.DataLoader``.
 
     Example:
+        >>> from gconv import load_dataset
+        >>> cora = load_dataset("cora").train
         >>> loader = NeighborLoader(cora, num_neighbors=[10, 5], batch_size=128,
         ...                         input_nodes=cora.train_mask, shuffle=True)
         >>> batch = next(iter(loader))
-        >>> batch.n_id[: batch.batch_size]  # the seed nodes come first
+        >>> seeds = batch.n_id[: batch.batch_size]  # the seed nodes come first
+        >>> bool(cora.train_mask[seeds].all()), batch.batch_size
+        (True, 128)
     """
 
     def __init__(

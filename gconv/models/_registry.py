@@ -165,6 +165,8 @@ def build_model(
     ``None`` gets a mean readout. ``input_shape`` reaches only builders that take it.
 
     Example:
+        >>> from gconv import load_dataset
+        >>> cora = load_dataset("cora")
         >>> build_model("gin", cora).input_kind  # a node-level GIN
         'nodes'
     """

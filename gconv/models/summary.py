@@ -61,7 +61,10 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, depth: int = 2) -
         depth: show modules nested at most this deep (``layer1.0`` is depth 2).
 
     Example:
-        >>> print(summary(get_model("lenet5"), (1, 28, 28)))
+        >>> from gconv.models import get_model
+        >>> table = summary(get_model("lenet5"), (1, 28, 28))  # print(table) shows it
+        >>> table.total_params, table.total_flops
+        (61706, 833040)
     """
     if not isinstance(model, nn.Module):
         raise GconvTypeError(f"summary: model must be an nn.Module (got {type(model).__name__})")
