@@ -241,6 +241,21 @@ def check_images(owner: str, images: object, *, channels: int | None = None) -> 
     return images
 
 
+def check_feature_map(owner: str, x: object, channels: int) -> Tensor:
+    """A CNN block's input: a floating ``[B, channels, H, W]`` tensor, or an unbatched
+    ``[channels, H, W]`` one as ``nn.Conv2d`` takes it (said here, not as a
+    convolution's shape error deep inside the block)."""
+    x = check_tensor(owner, "input", x)
+    if x.dim() not in (3, 4) or x.size(-3) != channels:
+        raise GconvValueError(
+            f"{owner}: input must be [B, {channels}, H, W] or [{channels}, H, W] "
+            f"(got shape {tuple(x.shape)})"
+        )
+    if not x.is_floating_point():
+        raise GconvTypeError(f"{owner}: input must be floating point (got {x.dtype})")
+    return x
+
+
 def plural(count: int, word: str) -> str:
     """``1 epoch``, ``2 epochs``: a count and its noun, as people write them."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_feature_map, check_positive_int
+from gconv.errors import GconvValueError
 
 LayerFactory = Callable[..., nn.Module]
 
@@ -70,8 +71,16 @@ class ConvNormAct(nn.Sequential):
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
         check_positive_int(owner, "kernel_size", kernel_size)
+        for name, value in (("stride", stride), ("dilation", dilation), ("groups", groups)):
+            check_positive_int(owner, name, value)
+        if in_channels % groups or out_channels % groups:
+            raise GconvValueError(
+                f"{owner}: groups must divide in_channels and out_channels (got groups "
+                f"{groups} for {in_channels} -> {out_channels})"
+            )
         if padding is None:
             padding = same_padding(kernel_size, dilation)
+        check_positive_int(owner, "padding", padding, minimum=0)
         if bias is None:
             bias = norm_layer is None
         layers: list[nn.Module] = [
@@ -95,6 +104,10 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = out_channels
         self.kernel_size = kernel_size
         self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(type(self).__name__, x, self.in_channels)
+        return super().forward(x)
 
 
 class PointwiseConv2d(nn.Conv2d):
@@ -127,7 +140,12 @@ class PointwiseConv2d(nn.Conv2d):
         owner = type(self).__name__
         check_positive_int(owner, "in_channels", in_channels)
         check_positive_int(owner, "out_channels", out_channels)
+        check_positive_int(owner, "stride", stride)
         super().__init__(in_channels, out_channels, kernel_size=1, stride=stride, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(type(self).__name__, x, self.in_channels)
+        return super().forward(x)
 
 
 class DepthwiseSeparableConv2d(nn.Module):
@@ -209,4 +227,5 @@ class DepthwiseSeparableConv2d(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(type(self).__name__, x, self.in_channels)
         return self.pointwise(self.depthwise(x))

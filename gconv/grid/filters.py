@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gconv._checks import check_choice, check_odd_kernel, check_positive_int
+from gconv._checks import check_choice, check_feature_map, check_odd_kernel, check_positive_int
 from gconv.errors import GconvValueError
 
 FILTER_KINDS = ("box", "gaussian", "laplacian", "sobel_x", "sobel_y")
@@ -129,11 +129,7 @@ class FixedFilter2d(nn.Module):
         self.register_buffer("weight", kernel.expand(channels, 1, -1, -1).clone())
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 4 or x.size(1) != self.channels:
-            raise GconvValueError(
-                f"FixedFilter2d: input must be [B, {self.channels}, H, W] "
-                f"(got shape {tuple(x.shape)})"
-            )
+        check_feature_map("FixedFilter2d", x, self.channels)
         r = self.kernel_size // 2
         weight = self.weight.to(x.dtype)
         if self.padding_mode == "zeros":

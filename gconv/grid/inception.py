@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_feature_map, check_positive_int
 from gconv.grid.conv import ConvNormAct, LayerFactory
 
 
@@ -86,5 +86,6 @@ class InceptionBlock(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(type(self).__name__, x, self.in_channels)
         branches = (self.branch1, self.branch2, self.branch3, self.branch4)
         return torch.cat([branch(x) for branch in branches], dim=1)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_feature_map, check_positive_int
 from gconv.grid.conv import LayerFactory
 
 
@@ -57,6 +57,7 @@ class _ResidualUnit(nn.Module, ABC):
         """The residual branch :math:`F(x)`, up to its last norm."""
 
     def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(type(self).__name__, x, self.in_channels)
         identity = x if self.downsample is None else self.downsample(x)
         out = self.residual(x)
         if self.attn is not None:

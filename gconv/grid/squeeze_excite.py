@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gconv._checks import check_positive_int
-from gconv.errors import GconvValueError
+from gconv._checks import check_feature_map, check_positive_int
 from gconv.grid.conv import LayerFactory
 
 
@@ -66,11 +65,7 @@ class SqueezeExcite(nn.Module):
         self.scale_activation = gate_layer()
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 4 or x.size(1) != self.channels:
-            raise GconvValueError(
-                f"SqueezeExcite: input must be [B, {self.channels}, H, W] "
-                f"(got shape {tuple(x.shape)})"
-            )
+        check_feature_map("SqueezeExcite", x, self.channels)
         scale = self.fc2(self.activation(self.fc1(self.avgpool(x))))
         return x * self.scale_activation(scale)
 

@@ -39,6 +39,12 @@ def test_conv_norm_act_bias_only_without_norm() -> None:
     assert plain[0].bias is not None and len(plain) == 1
 
 
+def test_pointwise_takes_an_unbatched_image_as_nn_conv2d_does() -> None:
+    conv = PointwiseConv2d(3, 5)
+    image = torch.randn(3, 6, 6)
+    torch.testing.assert_close(conv(image), conv(image.unsqueeze(0))[0])
+
+
 def test_pointwise_is_a_per_pixel_linear_map() -> None:
     conv = PointwiseConv2d(6, 4)
     x = torch.randn(2, 6, 5, 5)
@@ -153,6 +159,11 @@ def test_residual_attention_layer_gets_the_output_width() -> None:
         (lambda: InceptionBlock(8, 4, 4, 4, 4, 4, 0), "InceptionBlock: pool_proj"),
         (lambda: BasicBlock(8, 8, stride=0), "BasicBlock: stride must be >= 1"),
         (lambda: SqueezeExcite(8, reduction=0), "SqueezeExcite: reduction"),
+        (lambda: ConvNormAct(3, 8, stride=0), "ConvNormAct: stride must be >= 1"),
+        (lambda: ConvNormAct(3, 8, dilation=0), "ConvNormAct: dilation must be >= 1"),
+        (lambda: ConvNormAct(4, 6, groups=4), "ConvNormAct: groups must divide"),
+        (lambda: ConvNormAct(3, 8, padding=-1), "ConvNormAct: padding must be >= 0"),
+        (lambda: PointwiseConv2d(3, 8, stride=0), "PointwiseConv2d: stride must be >= 1"),
     ],
 )
 def test_bad_arguments(build, message: str) -> None:
@@ -163,3 +174,28 @@ def test_bad_arguments(build, message: str) -> None:
 def test_non_int_channels_raise_type_error() -> None:
     with pytest.raises(TypeError, match="ConvNormAct: in_channels must be an int"):
         ConvNormAct(3.0, 8)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("block", "channels"),
+    [
+        (lambda: ConvNormAct(3, 8), 3),
+        (lambda: PointwiseConv2d(3, 8), 3),
+        (lambda: DepthwiseSeparableConv2d(3, 8), 3),
+        (lambda: InceptionBlock(3, 4, 4, 4, 4, 4, 4), 3),
+        (lambda: BasicBlock(3, 8), 3),
+        (lambda: SqueezeExcite(8), 8),
+    ],
+)
+def test_an_input_of_the_wrong_shape_or_dtype_is_named_by_the_block(block, channels) -> None:
+    module = block()
+    name = type(module).__name__
+    expected = rf"{name}: input must be \[B, {channels}, H, W\] or \[{channels}, H, W\] "
+    with pytest.raises(ValueError, match=expected):
+        module(torch.randn(1, channels + 1, 8, 8))
+    with pytest.raises(ValueError, match=expected):
+        module(torch.randn(channels + 1, 8, 8))  # unbatched
+    with pytest.raises(ValueError, match=expected):
+        module(torch.randn(8, 8))
+    with pytest.raises(TypeError, match=f"{name}: input must be floating point"):
+        module(torch.ones(1, channels, 8, 8, dtype=torch.long))
