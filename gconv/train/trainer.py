@@ -40,8 +40,7 @@ class Trainer:
             takes the parameters and returns an optimizer.
         lr: learning rate.
         weight_decay: L2 penalty (decoupled for ``adamw``).
-        scheduler: ``None`` (constant learning rate) or ``"cosine"``: decay from ``lr``
-            to 0 along a half cosine over all steps of ``max_epochs``.
+        scheduler: ``None`` (constant) or ``"cosine"`` (a half cosine from ``lr`` to 0).
         batch_size: batch size when a dataset rather than a loader is given.
         device: ``"auto"`` (CUDA, MPS, CPU) or a device.
         callbacks: e.g. ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger``.
@@ -50,14 +49,12 @@ class Trainer:
         amp: mixed precision: float16 autocast with a gradient scaler on CUDA, bfloat16
             autocast on the CPU (no scaler: bfloat16 has float32's range).
         grad_clip: clip the gradient norm to this value.
-        task: ``"image"``, ``"node"``, ``"graph"`` or a :class:`~gconv.train.tasks.Task`
-            to override the inference.
+        task: ``"image"``, ``"node"``, ``"graph"`` or a ``Task``, to override the inference.
 
     Example:
-        >>> from gconv import load_dataset
-        >>> from gconv.models import build_model
-        >>> cora = load_dataset("cora")
-        >>> model = build_model("gcn", cora)
+        >>> import gconv
+        >>> cora = gconv.load_dataset("cora")
+        >>> model = gconv.models.build_model("gcn", cora)
         >>> trainer = Trainer(max_epochs=200, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
         >>> history = trainer.fit(model, cora.train)
         >>> trainer.evaluate(model, cora.test)["accuracy"] > 0.75  # Kipf & Welling: 0.815
