@@ -244,7 +244,10 @@ def check_images(owner: str, images: object, *, channels: int | None = None) -> 
 def check_feature_map(owner: str, x: object, channels: int) -> Tensor:
     """A CNN block's input: a floating ``[B, channels, H, W]`` tensor, or an unbatched
     ``[channels, H, W]`` one as ``nn.Conv2d`` takes it (said here, not as a
-    convolution's shape error deep inside the block)."""
+    convolution's shape error deep inside the block). A ``torch.fx`` trace (torchvision's
+    ``create_feature_extractor``) passes a ``Proxy`` with no shape: nothing to check."""
+    if isinstance(x, torch.fx.Proxy):
+        return x  # type: ignore[return-value]
     x = check_tensor(owner, "input", x)
     if x.dim() not in (3, 4) or x.size(-3) != channels:
         raise GconvValueError(

@@ -9,7 +9,6 @@ checkpoints, so a resumed run continues with the same patience and best value.
 from __future__ import annotations
 
 import copy
-import csv
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +29,7 @@ class TrainerLike(Protocol):
 
     should_stop: bool
     start_epoch: int
+    history: Any  # gconv.train.history.History: per-epoch logs, restored on resume
     logged_metrics: frozenset[str]  # what each epoch of this fit will log
     fit_task: Any  # the fit's gconv.train.tasks.Task: it knows each metric's direction
 
@@ -201,8 +201,9 @@ class ModelCheckpoint(Callback):
 
 class CSVLogger(Callback):
     """Writes each epoch's logs to a CSV file (``epoch`` first), the whole file
-    atomically each epoch: a kill leaves the rows of the epochs before it, and a resumed
-    run keeps the rows before its first epoch, so no epoch is listed twice."""
+    atomically each epoch. A resumed run writes its rows again from the checkpoint's
+    history, so the file lists every epoch once, whatever the kill left in it (a kill
+    between a checkpoint and this file's write used to lose that epoch's row)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -211,10 +212,14 @@ class CSVLogger(Callback):
     def on_fit_start(self, trainer: TrainerLike, model: nn.Module) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._rows = []
-        if trainer.start_epoch > 0 and self.path.exists():
-            with self.path.open(newline="") as f:
-                kept = [r for r in csv.DictReader(f) if int(r["epoch"]) < trainer.start_epoch]
-            self._rows = kept
+        if trainer.start_epoch > 0:  # the epochs the checkpoint holds, from its history
+            logs = trainer.history.history
+            self._rows = [
+                {"epoch": epoch, **{key: values[i] for key, values in logs.items()}}
+                for i, epoch in enumerate(trainer.history.epochs)
+            ]
+            if distributed.is_main():
+                save_atomic_csv(self._rows, self.path)
         elif self.path.exists() and distributed.is_main():
             self.path.unlink()
 

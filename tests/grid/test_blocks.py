@@ -199,3 +199,20 @@ def test_an_input_of_the_wrong_shape_or_dtype_is_named_by_the_block(block, chann
         module(torch.randn(8, 8))
     with pytest.raises(TypeError, match=f"{name}: input must be floating point"):
         module(torch.ones(1, channels, 8, 8, dtype=torch.long))
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        lambda: ConvNormAct(3, 8),
+        lambda: PointwiseConv2d(3, 8),
+        lambda: DepthwiseSeparableConv2d(3, 8),
+        lambda: BasicBlock(3, 8),
+        lambda: SqueezeExcite(3),
+    ],
+)
+def test_the_input_checks_let_torch_fx_trace_the_block(block) -> None:
+    module = block().eval()
+    traced = torch.fx.symbolic_trace(module)  # what create_feature_extractor does
+    x = torch.randn(2, 3, 8, 8)
+    torch.testing.assert_close(traced(x), module(x))

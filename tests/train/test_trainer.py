@@ -1,3 +1,4 @@
+import csv
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,28 @@ def test_resumed_run_ends_with_the_same_weights(digits, tmp_path: Path) -> None:
         assert torch.equal(value, resumed.state_dict()[key]), key
     assert len((tmp_path / "b" / "log.csv").read_text().splitlines()) == 1 + 5
     assert load_checkpoint(tmp_path / "b" / "best.pt")["epoch"] <= 4
+
+
+def test_a_kill_between_the_checkpoint_and_the_log_loses_no_row(digits, tmp_path: Path) -> None:
+    def fit(folder: Path, crash: int | None = None, resume: Path | None = None) -> None:
+        callbacks = [  # the crash falls after the checkpoint, before the log's write
+            ModelCheckpoint(folder, monitor="val_loss"),
+            _Crash(crash),
+            CSVLogger(folder / "log.csv"),
+        ]
+        trainer = Trainer(max_epochs=4, seed=0, progress=False, callbacks=callbacks)
+        trainer.fit(_mlp(digits), digits.train, digits.val, resume=resume)
+
+    def rows(folder: Path) -> list[dict[str, str]]:
+        with (folder / "log.csv").open() as f:
+            return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(f)]
+
+    fit(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path / "b", crash=1)
+    assert [r["epoch"] for r in rows(tmp_path / "b")] == ["0"]  # epoch 1 checkpointed only
+    fit(tmp_path / "b", resume=tmp_path / "b" / "last.pt")
+    assert rows(tmp_path / "b") == rows(tmp_path / "a")
 
 
 def test_cosine_schedule_decays_to_zero_over_all_steps(digits) -> None:
