@@ -216,3 +216,10 @@ def test_the_input_checks_let_torch_fx_trace_the_block(block) -> None:
     traced = torch.fx.symbolic_trace(module)  # what create_feature_extractor does
     x = torch.randn(2, 3, 8, 8)
     torch.testing.assert_close(traced(x), module(x))
+
+
+def test_the_input_checks_compile_into_one_graph() -> None:
+    block = BasicBlock(3, 8).eval()
+    compiled = torch.compile(block, fullgraph=True, backend="aot_eager")  # no graph break
+    x = torch.randn(2, 3, 8, 8)
+    torch.testing.assert_close(compiled(x), block(x))
