@@ -131,8 +131,7 @@ def radius_graph(
     """
     owner = "radius_graph"
     x, ptr = _check(owner, x, batch, flow, batch_size)
-    if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0:
-        raise GconvValueError(f"{owner}: r must be a number > 0 (got {r!r})")
+    check_radius(owner, r)
     check_positive_int(owner, "max_num_neighbors", max_num_neighbors)
     if _pyg(owner, backend, "WITH_RADIUS"):
         from torch_geometric.nn import radius_graph as pyg_radius_graph
@@ -151,6 +150,12 @@ def radius_graph(
                 torch.stack([cols[inside] + start, rows.view(-1, 1).expand_as(cols)[inside]])
             )
     return _edges(parts, flow, x.device)
+
+
+def check_radius(owner: str, r: object) -> None:
+    """A radius: a number > 0."""
+    if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0:
+        raise GconvValueError(f"{owner}: r must be a number > 0 (got {r!r})")
 
 
 def _check(

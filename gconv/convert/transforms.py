@@ -13,7 +13,7 @@ from torch_geometric.utils import to_undirected
 
 from gconv._checks import check_choice, check_odd_kernel, check_positive_int, check_tensor
 from gconv.convert.grid_graph import _template
-from gconv.convert.knn import FLOWS, knn_graph, radius_graph
+from gconv.convert.knn import FLOWS, check_radius, knn_graph, radius_graph
 from gconv.errors import GconvTypeError, GconvValueError
 
 
@@ -199,8 +199,7 @@ class RadiusGraph(BaseTransform):
         flow: str = "source_to_target",
     ) -> None:
         owner = type(self).__name__
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not r > 0:
-            raise GconvValueError(f"{owner}: r must be a number > 0 (got {r!r})")
+        check_radius(owner, r)
         check_positive_int(owner, "max_num_neighbors", max_num_neighbors)
         check_choice(owner, "flow", flow, FLOWS)
         self.r, self.loop, self.max_num_neighbors, self.flow = r, loop, max_num_neighbors, flow

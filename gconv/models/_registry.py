@@ -171,14 +171,14 @@ def build_model(
         'nodes'
     """
     entry = model_entry(name)
-    if dataset is not None and not all(
-        hasattr(dataset, a) for a in ("in_channels", "num_classes", "input_shape", "input_kind")
-    ):
-        raise GconvTypeError(
-            "build_model: dataset must be what gconv.load_dataset returns (a LoadedDataset), "
-            f"e.g. build_model({name!r}, load_dataset('cora')) (got {type(dataset).__name__})"
-        )
     if dataset is not None:
+        fields = ("in_channels", "num_classes", "input_shape", "input_kind")
+        if not all(hasattr(dataset, field) for field in fields):
+            raise GconvTypeError(
+                "build_model: dataset must be what gconv.load_dataset returns (a "
+                f"LoadedDataset), e.g. build_model({name!r}, load_dataset('cora')) "
+                f"(got {type(dataset).__name__})"
+            )
         in_channels = in_channels if in_channels is not None else dataset.in_channels
         num_classes = num_classes if num_classes is not None else dataset.num_classes
         input_shape = input_shape if input_shape is not None else dataset.input_shape
