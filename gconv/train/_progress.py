@@ -87,8 +87,16 @@ def batches(
     if epochs and total and total > TIMED_BATCHES:
         loader = estimate(loader, total, epochs)
     if on_terminal():
-        return tqdm(loader, desc=desc, total=total, leave=False)
+        # tqdm.auto's bar calls iter() on what it is given as it is built: a DataLoader
+        # would start an iterator only to throw it away, drawing its seed from torch's
+        # generator, and a run on a terminal would train on other batches than the same
+        # run into a log file. A generator is started once, when the bar first asks.
+        return tqdm(_once(loader), desc=desc, total=total, leave=False)
     return Lines(loader, desc, total, LINE_EVERY if every is None else every)
+
+
+def _once(loader: Iterable[Any]) -> Iterator[Any]:
+    yield from loader
 
 
 def epoch(

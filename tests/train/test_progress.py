@@ -39,3 +39,24 @@ def test_a_long_fit_is_announced_once(
     (announced,) = [line for line in err.splitlines() if "this fit will take about" in line]
     assert announced.startswith("gconv: ") and "(2 epochs of about" in announced
     assert "epoch 1/2: 5/32 batches" in err and "min left" in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_does_not_change_what_is_trained(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    """A bar, lines or nothing: the same batches in the same order, the same weights.
+    (tqdm.auto's bar calls ``iter`` on what it is given when it is built: a DataLoader
+    then starts an iterator it throws away, drawing a seed from torch's generator.)"""
+    monkeypatch.setattr(_progress, "on_terminal", lambda: terminal)
+
+    def weights(progress: bool) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        data = TensorDataset(torch.randn(64, 1, 12, 12), torch.randint(0, 3, (64,)))
+        model = get_model("lenet5", in_channels=1, num_classes=3, input_shape=(1, 12, 12))
+        Trainer(max_epochs=2, batch_size=8, seed=0, progress=progress).fit(model, data)
+        return [p.detach().clone() for p in model.parameters()]
+
+    shown, silent = weights(True), weights(False)
+    capfd.readouterr()
+    assert all(torch.equal(a, b) for a, b in zip(shown, silent, strict=True))
