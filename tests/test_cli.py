@@ -47,6 +47,18 @@ def test_train_writes_metrics_history_checkpoint_and_curves(tmp_path: Path) -> N
     assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + 3
 
 
+def test_the_summary_line_has_a_spread_only_over_several_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", "digits", "mlp", "--quick", "--no-progress", "--seeds"]
+    assert main([*argv, "1", "--out", str(tmp_path / "one")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("digits / mlp")]
+    assert "±" not in line and line.endswith("over 1 seed in " + line.split(" in ")[-1])
+    assert main([*argv, "2", "--out", str(tmp_path / "two")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("digits / mlp")]
+    assert "test accuracy " in line and " ± " in line and "over 2 seeds" in line
+
+
 def test_train_folds_on_mutag(tmp_path: Path, small_root: Path) -> None:
     args = ["train", "mutag", "gin", "--quick", "--root", str(small_root)]
     assert main([*args, "--out", str(tmp_path)]) == 0

@@ -65,7 +65,9 @@ def report(
     plot_history(best["history"], out / "curves.png", title=title)
     save_atomic_text(json.dumps(metrics, indent=2) + "\n", out / "metrics.json")
     tested = {k[5:]: v for k, v in metrics.items() if k.startswith("test_")}
+    # one run has no spread to print (a "± 0.0000" would read as a measured one)
     spread = {k[: -len("_std")]: v for k, v in tested.items() if k.endswith("_std")}
+    spread = spread if len(runs) > 1 else {}
     print(
         f"{args.dataset} / {args.model}: {task.report_line(tested, spread)} over "
         f"{plural(len(runs), unit)} in {seconds:.1f} s"
