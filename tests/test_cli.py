@@ -214,7 +214,15 @@ def test_compare_quick_writes_every_row_and_resumes(tmp_path: Path, data_root: P
     checks = json.loads((out / "compare.json").read_text())["checks"]
     assert checks["weights"].startswith("seed 0 trained again")
     assert checks["grid_gnn_with_cnn_weights_identical_predictions"] is True
-    assert (out / "twin" / "runs" / "grid_cnn-pixels" / "seed-0" / "last.pt").is_file()
+    twin = out / "twin" / "runs" / "grid_cnn-pixels" / "seed-0"
+    assert (twin / "last.pt").is_file()
+
+    # and where the retrained seed's result is kept but not its weights, it trains again
+    (twin / "last.pt").unlink()
+    assert main(args) == 0
+    assert (twin / "last.pt").is_file()
+    checks = json.loads((out / "compare.json").read_text())["checks"]
+    assert checks["grid_gnn_with_cnn_weights_identical_predictions"] is True
 
 
 def test_cli_prints_no_future_warnings(tmp_path: Path) -> None:

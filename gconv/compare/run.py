@@ -221,8 +221,10 @@ def same_function_check(
     checkpoint = _run_dir(out, cnn_row, 0) / "last.pt"
     weights = "seed 0"
     if not checkpoint.is_file():
-        retrained = train_seed(cnn_row, 0, protocol, inputs, out / "twin", progress)
         checkpoint = _run_dir(out / "twin", cnn_row, 0) / "last.pt"
+        if not checkpoint.is_file():  # a result without its weights is of no use here
+            (checkpoint.parent / "result.json").unlink(missing_ok=True)
+        retrained = train_seed(cnn_row, 0, protocol, inputs, out / "twin", progress)
         weights = (
             f"seed 0 trained again ({protocol.metric} {retrained[protocol.metric]:.4f}): "
             "its checkpoint was not on this machine"
