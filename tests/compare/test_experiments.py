@@ -81,3 +81,9 @@ def test_a_registered_experiment_is_reported_in_its_own_terms(
     assert "random images; 48 epochs, 2 seeds" in text
     classic = to_markdown(_report("classification"))
     assert "| test accuracy % (mean ± std) |" in classic and "| published % |" in classic
+
+
+def test_a_published_figure_is_shown_as_published() -> None:
+    report = _report("classification")
+    report["rows"][0]["published"] = 0.90705  # Dwivedi et al.'s GCN: 90.705
+    assert "| 90.705 |" in to_markdown(report)  # not 90.70, a float's rounding down
