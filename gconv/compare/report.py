@@ -23,10 +23,6 @@ def _experiment(report: dict[str, Any]) -> Experiment:
     return get_experiment(report["protocol"].get("task", "classification"))  # v1 had none
 
 
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.2f}"
-
-
 def _published(value: float | None) -> str:
     """As the paper gives it, to three decimals (90.705): rounding to two would put a
     float's 90.70499... under its 90.71."""
