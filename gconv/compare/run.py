@@ -90,7 +90,8 @@ class Inputs:
         return self._directed
 
 
-def _run_dir(out: Path, row: Row, seed: int) -> Path:
+def run_dir(out: Path, row: Row, seed: int) -> Path:
+    """Where one seed of one row keeps its checkpoints and ``result.json``."""
     return out / "runs" / row.id.replace("/", "-") / f"seed-{seed}"
 
 
@@ -99,19 +100,19 @@ def train_seed(
 ) -> dict[str, Any]:
     """One seed of one row: read if finished under this protocol, else trained (resumed
     from its last epoch if one was saved under this protocol)."""
-    run_dir = _run_dir(out, row, seed)
-    done = run_dir / "result.json"
+    directory = run_dir(out, row, seed)
+    done = directory / "result.json"
     key = protocol.key()
     if done.is_file():
         result: dict[str, Any] = json.loads(done.read_text())
-        if result.get("protocol_key") == key and _finished(result, protocol):
+        if result.get("protocol_key") == key and finished(result, protocol):
             return result
     width = row_width(row, protocol)
     train, val, test = inputs.splits(row)
     torch.manual_seed(seed)
     model = row_model(row, width, protocol)
     curve = TestCurve(test, protocol.metric)
-    checkpoint = ModelCheckpoint(run_dir, "val_loss", meta={"protocol_key": key, "row": row.id})
+    checkpoint = ModelCheckpoint(directory, "val_loss", meta={"protocol_key": key, "row": row.id})
     trainer = Trainer(
         max_epochs=protocol.epochs,
         optimizer=protocol.optimizer,
@@ -123,7 +124,7 @@ def train_seed(
         amp=protocol.amp,
         callbacks=[curve, checkpoint],  # the curve first: see TestCurve
     )
-    last = run_dir / "last.pt"
+    last = directory / "last.pt"
     resume = (
         last
         if last.is_file() and load_checkpoint(last)["meta"].get("protocol_key") == key
@@ -158,7 +159,7 @@ def train_seed(
     return result
 
 
-def _finished(result: dict[str, Any], protocol: Protocol) -> bool:
+def finished(result: dict[str, Any], protocol: Protocol) -> bool:
     """A result of every epoch: anything shorter is retrained, never averaged."""
     history = result.get("history", {})
     return all(
@@ -218,10 +219,10 @@ def same_function_check(
         raise GconvValueError(f"compare: experiment {protocol.task!r} has no twin to check")
     rows = {r.id: r for r in get_rows(list(twin), protocol.task)}
     cnn_row, gnn_row = rows[twin[0]], rows[twin[1]]
-    checkpoint = _run_dir(out, cnn_row, 0) / "last.pt"
+    checkpoint = run_dir(out, cnn_row, 0) / "last.pt"
     weights = "seed 0"
     if not checkpoint.is_file():
-        checkpoint = _run_dir(out / "twin", cnn_row, 0) / "last.pt"
+        checkpoint = run_dir(out / "twin", cnn_row, 0) / "last.pt"
         if not checkpoint.is_file():  # a result without its weights is of no use here
             (checkpoint.parent / "result.json").unlink(missing_ok=True)
         retrained = train_seed(cnn_row, 0, protocol, inputs, out / "twin", progress)

@@ -4,6 +4,8 @@ The small-graph rows are bound by per-batch overhead, not by arithmetic, so two
 one-thread processes train about twice the graphs a second of one two-thread process.
 Each worker trains whole seeds and writes their ``result.json`` itself, so a finished
 seed survives whatever happens to the others and a rerun resumes as with one process.
+Within a seed the longest work starts first (epochs left times the seconds an epoch of
+the row's finished seeds took), so that the workers finish near each other.
 On Linux a worker ends with the run that spawned it (killing ``gconv compare`` stops its
 seeds, which resume from their last finished epoch), instead of training on unseen.
 """
@@ -11,6 +13,8 @@ seeds, which resume from their last finished epoch), instead of training on unse
 from __future__ import annotations
 
 import ctypes
+import json
+import math
 import multiprocessing
 import os
 import signal
@@ -24,7 +28,8 @@ import torch
 
 from gconv._alloc import tune_allocator
 from gconv.compare.protocol import Protocol, Row, get_rows
-from gconv.compare.run import Inputs, train_seed
+from gconv.compare.run import Inputs, finished, run_dir, train_seed
+from gconv.train import load_checkpoint
 
 _inputs: Inputs | None = None  # one worker's data, loaded on its first seed
 
@@ -66,6 +71,7 @@ def train_parallel(
 ) -> None:
     """Trains the ``(row, seed)`` pairs in ``jobs`` spawned processes of
     ``cores // jobs`` threads each, calling ``on_done`` as each seed finishes."""
+    pending = longest_first(pending, protocol, out)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")  # no forked torch thread pools
     with ProcessPoolExecutor(
@@ -85,3 +91,38 @@ def _as_completed(futures: dict[Future[Any], Any]) -> Iterator[Future[Any]]:
     while waiting:
         done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
         yield from done
+
+
+def longest_first(
+    pending: list[tuple[Row, int]], protocol: Protocol, out: Path
+) -> list[tuple[Row, int]]:
+    """``pending`` in seed order and, within a seed, the longest work first: epochs
+    left (after a saved ``last.pt``) times the seconds an epoch of the row's finished
+    seeds took; a row with no finished seed counts as the longest. Longest-first keeps
+    one worker from training alone at the end while the others sit idle."""
+    key = protocol.key()
+    per_epoch: dict[str, float] = {}
+    for row, seed in pending:
+        path = run_dir(out, row, seed) / "result.json"
+        if row.id not in per_epoch and path.is_file():
+            result = json.loads(path.read_text())
+            if result.get("protocol_key") == key and finished(result, protocol):
+                per_epoch[row.id] = float(result["seconds_per_epoch"])
+
+    def left(row: Row, seed: int) -> float:
+        directory = run_dir(out, row, seed)
+        done = directory / "result.json"
+        if done.is_file():
+            result = json.loads(done.read_text())
+            if result.get("protocol_key") == key and finished(result, protocol):
+                return 0.0
+        epochs = protocol.epochs
+        last = directory / "last.pt"
+        if last.is_file():
+            state = load_checkpoint(last)
+            if state["meta"].get("protocol_key") == key:
+                epochs -= state["epoch"] + 1
+        return per_epoch.get(row.id, math.inf) * max(epochs, 1)
+
+    cost = {(row.id, seed): left(row, seed) for row, seed in pending}
+    return sorted(pending, key=lambda job: (job[1], -cost[job[0].id, job[1]]))

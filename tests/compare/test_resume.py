@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gconv.compare import Protocol, get_rows
-from gconv.compare.run import _finished, summarize_row
+from gconv.compare.run import finished, summarize_row
 
 ARGV = [sys.executable, "-m", "gconv", "compare", "--quick", "--no-progress", "--seeds", "1"]
 ARGV += ["--rows", "grid_cnn/pixels", "--epochs", "4"]
@@ -71,11 +71,11 @@ def _seed(epochs: int, accuracy: float = 0.5, metric: str = "accuracy") -> dict:
 
 def test_a_result_shorter_than_the_protocol_is_not_finished() -> None:
     protocol = Protocol(epochs=3)
-    assert _finished(_seed(3), protocol)
-    assert not _finished(_seed(2), protocol)
+    assert finished(_seed(3), protocol)
+    assert not finished(_seed(2), protocol)
     short = _seed(3)
     short["history"]["test_accuracy"].pop()  # a curve one epoch short (the old bug)
-    assert not _finished(short, protocol)
+    assert not finished(short, protocol)
 
 
 def test_summaries_refuse_seeds_of_unequal_length() -> None:
@@ -92,8 +92,8 @@ def test_segmentation_summaries_read_mean_iou_curves() -> None:
     (row,) = get_rows(["fcn/pixels"], task="segmentation")
     protocol = Protocol.for_task("segmentation", epochs=2)
     seeds = [_seed(2, 0.4, "mean_iou"), _seed(2, 0.6, "mean_iou")]
-    assert _finished(seeds[0], protocol)
-    assert not _finished(_seed(2), protocol)  # curves named for accuracy are not mean IoU
+    assert finished(seeds[0], protocol)
+    assert not finished(_seed(2), protocol)  # curves named for accuracy are not mean IoU
     summary = summarize_row(row, seeds, protocol)
     assert summary["mean_iou"] == pytest.approx(0.5)
     assert summary["history"]["test_mean_iou"] == pytest.approx([0.5, 0.5])

@@ -9,9 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from gconv._alloc import tune_allocator
 from gconv.cli import main
+from gconv.compare import Protocol, get_rows
+from gconv.compare.run import run_dir
+from gconv.compare.workers import longest_first
 
 
 def test_tune_allocator_says_whether_it_changed_anything() -> None:
@@ -81,3 +85,34 @@ def test_two_workers_train_the_seeds_one_process_trains(tmp_path: Path, data_roo
         json.loads(p.read_text())["threads"]
         for p in (tmp_path / "two").glob("runs/*/*/result.json")
     } == {1}
+
+
+def _finish(out: Path, row, seed: int, protocol: Protocol, seconds: float) -> None:
+    history = {k: [0.5] * protocol.epochs for k in ("test_accuracy", "val_accuracy")}
+    history |= {"epoch": list(range(1, protocol.epochs + 1)), "train_seconds": [seconds] * 10}
+    result = {"protocol_key": protocol.key(), "seconds_per_epoch": seconds, "history": history}
+    run_dir(out, row, seed).mkdir(parents=True)
+    (run_dir(out, row, seed) / "result.json").write_text(json.dumps(result))
+
+
+def _stop(out: Path, row, seed: int, key: str, epochs_done: int) -> None:
+    run_dir(out, row, seed).mkdir(parents=True)
+    state = {"model": {}, "epoch": epochs_done - 1, "meta": {"protocol_key": key}}
+    torch.save(state, run_dir(out, row, seed) / "last.pt")
+
+
+def test_workers_take_the_longest_work_of_each_seed_first(tmp_path: Path) -> None:
+    protocol = Protocol(epochs=10, seeds=3)
+    mlp, cnn, gcn = get_rows(["mlp/pixels", "grid_cnn/pixels", "gcn/superpixel"])
+    _finish(tmp_path, mlp, 0, protocol, seconds=1.0)  # 10 s a seed
+    _finish(tmp_path, cnn, 0, protocol, seconds=5.0)  # 50 s a seed
+    _stop(tmp_path, cnn, 1, protocol.key(), epochs_done=9)  # 5 s left
+    _stop(tmp_path, mlp, 2, "another protocol", epochs_done=9)  # not resumed: 10 s left
+    pending = [(row, seed) for seed in range(3) for row in (mlp, cnn, gcn)]
+    ordered = longest_first(pending, protocol, tmp_path)
+    order = [(row.id.split("/")[0], seed) for row, seed in ordered]
+    assert order == [
+        ("gcn", 0), ("mlp", 0), ("grid_cnn", 0),  # gcn: none finished, it may be the longest
+        ("gcn", 1), ("mlp", 1), ("grid_cnn", 1),  # cnn resumes with one epoch left
+        ("gcn", 2), ("grid_cnn", 2), ("mlp", 2),
+    ]  # fmt: skip
