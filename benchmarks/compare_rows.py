@@ -3,14 +3,18 @@
 For each row: its network at the protocol's budget, trained by gconv's `Trainer` on the
 first `--graphs` training examples of its input (the second epoch is timed, so the
 checks of the first batch and the warm-up are not). It prints training graphs per
-second, the minutes a full MNIST epoch (55,000 images) would take at that rate, the
+second, the minutes a full training epoch (55,000 MNIST images or 6,000 canvases) would take at that rate, the
 GFLOP one training graph costs (forward and backward, as torch's `FlopCounterMode`
 counts them: matrix products and convolutions; gathers, scatters and sparse products
 are not counted), and the achieved GFLOP/s against an fp32 matmul, a bf16 matmul and a
 3x3 convolution measured in the same run, with the same threads.
 
     GCONV_DATA=... python benchmarks/compare_rows.py [--rows gat/superpixel,...]
-        [--amp] [--threads 1] [--jobs 2] [--no-tune-allocator] [--graphs 2560]
+        [--task segmentation] [--amp] [--threads 1] [--jobs 2] [--no-tune-allocator]
+        [--graphs 2560]
+
+`--task segmentation` times the segmentation comparison's rows on mnist_seg canvases
+(a graph is a canvas, an epoch 6,000 of them).
 
 `--jobs 2` trains the row in two processes at once, each with `--threads` threads (1
 unless told), and reports their summed rate: the comparison's `--jobs` lever.
@@ -78,7 +82,7 @@ def train_subset(inputs: Inputs, row: Any, n: int) -> Any:
 
 
 def flops_per_graph(model: torch.nn.Module, train: Any, protocol: Protocol) -> float:
-    """Counted FLOPs of one training graph: forward and backward of one batch."""
+    """Counted FLOPs of one training graph: forward and backward of one full batch."""
     task = infer_task(train)
     batch = next(iter(task.batches(train, batch_size=protocol.batch_size, shuffle=False)))
     model.train()
@@ -94,16 +98,20 @@ def flops_per_graph(model: torch.nn.Module, train: Any, protocol: Protocol) -> f
             loss = task.loss(logits, target)
         loss.backward()
     model.zero_grad(set_to_none=True)
-    return counter.get_total_flops() / len(target)
+    return counter.get_total_flops() / protocol.batch_size  # targets may be pixels
 
 
-def measure(row_id: str, graphs: int, amp: bool, threads: int, tune: bool) -> dict[str, float]:
+def measure(
+    row_id: str, graphs: int, amp: bool, threads: int, tune: bool, task: str
+) -> dict[str, float]:
     """One process's figures for one row (run in a worker for ``--jobs``)."""
     torch.set_num_threads(threads)
     if tune:
         tune_allocator()
-    protocol = Protocol(amp=amp)
-    (row,) = get_rows([row_id])
+    protocol = Protocol.for_task(task, amp=amp)
+    if graphs < protocol.batch_size:
+        raise SystemExit(f"--graphs must be at least a batch, {protocol.batch_size} (got {graphs})")
+    (row,) = get_rows([row_id], task)
     inputs = Inputs(protocol, None, progress=False)
     train = train_subset(inputs, row, graphs)
     torch.manual_seed(0)
@@ -114,16 +122,23 @@ def measure(row_id: str, graphs: int, amp: bool, threads: int, tune: bool) -> di
     )
     history = trainer.fit(model, train)
     seconds = history.history["seconds"][-1]
-    return {"graphs_per_second": graphs / seconds, "flops_per_graph": flops}
+    return {
+        "graphs_per_second": graphs / seconds,
+        "flops_per_graph": flops,
+        "epoch_graphs": len(inputs.mnist.train),
+    }
 
 
-def _measure(args: tuple[str, int, bool, int, bool]) -> dict[str, float]:
+def _measure(args: tuple[str, int, bool, int, bool, str]) -> dict[str, float]:
     return measure(*args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", help="comma-separated row ids (default: the default rows)")
+    parser.add_argument(
+        "--task", choices=("classification", "segmentation"), default="classification"
+    )
     parser.add_argument("--graphs", type=int, default=2560, help="training examples timed")
     parser.add_argument("--amp", action="store_true", help="bfloat16 autocast")
     parser.add_argument("--threads", type=int, help="threads per process")
@@ -137,7 +152,7 @@ def main() -> None:
         tune_allocator()
     torch.set_num_threads(threads)
     refs = references()
-    ids = args.rows.split(",") if args.rows else [r.id for r in get_rows(None)]
+    ids = args.rows.split(",") if args.rows else [r.id for r in get_rows(None, args.task)]
     print(f"machine: {machine()}; jobs {args.jobs}, amp {args.amp}, allocator tuned {tune}")
     print(", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in refs.items()), f"({threads} threads)")
     fp32 = refs["fp32 matmul"] * args.jobs  # the machine's fp32 rate for all the processes
@@ -146,7 +161,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     context = multiprocessing.get_context("spawn")
     for row_id in ids:
-        work = (row_id, args.graphs, args.amp, threads, tune)
+        work = (row_id, args.graphs, args.amp, threads, tune, args.task)
         if args.jobs == 1:
             results = [measure(*work)]
         else:
@@ -156,7 +171,8 @@ def main() -> None:
         flops = results[0]["flops_per_graph"]
         achieved = rate * flops / 1e9
         print(
-            f"| `{row_id}` | {rate:,.0f} | {55_000 / rate / 60:.1f} | {flops / 1e9:.4f} "
+            f"| `{row_id}` | {rate:,.0f} | {results[0]['epoch_graphs'] / rate / 60:.1f} "
+            f"| {flops / 1e9:.4f} "
             f"| {achieved:.1f} | {achieved / fp32:.0%} |",
             flush=True,
         )
