@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gconv._checks import check_positive_int
-from gconv.compare.experiments import QUICK_LIMIT, Experiment, get_experiment
+from gconv.compare.experiments import DEFAULT_EPOCHS, QUICK_LIMIT, Experiment, get_experiment
 from gconv.compare.rows import EXTRA_ROWS, ROW_IDS, ROWS, SEGMENTATION_ROWS, Row
 from gconv.errors import GconvValueError
 
@@ -39,12 +39,6 @@ __all__ = [
     "solve_width",
 ]
 
-# every row trains this many epochs, the cosine schedule ending at zero. The check: the
-# two slowest learners at twice the epochs must gain under half a point of validation
-# accuracy. 12 failed (gcn/pixel_grid +2.70, gcn/superpixel +1.06 at 24), 24 failed
-# (gcn/pixel_grid +1.00, gcn/superpixel +1.12 at 48); 48's own check, at 96, is in
-# docs/compare.md's "The epoch count"
-DEFAULT_EPOCHS = 48
 DEFAULT_SEEDS = 3  # the fewest that give a spread worth reading
 TOLERANCE = 0.10  # a row's parameters must be within 10% of the budget
 

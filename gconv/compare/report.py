@@ -72,6 +72,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"autocast {'on' if p.get('amp') else 'off'}; the last epoch's model on test (and, "
         f"labelled, the model of the best validation epoch); {source}.",
     ]
+    if p["epochs"] in experiment.epochs_basis:
+        lines.append(experiment.epochs_basis[p["epochs"]] + ".")
     return "\n".join(lines + _check_lines(report)) + "\n"
 
 

@@ -87,3 +87,13 @@ def test_a_published_figure_is_shown_as_published() -> None:
     report = _report("classification")
     report["rows"][0]["published"] = 0.90705  # Dwivedi et al.'s GCN: 90.705
     assert "| 90.705 |" in to_markdown(report)  # not 90.70, a float's rounding down
+
+
+def test_the_report_says_what_its_epoch_count_rests_on() -> None:
+    chosen = to_markdown(_report("classification"))
+    assert "48 epochs were chosen on validation data" in chosen
+    report = _report("segmentation")
+    report["rows"][0] |= {"mean_iou": 0.5, "mean_iou_std": 0.01, "mean_ious": [0.49, 0.51]}
+    assert "80 epochs are this machine's budget, not the validation rule" in to_markdown(report)
+    report["protocol"]["epochs"] = 5  # a count the default's reasons do not cover
+    assert "budget" not in to_markdown(report) and "validation rule" not in to_markdown(report)
