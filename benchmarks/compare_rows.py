@@ -3,10 +3,11 @@
 For each row: its network at the protocol's budget, trained by gconv's `Trainer` on the
 first `--graphs` training examples of its input (the second epoch is timed, so the
 checks of the first batch and the warm-up are not). It prints training graphs per
-second, the minutes a full training epoch (55,000 MNIST images or 6,000 canvases) would take at that rate, the
-GFLOP one training graph costs (forward and backward, as torch's `FlopCounterMode`
-counts them: matrix products and convolutions; gathers, scatters and sparse products
-are not counted), and the achieved GFLOP/s against an fp32 matmul, a bf16 matmul and a
+second, the minutes a full training epoch (55,000 MNIST images or 6,000 canvases)
+would take at that rate, the GFLOP one training graph costs (forward and backward, as
+torch's `FlopCounterMode` counts them: matrix products and convolutions; gathers,
+scatters and sparse products are not counted), and the achieved GFLOP/s against an
+fp32 matmul, a bf16 matmul and a
 3x3 convolution measured in the same run, with the same threads.
 
     GCONV_DATA=... python benchmarks/compare_rows.py [--rows gat/superpixel,...]
