@@ -7,8 +7,8 @@ second, the minutes a full training epoch (55,000 MNIST images or 6,000 canvases
 would take at that rate, the GFLOP one training graph costs (forward and backward, as
 torch's `FlopCounterMode` counts them: matrix products and convolutions; gathers,
 scatters and sparse products are not counted), and the achieved GFLOP/s against an
-fp32 matmul, a bf16 matmul and a
-3x3 convolution measured in the same run, with the same threads.
+fp32 matmul, a bf16 matmul and a 3x3 convolution measured in the same run, with the
+same threads.
 
     GCONV_DATA=... python benchmarks/compare_rows.py [--rows gat/superpixel,...]
         [--task segmentation] [--amp] [--threads 1] [--jobs 2] [--no-tune-allocator]
