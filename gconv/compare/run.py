@@ -101,12 +101,10 @@ def train_seed(
     """One seed of one row: read if finished under this protocol, else trained (resumed
     from its last epoch if one was saved under this protocol)."""
     directory = run_dir(out, row, seed)
-    done = directory / "result.json"
     key = protocol.key()
-    if done.is_file():
-        result: dict[str, Any] = json.loads(done.read_text())
-        if result.get("protocol_key") == key and finished(result, protocol):
-            return result
+    result = finished_result(directory, protocol)
+    if result is not None:
+        return result
     width = row_width(row, protocol)
     train, val, test = inputs.splits(row)
     torch.manual_seed(seed)
@@ -124,12 +122,7 @@ def train_seed(
         amp=protocol.amp,
         callbacks=[curve, checkpoint],  # the curve first: see TestCurve
     )
-    last = directory / "last.pt"
-    resume = (
-        last
-        if last.is_file() and load_checkpoint(last)["meta"].get("protocol_key") == key
-        else None
-    )
+    resume = directory / "last.pt" if saved_state(directory, protocol) is not None else None
     history = trainer.fit(model, train, val, resume=resume)
     n_train = len(inputs.mnist.train)
     seconds = statistics.fmean(history.history["seconds"])
@@ -155,8 +148,27 @@ def train_seed(
             f"val_{protocol.metric}": val_curve,
         },
     }
-    save_atomic_text(json.dumps(result, indent=2) + "\n", done)
+    save_atomic_text(json.dumps(result, indent=2) + "\n", directory / "result.json")
     return result
+
+
+def finished_result(directory: Path, protocol: Protocol) -> dict[str, Any] | None:
+    """The seed's ``result.json`` in ``directory`` if it finished under ``protocol``."""
+    done = directory / "result.json"
+    if not done.is_file():
+        return None
+    result: dict[str, Any] = json.loads(done.read_text())
+    current = result.get("protocol_key") == protocol.key() and finished(result, protocol)
+    return result if current else None
+
+
+def saved_state(directory: Path, protocol: Protocol) -> dict[str, Any] | None:
+    """The seed's ``last.pt`` in ``directory`` if it was saved under ``protocol``."""
+    last = directory / "last.pt"
+    if not last.is_file():
+        return None
+    state = load_checkpoint(last)
+    return state if state["meta"].get("protocol_key") == protocol.key() else None
 
 
 def finished(result: dict[str, Any], protocol: Protocol) -> bool:

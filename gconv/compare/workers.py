@@ -13,7 +13,6 @@ seeds, which resume from their last finished epoch), instead of training on unse
 from __future__ import annotations
 
 import ctypes
-import json
 import math
 import multiprocessing
 import os
@@ -28,8 +27,7 @@ import torch
 
 from gconv._alloc import tune_allocator
 from gconv.compare.protocol import Protocol, Row, get_rows
-from gconv.compare.run import Inputs, finished, run_dir, train_seed
-from gconv.train import load_checkpoint
+from gconv.compare.run import Inputs, finished_result, run_dir, saved_state, train_seed
 
 _inputs: Inputs | None = None  # one worker's data, loaded on its first seed
 
@@ -100,28 +98,19 @@ def longest_first(
     left (after a saved ``last.pt``) times the seconds an epoch of the row's finished
     seeds took; a row with no finished seed counts as the longest. Longest-first keeps
     one worker from training alone at the end while the others sit idle."""
-    key = protocol.key()
+    results = {
+        (row.id, seed): finished_result(run_dir(out, row, seed), protocol) for row, seed in pending
+    }
     per_epoch: dict[str, float] = {}
-    for row, seed in pending:
-        path = run_dir(out, row, seed) / "result.json"
-        if row.id not in per_epoch and path.is_file():
-            result = json.loads(path.read_text())
-            if result.get("protocol_key") == key and finished(result, protocol):
-                per_epoch[row.id] = float(result["seconds_per_epoch"])
+    for (row_id, _), result in results.items():
+        if result is not None:
+            per_epoch.setdefault(row_id, float(result["seconds_per_epoch"]))
 
     def left(row: Row, seed: int) -> float:
-        directory = run_dir(out, row, seed)
-        done = directory / "result.json"
-        if done.is_file():
-            result = json.loads(done.read_text())
-            if result.get("protocol_key") == key and finished(result, protocol):
-                return 0.0
-        epochs = protocol.epochs
-        last = directory / "last.pt"
-        if last.is_file():
-            state = load_checkpoint(last)
-            if state["meta"].get("protocol_key") == key:
-                epochs -= state["epoch"] + 1
+        if results[row.id, seed] is not None:
+            return 0.0
+        state = saved_state(run_dir(out, row, seed), protocol)
+        epochs = protocol.epochs - (0 if state is None else state["epoch"] + 1)
         return per_epoch.get(row.id, math.inf) * max(epochs, 1)
 
     cost = {(row.id, seed): left(row, seed) for row, seed in pending}
