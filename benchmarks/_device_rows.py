@@ -20,7 +20,8 @@ from torch import nn
 from torch.testing import assert_close
 
 from gconv import images_to_graphs
-from gconv.compare.protocol import ROWS, Protocol
+from gconv.compare.experiments import EXPERIMENTS
+from gconv.compare.protocol import Protocol
 from gconv.compare.run import Inputs, train_seed
 from gconv.models import build_model
 from gconv.nn import GCNLayer, GridConv2d
@@ -200,33 +201,44 @@ def _rate(ctx: Context, fn: Callable[[], torch.Tensor], repeats: int = 10) -> fl
 
 
 def compare_rows(ctx: Context) -> Iterator[Row]:
-    """One epoch of every default comparison row (the full split on CUDA, ``--quick``'s on
-    the CPU), with its graphs per second and the converged run's estimated hours."""
-    protocol = Protocol(epochs=1, seeds=1, quick=ctx.short)
+    """One epoch of every default row of each comparison, classification and segmentation
+    (the full split on CUDA, ``--quick``'s on the CPU), with its training rate, and on
+    CUDA each comparison's estimated hours at its default epochs and seeds."""
+    for task in EXPERIMENTS:
+        yield from _experiment_rows(ctx, task)
+
+
+def _experiment_rows(ctx: Context, task: str) -> Iterator[Row]:
+    protocol = Protocol.for_task(task, epochs=1, seeds=1, quick=ctx.short)
+    default = Protocol.for_task(task)
+    experiment = protocol.experiment
     inputs = Inputs(protocol, ctx.root, progress=False)
     total = 0.0
-    default = Protocol()
-    full = 55_000  # MNIST's training images less the validation split
-    for row in ROWS:
+    for row in experiment.rows:
         try:
-            result = train_seed(row, 0, protocol, inputs, ctx.out / "compare", progress=False)
+            result = train_seed(
+                row, 0, protocol, inputs, ctx.out / "compare" / task, progress=False
+            )
         except FileNotFoundError as err:
             raise MissingData(str(err).splitlines()[0]) from err
-        total += full / result["graphs_per_second"] * default.epochs * default.seeds
+        # on CUDA the split is the default protocol's, so an epoch here is one of its epochs
+        total += result["seconds_per_epoch"] * default.epochs * default.seeds
         loss = result["history"]["loss"][-1]
+        metric = result[protocol.metric]
         yield Row(
-            f"compare {row.id}, 1 epoch",
+            f"compare {task} {row.id}, 1 epoch",
             rate=result["graphs_per_second"],
-            unit="graphs/s",
+            unit=f"{experiment.unit}/s",
             loss=loss,
-            status="pass" if math.isfinite(loss) else "fail",
-            note=f"test accuracy {result['accuracy']:.3f}, {result['seconds_per_epoch']:.1f} s",
+            status="pass" if math.isfinite(loss) and math.isfinite(metric) else "fail",
+            note=f"test {experiment.metric_label} {metric:.3f}, "
+            f"{result['seconds_per_epoch']:.1f} s",
         )
     if ctx.short:  # --quick's rates are not the full split's
         return
     yield Row(
-        f"compare: {default.epochs} epochs x {default.seeds} seeds, estimated",
-        note=f"{total / 3600:.2f} h of training passes at these rates",
+        f"compare {task}: {default.epochs} epochs x {default.seeds} seeds, estimated",
+        note=f"{total / 3600:.2f} h of training epochs at these rates",
     )
 
 

@@ -9,6 +9,7 @@ import torch
 
 from gconv.cli import main
 from gconv.compare import ROW_IDS
+from gconv.train import _setup
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -244,6 +245,18 @@ def test_cli_prints_no_future_warnings(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONWARNINGS": "default"},
     )
     assert "FutureWarning" not in result.stderr, result.stderr
+
+
+def test_a_warning_is_one_line(
+    tmp_path: Path, data_root: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_setup, "native_cpu_bfloat16", lambda: False)  # an AVX2-only CPU
+    argv = ["compare", "--quick", "--amp", "--no-progress", "--seeds", "1", "--epochs", "1"]
+    assert main([*argv, "--rows", "mlp/pixels", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [x for x in err if "amp=True" in x]
+    assert line.startswith("gconv: warning: Trainer: amp=True on a CPU with no bfloat16 kernels")
+    assert not [x for x in err if "UserWarning" in x or ".py:" in x]
 
 
 def test_train_sampled_node_classification(tmp_path: Path, small_root: Path) -> None:

@@ -128,9 +128,15 @@ def _say(err: BaseException) -> None:
     print(f"gconv: {' '.join(str(err).split())}", file=sys.stderr)
 
 
+def _warn(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A warning as one line on stderr, like an error: no file name, no source line."""
+    print(f"gconv: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # the process is ours: torch's deprecation notices about its own internals are noise
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch(_geometric)?\b")
+    warnings.showwarning = _warn
     args = parser().parse_args(argv)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone prints
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from typing import Any
@@ -112,6 +113,31 @@ def autocast(enabled: bool, device: torch.device) -> Any:
     if device.type == "cpu":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return torch.autocast(device.type)
+
+
+def native_cpu_bfloat16() -> bool:
+    """Whether oneDNN has bfloat16 kernels for this CPU (AVX-512 and later); without them
+    (an AVX2-only CPU, say) bfloat16 products are emulated, far slower than float32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without the query: assume it does
+        return True
+
+
+def resolve_amp(amp: bool, device: torch.device) -> bool:
+    """Whether a trainer on ``device`` uses mixed precision (CUDA and the CPU have it).
+    On a CPU without native bfloat16, amp slows training many times over (a ResNet-18
+    step about 20x on an AVX2 CPU): a warning says so, once, when the trainer is made."""
+    amp = bool(amp) and device.type in ("cuda", "cpu")
+    if amp and device.type == "cpu" and not native_cpu_bfloat16():
+        warnings.warn(
+            "Trainer: amp=True on a CPU with no bfloat16 kernels (an AVX2-only CPU, for "
+            "one): its bfloat16 products are emulated, many times slower than float32; "
+            "leave amp off on this machine",
+            UserWarning,
+            stacklevel=3,
+        )
+    return amp
 
 
 def make_optimizer(

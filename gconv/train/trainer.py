@@ -47,7 +47,7 @@ class Trainer:
         seed: seeds Python, NumPy and torch at the start of ``fit``; a CPU run repeats.
         progress: a tqdm bar per epoch (only when output is a terminal).
         amp: mixed precision: float16 autocast with a gradient scaler on CUDA, bfloat16
-            autocast on the CPU (no scaler: bfloat16 has float32's range).
+            autocast on the CPU (no scaler; a warning where its bfloat16 is emulated).
         grad_clip: clip the gradient norm to this value.
         task: ``"image"``, ``"node"``, ``"graph"`` or a ``Task``, to override the inference.
 
@@ -103,7 +103,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.seed, self.progress, self.grad_clip, self.task = seed, progress, grad_clip, task
         self.fit_task: Task | None = None  # the task of the fit under way, or of the last
-        self.amp = bool(amp) and self.device.type in ("cuda", "cpu")
+        self.amp = _setup.resolve_amp(amp, self.device)
         self.should_stop, self.start_epoch = False, 0
         self.logged_metrics: frozenset[str] = frozenset()
         self._train_model: nn.Module | None = None

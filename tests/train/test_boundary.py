@@ -3,6 +3,7 @@ training where it can be known before training."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import gconv
 from gconv.models import build_model, get_model
-from gconv.train import Callback, EarlyStopping, ModelCheckpoint, Trainer, load_checkpoint
+from gconv.train import Callback, EarlyStopping, ModelCheckpoint, Trainer, _setup, load_checkpoint
 
 
 def _images(n: int = 16, label: int = 0, dtype=torch.float32) -> TensorDataset:
@@ -254,6 +255,18 @@ def test_amp_on_the_cpu_runs_in_bfloat16(name: str) -> None:
     losses = history.history["loss"]
     assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0]
     assert next(model.parameters()).dtype == torch.float32  # the weights stay float32
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_amp_warns_where_the_cpu_emulates_bfloat16(monkeypatch, native: bool) -> None:
+    monkeypatch.setattr(_setup, "native_cpu_bfloat16", lambda: native)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert Trainer(max_epochs=1, amp=True, device="cpu", progress=False).amp
+        assert not Trainer(max_epochs=1, amp=False, device="cpu", progress=False).amp
+    slow = [w for w in caught if "bfloat16 products are emulated" in str(w.message)]
+    assert len(slow) == (0 if native else 1)
+    assert all(w.filename == __file__ for w in slow)  # it points at the user's line
 
 
 @pytest.mark.parametrize(
