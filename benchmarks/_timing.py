@@ -39,7 +39,9 @@ def compare(
 
 
 def machine() -> str:
+    """The platform, with the widest vector instructions torch uses here (AVX2, AVX512)."""
     return (
-        f"{platform.machine()}, {torch.get_num_threads()} threads, "
+        f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()}), "
+        f"{torch.get_num_threads()} threads, "
         f"torch {torch.__version__}, python {platform.python_version()}"
     )

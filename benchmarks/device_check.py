@@ -83,6 +83,7 @@ def machine(device: torch.device) -> dict[str, str]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cpu_threads": str(torch.get_num_threads()),
+        "cpu": f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()})",
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
