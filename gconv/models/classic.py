@@ -131,8 +131,11 @@ class LeNet5(Classifier):
             nn.Conv2d(6, 16, 5),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(side),  # the identity at input_size; other sizes fit fc
         )
+        # other sizes are average-pooled to fc's grid. At input_size the maps are that
+        # grid already and the pool is skipped: its CUDA backward has no deterministic
+        # kernel, so torch.use_deterministic_algorithms(True) would refuse to train
+        self.fit = nn.AdaptiveAvgPool2d(side)
         self.fc = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU()
         )
@@ -140,7 +143,10 @@ class LeNet5(Classifier):
         self.head = nn.Linear(84, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        return self.fc(self.conv(self.images(data)))
+        maps = self.conv(self.images(data))
+        if maps.shape[-2:] != (self.fit.output_size,) * 2:
+            maps = self.fit(maps)
+        return self.fc(maps)
 
 
 @register_model(inputs=("images",))

@@ -4,6 +4,7 @@ new head, one step."""
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch_geometric.data import Batch, Data
 
 from gconv import images_to_graphs
@@ -133,3 +134,29 @@ def test_a_dropout_outside_0_1_is_named_when_the_model_is_built(name: str) -> No
         build(3, 2, dropout=1.5)
     with pytest.raises(TypeError, match="dropout must be a number"):
         build(3, 2, dropout="0.5")
+
+
+class _Ops(TorchDispatchMode):
+    """The aten ops a forward and backward ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.names.add(func.overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize(("size", "pooled"), [(28, False), (36, True)])
+def test_lenet5_pools_to_its_grid_only_off_its_input_size(size: int, pooled: bool) -> None:
+    # the adaptive pool's CUDA backward has no deterministic kernel, so at its own input
+    # size LeNet-5 must not run it: torch.use_deterministic_algorithms(True) trains it
+    model = build_model("lenet5", in_channels=1, num_classes=10, input_shape=(1, 28, 28))
+    images = torch.randn(4, 1, size, size)
+    with _Ops() as ops:
+        model(images).sum().backward()
+    assert any("adaptive_avg_pool2d" in name for name in ops.names) == pooled
+    maps = model.conv(images)
+    if not pooled:  # skipping it changes nothing: at 28x28 the pool is the identity
+        torch.testing.assert_close(model.fit(maps), maps)
