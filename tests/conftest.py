@@ -5,9 +5,13 @@ import pytest
 import torch
 
 # benchmarks/device_check.py runs the layer tests on a GPU: every tensor and module they
-# make goes to the device GCONV_TEST_DEVICE names (the CPU when unset)
+# make goes to the device GCONV_TEST_DEVICE names (the CPU when unset). TF32 is off, as
+# on the CPU: cuDNN's convolutions default to it, and a TF32 nn.Conv2d is no float32
+# reference for the layers' float32 products (about 1e-3 apart, not 1e-6)
 if os.environ.get("GCONV_TEST_DEVICE"):
     torch.set_default_device(os.environ["GCONV_TEST_DEVICE"])
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 
 @pytest.fixture(scope="session", autouse=True)

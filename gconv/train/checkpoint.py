@@ -87,11 +87,12 @@ def random_state() -> dict[str, Any]:
 
 
 def set_random_state(state: dict[str, Any]) -> None:
+    """Puts back :func:`random_state`'s states, from a checkpoint read onto any device."""
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 def seed_everything(seed: int) -> None:
@@ -120,7 +121,9 @@ def trainer_state(trainer: Any, model: nn.Module, epoch: int) -> dict[str, Any]:
 def restore_trainer(trainer: Any, model: nn.Module, path: str | os.PathLike[str]) -> None:
     """Puts back what :func:`trainer_state` saved, into a trainer whose optimizer and
     schedule ``fit`` has just made."""
-    state = load_checkpoint(path, map_location=trainer.device)
+    # read onto the CPU: the random states must stay CPU byte tensors (torch refuses
+    # them on a GPU), and load_state_dict puts weights and optimizer state on the device
+    state = load_checkpoint(path)
     owner = f"Trainer.fit: resume={str(path)!r}"
     for key in ("optimizer", "scaler", "epoch", "history", "random_state", "callbacks"):
         if key not in state:
