@@ -82,7 +82,7 @@ def stencil_degrees(
     r = mask.size(0) // 2
     if loops and mask[r, r] == 0:  # an existing loop keeps weight 1
         mask[r, r] = 2.0 if improved else 1.0
-    ones = torch.ones(1, 1, height, width)
+    ones = mask.new_ones(1, 1, height, width)  # on the graph's device
     deg = F.conv2d(ones, mask.view(1, 1, *mask.shape), padding=r).view(1, 1, height, width)
     return mask, deg
 
