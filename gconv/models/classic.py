@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch.fx
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int, check_probability
@@ -92,6 +94,16 @@ def mlp(
     return model
 
 
+@torch.fx.wrap  # a call in a traced graph (torchvision's feature extraction), not traced
+def _to_grid(maps: Tensor, side: int) -> Tensor:
+    """``maps`` average-pooled to ``side x side``, and left alone when they are that size
+    already: the pool's CUDA backward has no deterministic kernel, so under
+    ``torch.use_deterministic_algorithms(True)`` LeNet-5 could not train on a GPU."""
+    if maps.shape[-2:] == (side, side):
+        return maps
+    return F.adaptive_avg_pool2d(maps, side)
+
+
 class LeNet5(Classifier):
     r"""LeNet-5 (LeCun et al., 1998) with ReLU and max pooling.
 
@@ -132,10 +144,7 @@ class LeNet5(Classifier):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
-        # other sizes are average-pooled to fc's grid. At input_size the maps are that
-        # grid already and the pool is skipped: its CUDA backward has no deterministic
-        # kernel, so torch.use_deterministic_algorithms(True) would refuse to train
-        self.fit = nn.AdaptiveAvgPool2d(side)
+        self.side = side  # fc's grid, which other input sizes are pooled to
         self.fc = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU()
         )
@@ -143,10 +152,7 @@ class LeNet5(Classifier):
         self.head = nn.Linear(84, num_classes)
 
     def forward_features(self, data: Any) -> Tensor:
-        maps = self.conv(self.images(data))
-        if maps.shape[-2:] != (self.fit.output_size,) * 2:
-            maps = self.fit(maps)
-        return self.fc(maps)
+        return self.fc(_to_grid(self.conv(self.images(data)), self.side))
 
 
 @register_model(inputs=("images",))
