@@ -38,10 +38,13 @@ def compare(
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def machine() -> str:
+def cpu() -> str:
     """The platform, with the widest vector instructions torch uses here (AVX2, AVX512)."""
+    return f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()})"
+
+
+def machine() -> str:
     return (
-        f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()}), "
-        f"{torch.get_num_threads()} threads, "
+        f"{cpu()}, {torch.get_num_threads()} threads, "
         f"torch {torch.__version__}, python {platform.python_version()}"
     )

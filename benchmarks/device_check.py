@@ -32,6 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _device_rows import CHECKS, Context, MissingData, Row
+from _timing import cpu
 
 
 def peak_mib(device: torch.device) -> float:
@@ -83,7 +84,7 @@ def machine(device: torch.device) -> dict[str, str]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cpu_threads": str(torch.get_num_threads()),
-        "cpu": f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()})",
+        "cpu": cpu(),
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)

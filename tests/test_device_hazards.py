@@ -22,7 +22,7 @@ from torch_geometric.data import Batch, Data
 
 import gconv
 from gconv import images_to_graphs
-from gconv.compare import Protocol, row_width
+from gconv.compare import Protocol, get_rows, row_width
 from gconv.compare.experiments import EXPERIMENTS
 from gconv.compare.protocol import row_model
 from gconv.compare.run import Inputs
@@ -85,7 +85,7 @@ def test_a_comparison_rows_step_makes_no_tensor_off_its_device(
     task: str, row_id: str, data_root: Path
 ) -> None:
     protocol = Protocol.for_task(task, quick=True)
-    (row,) = [r for r in protocol.experiment.rows_with(extra=True) if r.id == row_id]
+    (row,) = get_rows([row_id], task)
     train = Inputs(protocol, str(data_root), progress=False).splits(row)[0]
     steps = infer_task(train)
     batch = next(iter(steps.batches(train, batch_size=8, shuffle=False)))
