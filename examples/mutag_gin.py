@@ -6,7 +6,7 @@ python examples/mutag_gin.py [--folds 10] [--epochs 100] [--quick]
 import argparse
 
 import gconv
-from gconv.models import get_model
+from gconv.models import build_model
 from gconv.train import cross_validate
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -20,7 +20,7 @@ if args.quick:
 mutag = gconv.load_dataset("mutag")
 print(f"MUTAG: {len(mutag.dataset)} graphs, {mutag.in_channels} atom types")
 result = cross_validate(
-    lambda: get_model("gin", in_channels=mutag.in_channels, num_classes=mutag.num_classes),
+    lambda: build_model("gin", mutag),
     mutag.dataset,
     folds=args.folds,
     max_epochs=args.epochs,

@@ -17,6 +17,7 @@ from typing import Any
 from gconv.cli._common import UsageError
 from gconv.cli.compare import compare
 from gconv.cli.inspect import explain, list_all, summarize
+from gconv.cli.predict import predict
 from gconv.cli.train import SAMPLED_BATCH, train
 from gconv.compare.experiments import EXPERIMENTS
 from gconv.data import list_datasets
@@ -29,7 +30,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gconv", description="Grid and graph convolutions.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model on a dataset and report test accuracy")
-    t.add_argument("dataset", choices=list_datasets())
+    t.add_argument(
+        "dataset",
+        metavar="SOURCE",
+        help=f"a dataset ({', '.join(list_datasets())}), or your own: a folder of images "
+        "(one subfolder per class) or a .pt file of PyG graphs",
+    )
     t.add_argument("model", choices=list_models())
     t.add_argument("--epochs", type=int, help="epochs (default: the dataset's recipe)")
     t.add_argument("--lr", type=float, help="learning rate")
@@ -111,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--count", type=int, default=4, help="segmentation: test images drawn from IMAGE_INDEX"
     )
+    r = sub.add_parser("predict", help="the class of new images or graphs, from a checkpoint")
+    r.add_argument("checkpoint", help="a best.pt or last.pt of 'gconv train' or ModelCheckpoint")
+    r.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files, folders of images, or a .pt file"
+    )
+    r.add_argument("--out", help="also write the predictions to this CSV file")
+    r.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     return p
 
 
@@ -120,6 +133,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "summary": summarize,
     "compare": compare,
     "explain": explain,
+    "predict": predict,
 }
 
 

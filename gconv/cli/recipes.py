@@ -41,3 +41,12 @@ RECIPES = {
     "voc_seg": Recipe(epochs=30, lr=1e-3, batch_size=8, scheduler="cosine", quick_limit=16),
     "pet_seg": Recipe(epochs=20, lr=1e-3, batch_size=16, scheduler="cosine", quick_limit=32),
 }
+
+# your own data (gconv train FOLDER or FILE.pt): its task's recipe, from the registered
+# datasets of that task; --quick keeps QUICK_LIMIT training images
+QUICK_LIMIT = 500
+TASK_RECIPES = {
+    "image": Recipe(epochs=30, lr=1e-3, batch_size=64, scheduler="cosine", quick_limit=QUICK_LIMIT),
+    "graph": Recipe(epochs=100, lr=0.01, batch_size=32, scheduler="cosine", quick_epochs=3),
+    "node": RECIPES["cora"],
+}

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from gconv._checks import plural
 from gconv._io import copy_atomic, save_atomic_csv, save_atomic_text
 from gconv.data import LoadedDataset
@@ -50,6 +52,8 @@ def report(
         "seconds": seconds,
         "protocol": f"{len(runs)}-fold cross-validation" if extra else plural(len(runs), "seed"),
         "best_run": which,
+        "split_method": dataset.split_method,
+        "chance_accuracy": _chance(task, dataset, bool(extra)),
         "quick": bool(args.quick),
         "world_size": distributed.world_size(),  # processes under torchrun, else 1
         **extra,
@@ -78,4 +82,24 @@ def report(
             f"{extra['xu_protocol_accuracy']:.4f} ± {extra['xu_protocol_std']:.4f})"
         )
     print(f"  wrote {out}/metrics.json; best.pt, history.csv, curves.png are {which}'s")
+    chance = metrics["chance_accuracy"]
+    if chance is not None and metrics.get("test_accuracy", 1.0) <= chance + CHANCE_MARGIN:
+        print(
+            f"  at chance level: always answering the most frequent class scores "
+            f"{chance:.4f} on the same test data; this model learnt nothing beyond that"
+        )
     return metrics
+
+
+CHANCE_MARGIN = 0.01  # within a point of the majority class's share reads as chance
+
+
+def _chance(task: Any, dataset: LoadedDataset, folds: bool) -> float | None:
+    """The test accuracy of always answering the most frequent test class (over every
+    example, for folds), where the task's main metric is accuracy."""
+    if task.metric != "accuracy":
+        return None
+    labels = task.labels(dataset.dataset if folds else dataset.test, "test")
+    if labels is None or labels.numel() == 0:
+        return None
+    return float(torch.bincount(labels.view(-1)).max()) / labels.numel()

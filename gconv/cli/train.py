@@ -14,7 +14,7 @@ import torch
 
 from gconv._io import run_lock
 from gconv.cli._common import UsageError, folder, given
-from gconv.cli.recipes import RECIPES, Recipe
+from gconv.cli.recipes import QUICK_LIMIT, RECIPES, TASK_RECIPES, Recipe
 from gconv.cli.report import report
 from gconv.data import LoadedDataset, load_dataset
 from gconv.data.datasets import DATASET_INPUTS
@@ -33,25 +33,36 @@ from gconv.train import (
 FOLD_DATASETS = ("mutag",)  # datasets whose loader splits into folds
 
 
-def load(args: argparse.Namespace, recipe: Recipe) -> LoadedDataset:
-    """Step 1: the dataset, shrunk by ``--quick``; with ``--folds``, split into them."""
+def load(args: argparse.Namespace, recipe: Recipe | None) -> LoadedDataset:
+    """Step 1: the dataset (a registered one, or the user's own folder or file, whose
+    ``recipe`` is ``None`` until its task is known), shrunk by ``--quick``; with
+    ``--folds``, split into them."""
     kwargs: dict[str, Any] = {}
-    if args.quick and recipe.quick_limit is not None:
-        kwargs["limit"] = recipe.quick_limit
+    limit = recipe.quick_limit if recipe is not None else QUICK_LIMIT
+    if args.quick and limit is not None:
+        kwargs["limit"] = limit
     folds = _folds(args, recipe)
     if folds:
         kwargs.update(folds=folds, seed=args.seed)
+    if recipe is None:  # the user's own data: its path, checked by load_dataset
+        dataset = load_dataset(args.dataset, **kwargs)
+        if args.folds is not None and not dataset.folds:
+            raise UsageError(
+                f"--folds takes graph classification data ({args.dataset} is "
+                f"{dataset.task} classification)"
+            )
+        return dataset
     if args.root is not None and Path(args.root).exists() and not Path(args.root).is_dir():
         raise UsageError(f"--root must be a folder (got the file {args.root})")
     return load_dataset(args.dataset, root=args.root, **kwargs)
 
 
-def _folds(args: argparse.Namespace, recipe: Recipe) -> int | None:
-    folds = given(args.folds, recipe.folds)
+def _folds(args: argparse.Namespace, recipe: Recipe | None) -> int | None:
+    folds = given(args.folds, recipe.folds if recipe is not None else None)
     if args.folds is not None and args.folds < 2:
         raise UsageError(f"--folds must be >= 2 (got {args.folds})")
-    if folds and args.dataset not in FOLD_DATASETS:
-        raise UsageError(f"--folds takes a dataset of {', '.join(FOLD_DATASETS)}")
+    if folds and recipe is not None and args.dataset not in FOLD_DATASETS:
+        raise UsageError(f"--folds takes a dataset of {', '.join(FOLD_DATASETS)} or a graph file")
     if folds and args.quick and args.folds is None:
         return min(folds, 3)  # a smoke test of the recipe's folds; --folds is kept as given
     return folds
@@ -84,11 +95,12 @@ def build(name: str, dataset: LoadedDataset) -> torch.nn.Module:
     return build_model(name, dataset)
 
 
-def _meta(name: str, dataset: LoadedDataset) -> dict[str, Any]:
-    """What ``gconv explain`` needs to rebuild the model of a checkpoint."""
+def _meta(name: str, dataset: LoadedDataset, source: str) -> dict[str, Any]:
+    """What a checkpoint keeps beside the model's own ``build_config``: the dataset as
+    the command named it (``gconv explain`` reloads it) and the input kind it gave."""
     return {
         "model": name,
-        "dataset": dataset.name,
+        "dataset": source,
         "in_channels": dataset.in_channels,
         "num_classes": dataset.num_classes,
         "input_shape": dataset.input_shape,
@@ -137,10 +149,6 @@ def _num_neighbors(args: argparse.Namespace, dataset: LoadedDataset) -> list[int
 
 
 def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
-    for flag in ("epochs", "batch_size"):  # named as the user typed them, not as callees do
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1 (got {value})")
     return {
         "max_epochs": given(args.epochs, recipe.quick_epochs if args.quick else recipe.epochs),
         "lr": given(args.lr, recipe.lr),
@@ -150,6 +158,15 @@ def _trainer_kwargs(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
         "device": args.device,
         "progress": not args.no_progress,
     }
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1 (got {args.seeds})")
+    for flag in ("epochs", "batch_size"):  # named as the user typed them, not as callees do
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be >= 1 (got {value})")
 
 
 def train_seeds(
@@ -165,7 +182,7 @@ def train_seeds(
         torch.manual_seed(seed)
         model = build(args.model, dataset)
         stopper = EarlyStopping("val_loss", patience=kwargs["max_epochs"])
-        meta = {**_meta(args.model, dataset), **_settings(args, kwargs)}
+        meta = {**_meta(args.model, dataset, args.dataset), **_settings(args, kwargs)}
         callbacks = [
             stopper,
             ModelCheckpoint(run_dir, "val_loss", meta=meta),
@@ -235,7 +252,7 @@ def train_folds(
         f"{args.dataset} / {args.model}: {len(dataset.folds)}-fold cross-validation, "
         f"{kwargs['max_epochs']} epochs"
     )
-    meta = {**_meta(args.model, dataset), **_settings(args, kwargs)}
+    meta = {**_meta(args.model, dataset, args.dataset), **_settings(args, kwargs)}
     meta["settings"].update(folds=len(dataset.folds), seed=args.seed)  # the same splits
     result = cross_validate(
         lambda: build(args.model, dataset),
@@ -252,18 +269,20 @@ def train_folds(
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    """``gconv train DATASET MODEL``: load, build, train, report."""
-    if args.seeds < 1:
-        raise UsageError(f"--seeds must be >= 1 (got {args.seeds})")
-    recipe = RECIPES[args.dataset]
-    check_fits(args.model, args.dataset)
-    kwargs = _trainer_kwargs(args, recipe)  # the flags' mistakes come before the data's
+    """``gconv train SOURCE MODEL``: load, build, train, report. ``SOURCE`` is a
+    registered dataset, or the user's own folder of images or ``.pt`` file of graphs."""
+    _check_flags(args)  # the flags' mistakes come before the data's
+    recipe = RECIPES.get(args.dataset)
+    if recipe is not None:
+        check_fits(args.model, args.dataset)
     dataset = for_model(args.model, load(args, recipe))
+    recipe = recipe or TASK_RECIPES[dataset.task]
+    kwargs = _trainer_kwargs(args, recipe)
     build(args.model, dataset)  # says why not before anything is written or trained
     _num_neighbors(args, dataset)  # and so does --sampled
     # a --quick smoke test has its own folder: a full run then starts afresh instead of
     # meeting the smoke test's checkpoints (which it would refuse to resume)
-    default = f"runs/{args.dataset}-{args.model}" + ("-quick" if args.quick else "")
+    default = f"runs/{dataset.name}-{args.model}" + ("-quick" if args.quick else "")
     out = folder(args.out or default, "--out")
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 holds the lock
     with run_lock(out, "gconv train") if main_rank else nullcontext():

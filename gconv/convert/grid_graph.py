@@ -203,8 +203,9 @@ def images_to_graphs(
 
     Returns:
         ``Batch`` with ``x`` :math:`(BHW, C)`, ``edge_index``, ``edge_type``, ``batch``,
-        ``ptr``, ``pos``, ``y`` and ``grid_shape``. ``to_data_list()`` gives the single
-        graphs back.
+        ``ptr``, ``pos``, ``y``, ``grid_shape`` and each graph's ``grid_size``.
+        ``to_data_list()`` gives the single graphs back, pixel grids as
+        :func:`gconv.grid_graph`'s.
 
     Example:
         >>> batch = images_to_graphs(torch.rand(64, 1, 28, 28), torch.arange(64) % 10)
@@ -259,6 +260,9 @@ def images_to_graphs(
         batch.y = labels.reshape(-1).to(device)  # a pixel's label is its node's
         slice_dict["y"] = node_slices if per_pixel else torch.arange(b + 1)
         inc_dict["y"] = zeros
+    # each graph's own grid_size, as grid_graph's: to_data_list() gives pixel grids
+    batch.grid_size = torch.tensor([[h, w]], device=device).expand(b, 2)
+    slice_dict["grid_size"], inc_dict["grid_size"] = torch.arange(b + 1), zeros
     batch.grid_shape = (b, h, w)
     batch._num_graphs = b
     batch._slice_dict = slice_dict

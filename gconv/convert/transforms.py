@@ -31,7 +31,7 @@ class ImageToGridGraph:
     Shapes:
         - input: ``[C, H, W]`` or ``[H, W]`` tensor, or a PIL image (scaled to [0, 1])
         - output: ``Data`` with ``x`` :math:`(HW, C)`, ``edge_index``, ``edge_type``,
-          ``pos``
+          ``pos`` and ``grid_size`` ``[[H, W]]``, as :func:`gconv.grid_graph`
 
     Example:
         >>> data = ImageToGridGraph()(torch.rand(1, 28, 28))
@@ -72,6 +72,7 @@ class ImageToGridGraph:
             edge_index=edge_index.clone(),
             edge_type=edge_type.clone(),
             pos=pos.clone(),
+            grid_size=torch.tensor([[h, w]]),  # a pixel grid, also once batched
         )
 
     def __repr__(self) -> str:

@@ -34,7 +34,8 @@ from gconv.data._files import (
 from gconv.data.kinds import input_kind as input_kind_named
 from gconv.data.loaded import LoadedDataset
 from gconv.data.root import data_root
-from gconv.data.splits import stratified_folds, stratified_split
+from gconv.data.sources import from_source
+from gconv.data.splits import first_fold_split, stratified_folds, stratified_split
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.loader.grid_graph_loader import GridGraphLoader
 
@@ -79,33 +80,63 @@ def list_datasets() -> list[str]:
 
 
 def load_dataset(
-    name: str, *, root: str | os.PathLike[str] | None = None, **kwargs: Any
+    source: Any, *, root: str | os.PathLike[str] | None = None, **kwargs: Any
 ) -> LoadedDataset:
-    """Loads a dataset by name, with its standard splits.
+    """Loads a registered dataset by name, with its standard splits, or the user's own.
 
     Args:
-        name: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cora``, ``mutag``,
-            ``digits``, and for segmentation ``mnist_seg``, ``voc_seg``, ``pet_seg``).
-        root: data root; else ``$GCONV_DATA``; else ``./datasets``.
-        **kwargs: options of that dataset (``val_size``, ``seed``, ``folds``, ``limit``).
+        source: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cora``,
+            ``mutag``, ``digits``, and for segmentation ``mnist_seg``, ``voc_seg``,
+            ``pet_seg``); or your own data: a folder in torchvision's ``ImageFolder``
+            layout (one subfolder per class, optionally under ``train/``, ``val/``,
+            ``test/``), a ``.pt`` file written by ``torch.save`` holding a list of PyG
+            ``Data`` (graph classification) or one ``Data`` (node classification), a
+            PyG dataset, a list of ``Data``, a map-style dataset of ``(image, label)``
+            pairs (torchvision's datasets, ``TensorDataset``, ``Subset``), or a pair
+            ``(images, labels)`` of tensors or arrays.
+        root: data root of the registered datasets; else ``$GCONV_DATA``; else
+            ``./datasets``.
+        **kwargs: options of a registered dataset (``val_size``, ``seed``, ``folds``,
+            ``limit``); for your own data ``val_size`` and ``test_size`` (shares of the
+            whole for the splits it lacks, 0.1 and 0.2), ``seed``, ``folds`` (graphs),
+            ``image_size`` (``(H, W)`` to resize a folder's images to) and ``limit``.
+
+    Splits your data lacks are made stratified and seeded (node masks too), and the
+    result's ``split_method`` says how; images are standardized with the training
+    split's own per-channel mean and standard deviation (``normalization``).
 
     Example:
         >>> cora = load_dataset("cora")
         >>> cora.task, cora.in_channels, cora.num_classes
         ('node', 1433, 7)
+        >>> images, labels = torch.rand(50, 3, 12, 12), torch.arange(50) % 2
+        >>> mine = load_dataset((images, labels))
+        >>> mine.input_shape, mine.num_classes, len(mine.train), len(mine.test)
+        ((3, 12, 12), 2, 35, 10)
     """
-    if name not in _LOADERS:
-        raise GconvValueError(
-            f"load_dataset: name must be one of {', '.join(list_datasets())} (got {name!r})"
-        )
-    options = [p for p in inspect.signature(_LOADERS[name]).parameters if p != "root"]
+    if isinstance(source, str) and source in _LOADERS:
+        name, loader, skip = source, _LOADERS[source], ("root",)
+    else:
+        if (
+            isinstance(source, str)
+            and not any(c in source for c in "/\\.")
+            and not Path(source).exists()
+        ):
+            raise GconvValueError(
+                f"load_dataset: source must be one of {', '.join(list_datasets())}, or a "
+                f"folder of images or a .pt file of graphs (got {source!r})"
+            )
+        name, loader, skip = "your own data", from_source, ("source",)
+    options = [p for p in inspect.signature(loader).parameters if p not in skip]
     unknown = sorted(set(kwargs) - set(options))
     if unknown:
         raise GconvTypeError(
             f"load_dataset: {name} takes the options {', '.join(options) or 'none'} "
             f"(got {', '.join(unknown)})"
         )
-    return _LOADERS[name](data_root(root), **kwargs)
+    if loader is from_source:
+        return from_source(source, **kwargs)
+    return loader(data_root(root), **kwargs)
 
 
 def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
@@ -131,7 +162,21 @@ def _mnist(
     train_idx, val_idx = stratified_split(y.numpy(), (len(y) - val_size, val_size), seed)
     train = TensorDataset(x[train_idx], y[train_idx])
     val = TensorDataset(x[val_idx], y[val_idx])
-    return LoadedDataset("mnist", "image", "images", train, val, test, 1, 10, (1, 28, 28))
+    return LoadedDataset(
+        "mnist",
+        "image",
+        "images",
+        train,
+        val,
+        test,
+        1,
+        10,
+        (1, 28, 28),
+        class_names=tuple(str(d) for d in range(10)),
+        normalization={"scale": 255.0, "mean": [MNIST_MEAN], "std": [MNIST_STD]},
+        split_method=f"MNIST's own test set; val: a stratified {val_size} of its training "
+        f"set, seed {seed}",
+    )
 
 
 @_register("mnist_grid", "pixel_grid")
@@ -159,7 +204,21 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     train_idx, val_idx = stratified_split(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
     train_idx, val_idx = rest[train_idx], rest[val_idx]
     train, val, test = (TensorDataset(x[i], y[i]) for i in (train_idx, val_idx, test_idx))
-    return LoadedDataset("digits", "image", "images", train, val, test, 1, 10, (1, 8, 8))
+    return LoadedDataset(
+        "digits",
+        "image",
+        "images",
+        train,
+        val,
+        test,
+        1,
+        10,
+        (1, 8, 8),
+        class_names=tuple(str(d) for d in range(10)),
+        normalization={"scale": 16.0, "mean": [0.0], "std": [1.0]},
+        split_method=f"train/val/test carved from the 1,797 images (70/10/20 %), "
+        f"stratified, seed {seed}",
+    )
 
 
 @_register("cora", "nodes")
@@ -199,22 +258,21 @@ def _mutag(root: Path, *, folds: int = 10, seed: int = 0) -> LoadedDataset:
     dataset = _fetch("mutag", root, build)
     labels = dataset.y.numpy()
     splits = stratified_folds(labels, folds, seed)
-    train_idx, test_idx = splits[0]
-    tr, va = stratified_split(
-        labels[train_idx], (len(train_idx) - len(train_idx) // 10, len(train_idx) // 10), seed
-    )
+    train, val, test = (torch.as_tensor(i) for i in first_fold_split(labels, splits, seed))
     return LoadedDataset(
         "mutag",
         "graph",
         "graphs",
-        dataset[torch.as_tensor(train_idx[tr])],
-        dataset[torch.as_tensor(train_idx[va])],
-        dataset[torch.as_tensor(test_idx)],
+        dataset[train],
+        dataset[val],
+        dataset[test],
         dataset.num_features,
         dataset.num_classes,
         None,
         dataset,
         splits,
+        split_method=f"train/val/test from the first of {folds} stratified folds (val: a "
+        f"tenth of its training part), seed {seed}",
     )
 
 

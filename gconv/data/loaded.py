@@ -36,6 +36,11 @@ class LoadedDataset:
             special way (``mnist_grid``); ``None`` means a plain ``DataLoader``.
         class_names: the name of each class id, where the classes have names
             (segmentation: ``"background"``, ...); ``None`` otherwise.
+        normalization: how raw pixels became ``x``, for images: divided by ``scale``,
+            then ``(x - mean) / std`` per channel (``{"scale", "mean", "std"}``); what
+            ``gconv predict`` applies to new images.
+        split_method: how the splits were made (the source's own, or carved from it),
+            as ``metrics.json`` and reports say it.
     """
 
     name: str
@@ -51,6 +56,8 @@ class LoadedDataset:
     folds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     loader: Callable[..., Any] | None = None
     class_names: tuple[str, ...] | None = None
+    normalization: dict[str, Any] | None = None
+    split_method: str = "the dataset's standard split"
 
     def __post_init__(self) -> None:
         input_kind(self.input_kind)  # once per dataset: a kind the registries know

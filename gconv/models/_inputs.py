@@ -14,6 +14,12 @@ def graph_inputs(owner: str, data: Any) -> tuple[Tensor, Tensor, Tensor | None, 
     """``(x, edge_index, batch, num_graphs)`` of a PyG ``Data`` or ``Batch``."""
     x = getattr(data, "x", None)
     edge_index = getattr(data, "edge_index", None)
+    if x is None and isinstance(edge_index, Tensor):  # PyG's from_networkx, say
+        raise GconvTypeError(
+            f"{owner}: the graphs have no node features x; give them some, e.g. "
+            "data.x = torch.ones(data.num_nodes, 1), or pass them through "
+            "gconv.load_dataset, which does"
+        )
     if not isinstance(x, Tensor) or not isinstance(edge_index, Tensor):
         raise GconvTypeError(
             f"{owner}: expected a PyG Data or Batch with x and edge_index "

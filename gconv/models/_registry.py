@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from torch import nn
 
 from gconv.convert.grid_shape import GRID_HINT
-from gconv.data.datasets import DATASET_INPUTS
+from gconv.data.datasets import DATASET_INPUTS, load_dataset
 from gconv.data.kinds import KINDS
 from gconv.errors import GconvTypeError, GconvValueError
 
@@ -31,12 +31,13 @@ class ModelEntry:
     name: str
     builder: Callable[..., nn.Module]
     inputs: tuple[str, ...]  # from INPUT_KINDS
+    graph_readout: str = "mean"  # the readout build_model gives it on whole graphs
 
 
 _MODELS: dict[str, ModelEntry] = {}
 
 
-def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
+def register_model(*, inputs: tuple[str, ...], graph_readout: str = "mean") -> Callable[[F], F]:
     """Registers a model builder under its function name.
 
     Args:
@@ -47,7 +48,9 @@ def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
             segmentation ``"images_dense"`` (images, a prediction per pixel) and
             ``"pixel_grid_dense"`` (pixel grids, a prediction per node). A builder that takes
             both ``"nodes"`` and ``"graphs"`` has a ``readout`` argument; ``None`` builds
-            the node-level model.
+            the node-level model, the default of every such builder, as PyG's.
+        graph_readout: the readout :func:`build_model` gives such a model on whole
+            graphs (``"sum"`` for GIN, as Xu et al.).
     """
     for kind in inputs:
         if kind not in INPUT_KINDS:
@@ -59,7 +62,7 @@ def register_model(*, inputs: tuple[str, ...]) -> Callable[[F], F]:
         name = builder.__name__
         if name in _MODELS:
             raise GconvValueError(f"register_model: a model named {name!r} is registered already")
-        _MODELS[name] = ModelEntry(name, builder, inputs)
+        _MODELS[name] = ModelEntry(name, builder, inputs, graph_readout)
         return builder
 
     return wrap
@@ -79,8 +82,22 @@ def model_entry(name: str) -> ModelEntry:
 
 
 def get_model(name: str, **kwargs: Any) -> nn.Module:
-    """Builds a registered model: ``get_model("gcn", in_channels=1433, num_classes=7)``."""
-    return model_entry(name).builder(**kwargs)
+    """Builds a registered model: ``get_model("gcn", in_channels=1433, num_classes=7)``.
+
+    The model keeps what it was built from as ``build_config`` (its name and arguments,
+    and from :func:`build_model` what it knows of the data: class names, the images'
+    normalization), which :class:`gconv.train.ModelCheckpoint` writes into every
+    checkpoint, so that ``gconv predict`` rebuilds it from the file alone.
+    """
+    return _built(model_entry(name), kwargs, {})
+
+
+def _built(entry: ModelEntry, kwargs: dict[str, Any], known: dict[str, Any]) -> nn.Module:
+    """The entry's model, keeping its name, arguments and what is ``known`` of its data."""
+    model = entry.builder(**kwargs)
+    config = {"model": entry.name, "model_kwargs": dict(kwargs), **known}
+    model.build_config = config  # type: ignore[assignment]
+    return model
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,17 @@ class Fit:
         return self.ok
 
 
+def _loaded(data: Any) -> Any:
+    """``data`` as :func:`gconv.load_dataset` makes it, unless it says its input kind
+    already (a name, a kind, a ``LoadedDataset``): a user's own list of graphs, tensor
+    pair or dataset."""
+    if isinstance(data, str) or hasattr(data, "input_kind"):
+        return data
+    return load_dataset(data)
+
+
 def _kind_of(data: Any) -> str:
+    data = _loaded(data)
     kind = data if isinstance(data, str) else getattr(data, "input_kind", None)
     if isinstance(data, str) and data in DATASET_INPUTS:  # a dataset's name: not loaded
         kind = DATASET_INPUTS[data]
@@ -158,7 +185,8 @@ def build_model(
     """Builds the variant of a registered model that fits some data.
 
     What is not given explicitly comes from ``dataset`` (what
-    :func:`gconv.load_dataset` returns): ``in_channels``, ``num_classes``,
+    :func:`gconv.load_dataset` returns, or anything it takes: a list of graphs, an
+    ``(images, labels)`` pair, a folder): ``in_channels``, ``num_classes``,
     ``input_shape`` and ``input_kind``. A model that does not fit raises ``ValueError``
     with :func:`fits`' reason. For ``"nodes"`` a model with a ``readout`` is built
     without one; for ``"graphs"`` (or pixel grids) one whose readout defaults to
@@ -173,10 +201,11 @@ def build_model(
     entry = model_entry(name)
     if dataset is not None:
         fields = ("in_channels", "num_classes", "input_shape", "input_kind")
+        dataset = load_dataset(dataset) if not hasattr(dataset, "input_kind") else dataset
         if not all(hasattr(dataset, field) for field in fields):
             raise GconvTypeError(
-                "build_model: dataset must be what gconv.load_dataset returns (a "
-                f"LoadedDataset), e.g. build_model({name!r}, load_dataset('cora')) "
+                "build_model: dataset must be what gconv.load_dataset takes or returns, "
+                f"e.g. build_model({name!r}, load_dataset('cora')) "
                 f"(got {type(dataset).__name__})"
             )
         in_channels = in_channels if in_channels is not None else dataset.in_channels
@@ -196,5 +225,12 @@ def build_model(
         if KINDS[kind].per_node:  # a prediction per node
             kwargs.setdefault("readout", None)
         elif params["readout"].default is None:
-            kwargs.setdefault("readout", "mean")
-    return entry.builder(in_channels=in_channels, num_classes=num_classes, **kwargs)
+            kwargs.setdefault("readout", entry.graph_readout)
+    known = {
+        "input_kind": kind,
+        "input_shape": input_shape,
+        "dataset": getattr(dataset, "name", None),
+        "class_names": getattr(dataset, "class_names", None),
+        "normalization": getattr(dataset, "normalization", None),
+    }
+    return _built(entry, {"in_channels": in_channels, "num_classes": num_classes, **kwargs}, known)

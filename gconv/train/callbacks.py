@@ -147,9 +147,10 @@ class ModelCheckpoint(Callback):
     Files are written atomically (a temporary file, then a rename), so a run killed while
     saving leaves the previous checkpoint intact. Each holds what ``fit(resume=...)``
     needs: model, optimizer, epoch, history, random state and callback state, and
-    ``meta``, whatever the caller wants kept with the weights (e.g. how to rebuild the
-    model). ``mode`` is as :class:`EarlyStopping`'s: ``"auto"`` takes the direction of
-    ``monitor`` from the fit's task.
+    ``meta``: the model's ``build_config`` where gconv built it (its name, arguments,
+    class names and normalization: what ``gconv predict`` rebuilds it from), with
+    whatever the caller adds. ``mode`` is as :class:`EarlyStopping`'s: ``"auto"`` takes
+    the direction of ``monitor`` from the fit's task.
     """
 
     def __init__(
@@ -186,7 +187,10 @@ class ModelCheckpoint(Callback):
         if not distributed.is_main():  # under torchrun, rank 0 alone writes
             return
         # the state is taken after updating best, so that a resume sees it
-        state = {**trainer.checkpoint_state(model, epoch), "meta": self.meta}
+        # what the model was built from (gconv's builders keep it), so that the file
+        # alone rebuilds it for prediction; the caller's meta adds to it
+        meta = {**getattr(model, "build_config", {}), **self.meta}
+        state = {**trainer.checkpoint_state(model, epoch), "meta": meta}
         if improved:
             save_atomic(state, self.best_path)
         if self.save_last:

@@ -65,6 +65,8 @@ def infer_task(data: Any) -> Task:
             isinstance(first, (list, tuple)) and len(first) == 2 and isinstance(first[0], Data)
         ):
             return _graph_task(first)
+        if isinstance(first, (list, tuple)) and len(first) == 1 and isinstance(first[0], Tensor):
+            return ImageTask()  # unlabelled images: TensorDataset(images), for predict
         if isinstance(first, (list, tuple)) and len(first) == 2:
             target = first[1]
             if isinstance(target, Tensor) and target.dim() >= 2 and first[0].dim() >= 3:

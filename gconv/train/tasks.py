@@ -21,7 +21,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
-from torch_geometric.data import Dataset as PyGDataset
 from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
@@ -182,13 +181,27 @@ class ImageTask(Task):
             return data.dataset
         return None
 
+    def prepare(self, data: Any, device: torch.device) -> Any:
+        """A dataset whose images are not tensors (a torchvision dataset without
+        ``ToTensor``) is named here, once, not by ``default_collate`` at the first batch."""
+        if isinstance(data, Dataset) and not isinstance(data, TensorDataset):
+            first = data[0] if len(data) else None  # type: ignore[arg-type]
+            image = first[0] if isinstance(first, (list, tuple)) else first
+            if first is not None and not isinstance(image, Tensor):
+                raise GconvTypeError(
+                    f"Trainer: image data must give image tensors (got a "
+                    f"{type(image).__name__} from {type(data).__name__}); give the dataset "
+                    "transform=torchvision.transforms.ToTensor(), or pass it through "
+                    "gconv.load_dataset"
+                )
+        return data
+
     def to_device(self, batch: Any, device: torch.device) -> Any:
-        x, y = batch
-        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        return tuple(t.to(device, non_blocking=True) for t in batch)  # (x, y), or (x,)
 
     def forward(self, model: nn.Module, batch: Any, phase: str | None) -> tuple[Tensor, Tensor]:
-        x, y = batch
-        return model(x), y
+        x, *y = batch  # unlabelled images (predict) come as (x,)
+        return model(x), (y[0] if y else None)  # type: ignore[return-value]
 
 
 class NodeTask(Task):
@@ -264,7 +277,7 @@ class GraphTask(Task):
     loader_class = PyGDataLoader
 
     def shardable(self, data: Any) -> Any:
-        if isinstance(data, (PyGDataset, list, tuple)):
+        if isinstance(data, (Dataset, list, tuple)):  # a Subset of graphs included
             return data
         if type(data) is PyGDataLoader:
             return data.dataset
@@ -279,7 +292,8 @@ class GraphTask(Task):
         return batch.to(device)
 
     def forward(self, model: nn.Module, batch: Any, phase: str | None) -> tuple[Tensor, Tensor]:
-        return model(batch), batch.y.view(-1)
+        y = getattr(batch, "y", None)  # unlabelled graphs (predict) have none
+        return model(batch), (y.view(-1) if y is not None else None)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"GraphTask({self.input_kind!r})"

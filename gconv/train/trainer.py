@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import TensorDataset
 
 from gconv.data import LoadedDataset
 from gconv.errors import GconvTypeError, GconvValueError
@@ -124,13 +125,10 @@ class Trainer:
         *,
         resume: str | os.PathLike[str] | None = None,
     ) -> History:
-        """Trains ``model``; validates on ``val`` after every epoch.
-
-        For a node task, ``val=None`` validates on the ``val_mask`` of the training graph.
-        ``resume`` continues from a checkpoint written by ``ModelCheckpoint``: model,
-        optimizer, epoch, history, random state and callback state are restored, so the
-        run ends as if it had never been interrupted.
-        """
+        """Trains ``model``, validating on ``val`` after every epoch (a node task's
+        ``val=None``: the training graph's ``val_mask``). ``resume`` continues from a
+        ``ModelCheckpoint`` file (model, optimizer, epoch, history, random and callback
+        state), so the run ends as if it had never been interrupted."""
         if isinstance(train, LoadedDataset):  # fit(model, load_dataset(...)): its splits
             train, default_val, _ = train.splits(self.batch_size)
             val = default_val if val is None else val
@@ -290,7 +288,9 @@ class Trainer:
         return self._evaluate(model, task, data, "test", f1=True)
 
     def predict(self, model: nn.Module, data: Any) -> Tensor:
-        """Logits for every example (every node of a node task), on the CPU."""
+        """Logits for every example (every node of a node task), on the CPU; unlabelled
+        data too (a tensor of images, graphs without ``y``, a loader of either)."""
+        data = TensorDataset(data) if isinstance(data, Tensor) else data
         model.to(self.device)
         outputs = self._outputs(model, self._task(data), data, None)
         return torch.cat([logits.cpu() for logits, _ in outputs])

@@ -25,7 +25,7 @@ def test_list_datasets() -> None:
 
 
 def test_unknown_name() -> None:
-    with pytest.raises(ValueError, match="load_dataset: name must be one of cora"):
+    with pytest.raises(ValueError, match="load_dataset: source must be one of cora"):
         load_dataset("cifar")
 
 

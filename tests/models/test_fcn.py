@@ -111,7 +111,7 @@ def test_grid_fcn_gradients_equal_fcn_gradients() -> None:
 def test_grid_fcn_names_what_it_needs() -> None:
     gnn = get_model("grid_fcn", in_channels=1, num_classes=3)
     batch = images_to_graphs(torch.randn(1, 1, 8, 8))
-    del batch.grid_shape
+    del batch.grid_shape, batch.grid_size  # what makes graphs pixel grids
     with pytest.raises(ValueError, match="GridFCN: the graphs must be full pixel grids"):
         gnn(batch)
     batch.grid_shape = torch.tensor([2, 8, 8])

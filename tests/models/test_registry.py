@@ -169,7 +169,7 @@ def test_pooled_grid_gnn_with_gcn_layers_dense_equals_message_passing() -> None:
 def test_pool_needs_full_grids_and_says_so() -> None:
     gnn = get_model("grid_gnn", in_channels=1, num_classes=3, hidden_channels=(4, 8), pool=True)
     batch = images_to_graphs(torch.randn(2, 1, 8, 8))
-    del batch.grid_shape
+    del batch.grid_shape, batch.grid_size  # what makes graphs pixel grids
     with pytest.raises(ValueError, match="pool=True needs full pixel grids with grid_shape"):
         gnn(batch)
     with pytest.raises(ValueError, match="grids must be at least 4x4 for 2 pools"):
@@ -185,10 +185,13 @@ def test_flatten_head_takes_any_image_size_and_names_the_grid_size_for_graphs() 
     gnn.load_state_dict(cnn.state_dict())
     images = torch.randn(2, 3, 28, 28)
     assert_close(gnn(images_to_graphs(images)), cnn(images))  # at its size: the twin
-    for size in (8, 32):  # other sizes are pooled to 28x28 before the head
-        assert cnn(torch.randn(2, 3, size, size)).shape == (2, 10)
+    for size in (8, 32):  # other sizes are pooled to 28x28 before the head, by both
+        images = torch.randn(2, 3, size, size)
+        assert_close(gnn(images_to_graphs(images)), cnn(images))
+    graphs = images_to_graphs(torch.randn(2, 3, 8, 8))
+    del graphs.grid_shape, graphs.grid_size  # graphs that do not say they are grids
     with pytest.raises(ValueError, match=r"GridGNN: readout 'flatten' reads 28x28 pixel grids"):
-        gnn(images_to_graphs(torch.randn(2, 3, 8, 8)))
+        gnn(graphs)
     with pytest.raises(ValueError, match=r"GridCNN: input_shape must be \(C, H, W\) with C = "):
         get_model("grid_cnn", in_channels=3, num_classes=10, input_shape=(1, 28, 28))
 
@@ -208,7 +211,11 @@ def test_gcn_and_gin_node_and_graph_level() -> None:
     batch = Batch.from_data_list(graphs)
     assert get_model("gcn", in_channels=3, num_classes=4)(batch).shape == (10, 4)
     assert get_model("gcn", in_channels=3, num_classes=4, readout="mean")(batch).shape == (2, 4)
-    assert get_model("gin", in_channels=3, num_classes=4).eval()(batch).shape == (2, 4)
+    gin = get_model("gin", in_channels=3, num_classes=4, readout="sum")
+    assert gin.eval()(batch).shape == (2, 4)
+    # every graph network is node level by default, as PyG's models are
+    for name in ("gcn", "gin", "sage", "gat", "gated_gcn"):
+        assert get_model(name, in_channels=3, num_classes=4).eval()(batch).shape == (10, 4)
 
 
 def test_mlp_on_images_and_on_node_features() -> None:
@@ -218,6 +225,10 @@ def test_mlp_on_images_and_on_node_features() -> None:
         model(torch.randn(4, 1, 9, 9))
 
 
-def test_build_model_names_a_dataset_that_is_not_a_loaded_one() -> None:
-    with pytest.raises(TypeError, match=r"build_model: dataset must be what gconv.load_dataset"):
-        build_model("gcn", "cora")
+def test_build_model_takes_what_load_dataset_takes() -> None:
+    assert build_model("gcn", "cora").input_kind == "nodes"  # a name is loaded
+    images, labels = torch.rand(40, 3, 16, 16), torch.arange(40) % 4
+    model = build_model("lenet5", (images, labels))
+    assert model(images[:2]).shape == (2, 4)
+    with pytest.raises(TypeError, match=r"load_dataset: source must be a dataset name.*got int"):
+        build_model("gcn", 42)

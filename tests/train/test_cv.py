@@ -6,7 +6,7 @@ from gconv.train import cross_validate
 
 def test_cross_validate_on_mutag(mutag) -> None:
     result = cross_validate(
-        lambda: get_model("gin", in_channels=7, num_classes=2, hidden_channels=16),
+        lambda: get_model("gin", in_channels=7, num_classes=2, hidden_channels=16, readout="sum"),
         mutag.dataset,
         folds=3,
         max_epochs=4,

@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gconv import Trainer
 from gconv.data import GridGraphLoader
-from gconv.models import get_model
+from gconv.models import build_model, get_model
 from gconv.train import Callback, CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
 from gconv.train.infer import infer_task
 from gconv.train.scores import macro_f1
@@ -80,7 +80,7 @@ def test_node_task_end_to_end_on_cora(cora) -> None:
 
 def test_graph_task_end_to_end_on_mutag(mutag) -> None:
     torch.manual_seed(0)
-    model = get_model("gin", in_channels=mutag.in_channels, num_classes=mutag.num_classes)
+    model = build_model("gin", mutag)
     trainer = Trainer(max_epochs=30, lr=0.01, batch_size=32, seed=0, progress=False)
     history = trainer.fit(model, mutag.train, mutag.val)
     assert history.history["loss"][-1] < history.history["loss"][0]

@@ -1,0 +1,144 @@
+"""A user's image files: a folder in torchvision's ``ImageFolder`` layout, read into one
+``uint8`` tensor, and single files read as a trained model expects them.
+
+The layout is torchvision's (one subfolder per class, the class names sorted), optionally
+under ``train/``, ``val/`` and ``test/`` folders of that layout. Every mistake names the
+path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from gconv.errors import GconvFileNotFoundError, GconvValueError
+
+# what PIL reads and torchvision's ImageFolder accepts (torchvision.datasets.folder)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class ImageFiles:
+    """The image files of one split and the class id of each."""
+
+    paths: tuple[Path, ...]
+    labels: tuple[int, ...]
+
+
+def is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _class_files(folder: Path, owner: str) -> tuple[tuple[str, ...], ImageFiles]:
+    """The classes (subfolders) of one ``ImageFolder``-layout folder and its files."""
+    classes = _subfolders(folder)
+    if not classes:
+        found = sum(1 for p in folder.iterdir() if p.is_file())
+        raise GconvValueError(
+            f"{owner}: {folder} must hold one subfolder of images per class (torchvision's "
+            f"ImageFolder layout), or train/, val/, test/ folders of that layout (found "
+            f"{found} files and no subfolders)"
+        )
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, sub in enumerate(classes):
+        files = sorted(p for p in sub.rglob("*") if is_image(p))
+        paths += files
+        labels += [label] * len(files)
+    empty = [c.name for c in classes if not any(is_image(p) for p in c.rglob("*"))]
+    if empty:
+        raise GconvValueError(
+            f"{owner}: every class folder of {folder} must hold images "
+            f"({', '.join(IMAGE_EXTENSIONS)}) (found none in {', '.join(empty[:3])})"
+        )
+    return tuple(c.name for c in classes), ImageFiles(tuple(paths), tuple(labels))
+
+
+def image_folder(folder: Path, owner: str) -> tuple[tuple[str, ...], dict[str, ImageFiles]]:
+    """The class names and the files of each split the folder has (``{"all": ...}`` when
+    it is not split into ``train/``, ``val/``, ``test/``)."""
+    if not folder.is_dir():
+        found = "a file" if folder.exists() else "nothing"
+        raise GconvFileNotFoundError(f"{owner}: {folder} must be a folder (found {found})")
+    names = {p.name for p in _subfolders(folder)}
+    if "train" not in names:
+        classes, files = _class_files(folder, owner)
+        return classes, {"all": files}
+    split: dict[str, ImageFiles] = {}
+    classes, split["train"] = _class_files(folder / "train", owner)
+    for name in SPLIT_FOLDERS[1:]:
+        if name in names:
+            own, split[name] = _class_files(folder / name, owner)
+            if own != classes:
+                raise GconvValueError(
+                    f"{owner}: {folder / name} must have the classes of {folder / 'train'} "
+                    f"({', '.join(classes)}) (found {', '.join(own)})"
+                )
+    return classes, split
+
+
+def _open(path: Path, owner: str):  # type: ignore[no-untyped-def]
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except (UnidentifiedImageError, OSError) as err:
+        raise GconvValueError(
+            f"{owner}: {path} must be a readable image (found {type(err).__name__}: {err})"
+        ) from None
+
+
+def _color(mode: str) -> bool:
+    return mode not in ("1", "L", "LA", "I", "I;16", "F")
+
+
+def image_format(
+    paths: Sequence[Path], owner: str, *, resized: bool = False
+) -> tuple[int, tuple[int, int]]:
+    """``(channels, (height, width))`` the images share, read from their headers only:
+    3 if any is in colour, else 1. Images of two sizes are refused, naming one of each,
+    unless they are to be ``resized`` (the first one's size is given then)."""
+    sizes: dict[tuple[int, int], Path] = {}
+    color = False
+    for path in paths:
+        with _open(path, owner) as image:
+            sizes.setdefault((image.height, image.width), path)
+            color = color or _color(image.mode)
+    if len(sizes) > 1 and not resized:
+        (a, pa), (b, pb) = list(sizes.items())[:2]
+        raise GconvValueError(
+            f"{owner}: images must share one size, or give image_size=(H, W) to resize them "
+            f"(found {a[0]}x{a[1]} in {pa} and {b[0]}x{b[1]} in {pb})"
+        )
+    return (3 if color else 1), next(iter(sizes))
+
+
+def read_images(paths: Sequence[Path], channels: int, size: tuple[int, int], owner: str) -> Tensor:
+    """The images as one ``uint8`` tensor ``[N, channels, H, W]``, converted to grey
+    (1 channel) or RGB (3), resized (bilinear) to ``size`` where they differ."""
+    from PIL import Image
+
+    height, width = size
+    out = np.empty((len(paths), height, width, channels), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        with _open(path, owner) as image:
+            try:
+                image = image.convert("L" if channels == 1 else "RGB")
+            except OSError as err:  # a truncated file fails on decoding, not on opening
+                raise GconvValueError(
+                    f"{owner}: {path} must be a readable image (found {type(err).__name__}: {err})"
+                ) from None
+            if image.size != (width, height):
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
+            out[i] = np.asarray(image).reshape(height, width, channels)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
