@@ -36,8 +36,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gconv._alloc import tune_allocator
 from gconv.compare import Protocol, get_rows, row_width
+from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import row_model
-from gconv.compare.run import Inputs
 from gconv.data import GridGraphLoader
 from gconv.train import Trainer
 from gconv.train.infer import infer_task
@@ -74,8 +74,8 @@ def train_subset(inputs: Inputs, row: Any, n: int) -> Any:
     """The row's training input, cut to its first ``n`` examples."""
     train = inputs.splits(row)[0]
     if isinstance(train, GridGraphLoader):
-        subset = Subset(inputs.mnist.train, range(n))
-        positions = row.input == "pixel_grid_pos"
+        subset = Subset(inputs.data.train, range(n))
+        positions = train.positions
         return GridGraphLoader(subset, inputs.protocol.batch_size, True, positions=positions)
     if isinstance(train, list):
         return train[:n]
@@ -126,7 +126,7 @@ def measure(
     return {
         "graphs_per_second": graphs / seconds,
         "flops_per_graph": flops,
-        "epoch_graphs": len(inputs.mnist.train),
+        "epoch_graphs": len(inputs.data.train),
     }
 
 

@@ -62,7 +62,9 @@ def measure(row: str, args: argparse.Namespace) -> None:
     protocol = Protocol()
     mnist = load_dataset("mnist")
     folder = data_root() / "MNIST" / "superpixels"
-    graphs = superpixel_dataset(mnist.train, folder, name="train", **protocol.superpixels)
+    graphs = superpixel_dataset(
+        mnist.train, folder, normalization=mnist.normalization, name="train", **protocol.superpixels
+    )
     graphs = graphs[: args.batches * protocol.batch_size]
     batches = list(DataLoader(graphs, batch_size=protocol.batch_size))
     (spec,) = get_rows([f"{row}/superpixel"])

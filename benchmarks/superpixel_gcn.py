@@ -74,7 +74,9 @@ def main() -> None:
     protocol = Protocol()
     mnist = load_dataset("mnist")
     folder = data_root() / "MNIST" / "superpixels"
-    graphs = superpixel_dataset(mnist.train, folder, name="train", **protocol.superpixels)
+    graphs = superpixel_dataset(
+        mnist.train, folder, normalization=mnist.normalization, name="train", **protocol.superpixels
+    )
     graphs = graphs[: args.graphs]
     row = get_rows(["gcn/superpixel"])[0]
     width = row_width(row, protocol)

@@ -24,8 +24,8 @@ import gconv
 from gconv import images_to_graphs
 from gconv.compare import Protocol, get_rows, row_width
 from gconv.compare.experiments import EXPERIMENTS
+from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import row_model
-from gconv.compare.run import Inputs
 from gconv.models import build_model, list_models, model_entry
 from gconv.train.infer import infer_task
 

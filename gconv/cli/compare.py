@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gconv._io import run_lock
 from gconv.cli._common import UsageError, folder
 
 
 def compare(args: argparse.Namespace) -> None:
-    """``gconv compare [--task segmentation]``: a CNN against graph networks on MNIST
-    (or on mnist_seg), one parameter budget."""
+    """``gconv compare [--task segmentation] [--dataset SOURCE]``: a CNN against graph
+    networks on MNIST (or mnist_seg, or the user's own images), one parameter budget."""
     from gconv._alloc import tune_allocator
     from gconv.compare import Protocol, row_ids, run_compare
 
@@ -33,8 +34,18 @@ def compare(args: argparse.Namespace) -> None:
             overrides[flag] = value
     if args.quick:
         overrides.setdefault("epochs", 1)
+    own = Protocol.for_task(args.task)
+    if args.dataset is not None and args.dataset != own.dataset:
+        if not own.experiment.any_data:
+            raise UsageError(
+                f"--dataset takes image classification data; --task {args.task} compares "
+                f"{own.dataset} only"
+            )
+        overrides["dataset"] = args.dataset
     protocol = Protocol.for_task(args.task, quick=args.quick, amp=args.amp, **overrides)
     out = args.out or protocol.experiment.out
+    if args.out is None and not protocol.own_data:  # runs/compare-pets: its own folder
+        out += "-" + Path(protocol.dataset.rstrip("/\\")).name
     folder(out, "--out")
     tune_allocator()  # this process's, and each worker's: see gconv._alloc
     with run_lock(out, "gconv compare"):  # one run per folder; its workers write under it

@@ -69,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--num-classes", type=int, default=10)
     s.add_argument("--depth", type=int, default=2, help="nesting depth of the rows shown")
     c = sub.add_parser(
-        "compare", help="a CNN against graph networks on MNIST images, one parameter budget"
+        "compare", help="a CNN against graph networks on images, one parameter budget"
     )
     c.add_argument(
         "--task",
@@ -77,12 +77,23 @@ def parser() -> argparse.ArgumentParser:
         default="classification",
         help="; ".join(f"{name}: {e.help}" for name, e in EXPERIMENTS.items()),
     )
+    c.add_argument(
+        "--dataset",
+        metavar="SOURCE",
+        help="classification data: mnist (default), a registered dataset, or your own folder "
+        "of images (one subfolder per class)",
+    )
     c.add_argument("--rows", help="comma-separated row ids (default: the default rows; see --list)")
     c.add_argument(
         "--list", action="store_true", help="print the row ids (default rows first) and stop"
     )
     c.add_argument("--budget", type=int, help="parameters per model (default 100,000)")
-    c.add_argument("--epochs", type=int, help="epochs for every row (default: the validated count)")
+    c.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs for every row (default: MNIST's validated count; on other data, until "
+        "validation stops improving)",
+    )
     c.add_argument("--seeds", type=int, help="seeds 0..N-1 for every row (default 3)")
     c.add_argument(
         "--jobs",

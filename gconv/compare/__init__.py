@@ -1,9 +1,11 @@
-"""``gconv compare``: a CNN against graph networks on MNIST, at one parameter budget.
+"""``gconv compare``: a CNN against graph networks on images, at one parameter budget.
 
 Every row (a model on an input: pixels, the pixel grid as a graph, or SLIC superpixel
 graphs) is solved to the same parameter budget and trained with the same protocol over
 several seeds; the report has the mean, the spread, every seed, and Dwivedi et al.'s
-published figure where one exists. ``Protocol.for_task("segmentation")`` compares an FCN,
+published figure where one exists, on MNIST by default or on any image classification
+data (``Protocol.for_task(dataset=...)``: a registered name or a folder of images).
+``Protocol.for_task("segmentation")`` compares an FCN,
 its message-passing twin and graph networks on mnist_seg by mean IoU.
 """
 
@@ -14,10 +16,11 @@ from typing import Any
 
 from gconv._checks import check_positive_int
 from gconv.compare.experiments import EXPERIMENTS, Experiment, get_experiment
+from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import Protocol, get_rows, row_ids, row_width
 from gconv.compare.report import plot_compare, to_markdown, write_report
 from gconv.compare.rows import EXTRA_ROWS, ROW_IDS, ROWS, SEGMENTATION_ROWS, Row
-from gconv.compare.run import Inputs, same_function_check, summarize_row, train_seed
+from gconv.compare.run import same_function_check, summarize_row, train_seed
 from gconv.compare.workers import train_parallel
 
 __all__ = [
@@ -62,8 +65,13 @@ def run_compare(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     inputs = Inputs(protocol, root, progress)
+    protocol = inputs.protocol = protocol.fitted(inputs.data)  # its shape, classes, digest
     results: dict[tuple[str, int], dict[str, Any]] = {}
-    report: dict[str, Any] = {"protocol": protocol.as_dict(), "rows": []}
+    report: dict[str, Any] = {
+        "protocol": protocol.as_dict(),
+        "split_method": inputs.data.split_method,
+        "rows": [],
+    }
 
     def done(row: Row, seed: int, result: dict[str, Any]) -> None:
         results[row.id, seed] = result
@@ -86,8 +94,8 @@ def run_compare(
         for row, seed in pending:
             done(row, seed, train_seed(row, seed, protocol, inputs, out, progress))
     else:
-        if any(row.input == "superpixel" for row in selected):
-            inputs.superpixels()  # built and cached once, before the workers read it
+        for row in selected:  # graphs built and cached once, before the workers read them
+            row.input.prepare(inputs)
         train_parallel(pending, protocol, out, root, jobs, done)
     twin = protocol.experiment.twin  # the CNN's twin is checked with its trained weights
     if twin is not None and any(row.id == twin[0] for row in selected):

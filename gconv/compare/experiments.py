@@ -15,19 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
 from gconv._checks import check_choice
-from gconv.compare.rows import (
-    EXTRA_ROWS,
-    ROWS,
-    SEGMENTATION_EXTRA_ROWS,
-    SEGMENTATION_ROWS,
-    Row,
-    classification_model,
-    segmentation_model,
-)
-from gconv.data import LoadedDataset, load_dataset
+from gconv.compare.rows import EXTRA_ROWS, ROWS, SEGMENTATION_EXTRA_ROWS, SEGMENTATION_ROWS, Row
+from gconv.data import LoadedDataset, list_datasets, load_dataset
 from gconv.train import ImageTask, SegmentationTask, Task
 
 QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alike
@@ -42,25 +32,24 @@ DEFAULT_EPOCHS = 48
 
 @dataclass(frozen=True)
 class Experiment:
-    """One task's comparison. ``build(row, width, layers, num_classes)`` is a row's
-    network; ``load(protocol, root)`` its data (``train``, ``val``, ``test`` of images
-    with their labels); ``data(protocol)`` the sentence that describes that data in
-    ``compare.md``, from the protocol's fields."""
+    """One task's comparison. ``load(protocol, root)`` is its data (``train``,
+    ``val``, ``test`` of images with their labels); ``data(protocol)`` the sentence that
+    describes that data in ``compare.md``, from the protocol's fields. Each row builds
+    its own network (:class:`Row`)."""
 
     name: str
     help: str  # what ``gconv compare --task`` says of it
     task: type[Task]  # the training task whose main metric every row reports
     rows: tuple[Row, ...]
     extra_rows: tuple[Row, ...]  # runnable with --rows, not in the default run
-    num_classes: int
-    build: Callable[[Row, int, int, int], nn.Module]
     load: Callable[[Any, str | None], LoadedDataset]
     data: Callable[[dict[str, Any]], str]
     per_seed: str  # compare.json's key of each seed's figure
     twin: tuple[str, str] | None = None  # a CNN row, and the row that must predict as it
-    published: str | None = None  # where the rows' published figures come from
+    published: dict[str, str] = field(default_factory=dict)  # by dataset: whose figures
     unit: str = "graphs"  # what the training throughput counts
     out: str = "runs/compare"  # the default output folder
+    any_data: bool = False  # whether --dataset may name other data than its own
     defaults: dict[str, Any] = field(default_factory=dict)  # protocol fields it changes
     # what each default epoch count rests on, said under compare.md's table
     epochs_basis: dict[int, str] = field(default_factory=dict)
@@ -81,13 +70,20 @@ class Experiment:
         return list(self.rows) + (list(self.extra_rows) if extra else [])
 
 
-def _mnist(protocol: Any, root: str | None) -> LoadedDataset:
-    return load_dataset("mnist", root=root, limit=QUICK_LIMIT if protocol.quick else None)
+def _images(protocol: Any, root: str | None) -> LoadedDataset:
+    """The protocol's dataset: MNIST, another registered one, or the user's own."""
+    limit: dict[str, Any] = {"limit": QUICK_LIMIT} if protocol.quick else {}
+    if protocol.dataset in list_datasets():
+        return load_dataset(protocol.dataset, root=root, **limit)
+    return load_dataset(protocol.dataset, **limit)
 
 
-def _mnist_data(p: dict[str, Any]) -> str:
-    quick = f" (--quick: {QUICK_LIMIT} training images)" if p.get("quick") else ""
-    return f"MNIST digits, 10 classes{quick}"
+def _images_data(p: dict[str, Any]) -> str:
+    quick = f" (--quick: at most {QUICK_LIMIT} training images)" if p.get("quick") else ""
+    if p.get("dataset", "mnist") == "mnist":
+        return f"MNIST digits, 10 classes{quick}"
+    c, h, w = p["input_shape"]
+    return f"{p['dataset']}: {c}x{h}x{w} images, {p['num_classes']} classes{quick}"
 
 
 # segmentation: mnist_seg's own split sizes (fcn reaches 95 mean IoU on them in 5 epochs)
@@ -116,17 +112,19 @@ def _canvas_data(p: dict[str, Any]) -> str:
 
 CLASSIFICATION = Experiment(
     name="classification",
-    help="MNIST digits (default)",
+    help="image classification: MNIST digits (default), or --dataset SOURCE",
     task=ImageTask,
     rows=tuple(ROWS),
     extra_rows=tuple(EXTRA_ROWS),
-    num_classes=10,
     twin=("grid_cnn/pixels", "grid_gnn/pixel_grid"),
-    build=classification_model,
-    load=_mnist,
-    data=_mnist_data,
+    load=_images,
+    data=_images_data,
     per_seed="accuracies",
-    published="Dwivedi et al., MNIST superpixels",
+    any_data=True,
+    published={
+        "mnist": "Dwivedi et al., MNIST superpixels",
+        "cifar10": "Dwivedi et al., CIFAR-10 superpixels",
+    },
     epochs_basis={
         DEFAULT_EPOCHS: "48 epochs were chosen on validation data: doubled from 12 until the "
         "two slowest learners' validation accuracy rose at most half a point from twice the "
@@ -142,9 +140,7 @@ SEGMENTATION = Experiment(
     task=SegmentationTask,
     rows=tuple(SEGMENTATION_ROWS),
     extra_rows=tuple(SEGMENTATION_EXTRA_ROWS),
-    num_classes=11,
     twin=("fcn/pixels", "grid_fcn/pixel_grid"),
-    build=segmentation_model,
     load=_canvases,
     data=_canvas_data,
     per_seed="mean_ious",
@@ -158,6 +154,9 @@ SEGMENTATION = Experiment(
         "version": 3,
         "superpixels": {},
         "canvases": CANVASES,
+        "dataset": "mnist_seg",
+        "input_shape": (1, 64, 64),
+        "num_classes": 11,
     },
     quick={"canvases": (100, 20, 50)},  # a smoke test
     epochs_basis={

@@ -39,7 +39,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     published figure where the experiment has them, and its speed; then the protocol."""
     p, experiment = report["protocol"], _experiment(report)
     metric, label = experiment.metric, experiment.metric_label
-    published = experiment.published is not None
+    whose = experiment.published.get(p.get("dataset", "mnist"))  # v2 reports: MNIST
+    published = whose is not None
     lines = [
         f"| row | params | test {label} % (mean ± std) | per seed "
         "| at the best validation epoch % "
@@ -59,20 +60,27 @@ def to_markdown(report: dict[str, Any]) -> str:
             + (f"{_published(r['published'])} | " if published else "")
             + f"{r['seconds_per_epoch']:.1f} | {_rate(r['graphs_per_second'])} |"
         )
-    source = (
-        f"published: {experiment.published}"
-        if published
-        else "no published figures exist for these data"
-    )
+    source = f"published: {whose}" if published else "no published figures exist for these data"
+    epochs = plural(p["epochs"], "epoch")
+    if p.get("patience") is not None:  # other data than MNIST's: until validation stalls
+        trained = sorted({e for r in report["rows"] for e in r.get("epochs_per_seed", [])})
+        spans = f"{trained[0]} to {trained[-1]}" if trained else "no"
+        epochs = (
+            f"every row trained until its validation {label} had not improved for "
+            f"{p['patience']} epochs (at most {p['epochs']}; the seeds trained {spans} "
+            "epochs)"
+        )
     lines += [
         "",
-        f"{experiment.data(p)}; {plural(p['epochs'], 'epoch')}, {plural(p['seeds'], 'seed')}, "
+        f"{experiment.data(p)}; {epochs}, {plural(p['seeds'], 'seed')}, "
         f"{p['budget']:,} parameters (±10%), {p['layers']} layers, {p['optimizer']} at lr "
         f"{p['lr']} with a {p['schedule']} schedule, batch {p['batch_size']}, bfloat16 "
         f"autocast {'on' if p.get('amp') else 'off'}; the last epoch's model on test (and, "
         f"labelled, the model of the best validation epoch); {source}.",
     ]
-    if p["epochs"] in experiment.epochs_basis:
+    if report.get("split_method"):
+        lines.append(f"Splits: {report['split_method']}.")
+    if p["epochs"] in experiment.epochs_basis and p.get("patience") is None:
         lines.append(experiment.epochs_basis[p["epochs"]] + ".")
     return "\n".join(lines + _check_lines(report)) + "\n"
 

@@ -1,137 +1,177 @@
 """The comparison's rows: a model on an input, built as its community builds it.
 
-Each experiment (:mod:`gconv.compare.experiments`) lists its rows and builds them with
-the builders here, at a width that :mod:`gconv.compare.protocol` solves to the budget.
+A :class:`Row` carries what differs between rows: its input (:mod:`gconv.compare.inputs`),
+its builder, the step its width moves in, and Dwivedi et al.'s published figure for each
+dataset that has one. Each experiment (:mod:`gconv.compare.experiments`) lists its rows,
+and :mod:`gconv.compare.protocol` solves each row's width to the budget; no module asks
+a row's model or input name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from torch import nn
 
-from gconv.errors import GconvValueError
+from gconv.compare.inputs import Input, PixelGrid, Pixels, Superpixels
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.models import DeepGNN, build_model
 
+# (row, width, layers, num_classes, input_shape) -> the row's network
+Builder = Callable[["Row", int, int, int, tuple[int, int, int]], nn.Module]
+
 
 @dataclass(frozen=True)
 class Row:
-    """One model on one input; ``published`` is Dwivedi et al.'s MNIST test accuracy of
-    the same kind of model on superpixels (100k parameters, trained to convergence)."""
+    """One model on one input.
+
+    Attributes:
+        model: the model's name in the report (``"gcn"``).
+        input: what it is given.
+        build: ``build(row, width, layers, num_classes, input_shape)``, its network.
+        published: Dwivedi et al.'s test accuracy of the same kind of model, by dataset
+            (100k parameters, superpixels, trained to convergence).
+        width_step: its width is a multiple of this (GAT's heads).
+    """
 
     model: str
-    input: str
-    published: float | None = None
+    input: Input
+    build: Builder = field(repr=False, compare=False)
+    published: Mapping[str, float] = field(default_factory=dict, compare=False)
+    width_step: int = 1
 
     @property
     def id(self) -> str:
-        return f"{self.model}/{self.input}"
+        return f"{self.model}/{self.input.name}"
 
-    @property
-    def in_channels(self) -> int:
-        return {"pixels": 1, "pixel_grid": 1, "pixel_grid_pos": 3, "superpixel": 3}[self.input]
+    def in_channels(self, shape: tuple[int, int, int]) -> int:
+        return self.input.channels(shape)
+
+    def network(
+        self, width: int, layers: int, num_classes: int, shape: tuple[int, int, int]
+    ) -> nn.Module:
+        return self.build(self, width, layers, num_classes, shape)
 
 
-# Dwivedi et al., Benchmarking Graph Neural Networks, Table 2 (MNIST, 100k parameters)
+def mlp(row: Row, width: int, layers: int, classes: int, shape: tuple[int, int, int]) -> Any:
+    """``layers`` hidden layers of ``width`` on the flattened image."""
+    return build_model(
+        "mlp",
+        in_channels=shape[0],
+        num_classes=classes,
+        input_shape=shape,
+        hidden_channels=(width,) * layers,
+        dropout=0.0,
+        head_hidden=max(width // 2, 1),
+    )
+
+
+def grid_network(
+    row: Row,
+    width: int,
+    layers: int,
+    classes: int,
+    shape: tuple[int, int, int],
+    *,
+    name: str = "grid_cnn",
+    layer: Callable[..., nn.Module] | None = None,
+) -> Any:
+    """``layers`` stages of a 3x3 convolution, batch norm and ReLU, a 2x2 max pool
+    between stages, widths doubling from ``width``, global average pooling, a two-layer
+    head: ``grid_cnn`` on images, ``grid_gnn`` (its twin) on pixel grids, or with
+    ``layer`` (:class:`gconv.nn.GCNLayer`) one weight for every neighbour."""
+    stages = tuple(width * 2**i for i in range(layers))
+    channels = row.in_channels(shape)
+    options: dict[str, Any] = {} if layer is None else {"layer": layer}
+    return build_model(
+        name,
+        in_channels=channels,
+        num_classes=classes,
+        input_shape=(channels, *shape[1:]),
+        hidden_channels=stages,
+        readout="mean",
+        norm=True,
+        pool=True,
+        head_hidden=max(stages[-1] // 2, 1),
+        **options,
+    )
+
+
+def deep_gnn(
+    row: Row, width: int, layers: int, classes: int, shape: tuple[int, int, int], *, conv: str
+) -> Any:
+    """Dwivedi et al.'s form: an embedding, ``layers`` layers of ``width`` with batch
+    norm, ReLU and residuals, a mean readout, a two-layer head (:class:`DeepGNN`)."""
+    return DeepGNN(
+        conv, row.in_channels(shape), classes, width, layers, head_hidden=max(width // 2, 1)
+    )
+
+
+def unet(
+    row: Row,
+    width: int,
+    layers: int,
+    classes: int,
+    shape: tuple[int, int, int],
+    *,
+    name: str = "fcn",
+    layer: Callable[..., nn.Module] | None = None,
+) -> Any:
+    """A per-pixel classifier: ``layers`` stages of one 3x3 convolution (``width``,
+    doubling each stage) and a ``width``-wide decoder; ``fcn`` on images, ``grid_fcn``
+    (its twin) on pixel grids, or that U-Net with ``layer`` in each stage."""
+    options: dict[str, Any] = {} if layer is None else {"layer": layer}
+    return build_model(
+        name,
+        in_channels=row.in_channels(shape),
+        num_classes=classes,
+        input_kind="images_dense" if name == "fcn" else "pixel_grid_dense",
+        hidden_channels=tuple(width * 2**i for i in range(layers)),
+        decoder_channels=width,
+        convs_per_stage=1,
+        **options,
+    )
+
+
+PIXELS, PIXEL_GRID, SUPERPIXEL = Pixels(), PixelGrid(), Superpixels()
+PIXEL_GRID_POS = PixelGrid("pixel_grid_pos", positions=True)
+GCN_GRID = partial(GCNLayer, cached=True)  # one weight for all neighbours
+GATED_GRID = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
+
+
+def _published(mnist: float, cifar10: float) -> dict[str, float]:
+    return {"mnist": mnist, "cifar10": cifar10}
+
+
+# Dwivedi et al., Benchmarking Graph Neural Networks, Table 2 (100k parameters)
 ROWS = [
-    Row("mlp", "pixels"),
-    Row("grid_cnn", "pixels"),
-    Row("gcn", "pixel_grid"),
-    Row("gcn", "superpixel", 0.90705),
-    Row("sage", "superpixel", 0.97312),
-    Row("gat", "superpixel", 0.95535),
-    Row("gin", "superpixel", 0.96485),
-    Row("gated_gcn", "superpixel", 0.97340),
-    Row("grid_conv", "superpixel"),
-]
+    Row("mlp", PIXELS, mlp),
+    Row("grid_cnn", PIXELS, grid_network),
+    Row("gcn", PIXEL_GRID, partial(grid_network, name="grid_gnn", layer=GCN_GRID)),
+    Row("gcn", SUPERPIXEL, partial(deep_gnn, conv="gcn"), _published(0.90705, 0.55710)),
+    Row("sage", SUPERPIXEL, partial(deep_gnn, conv="sage"), _published(0.97312, 0.65767)),
+    Row("gat", SUPERPIXEL, partial(deep_gnn, conv="gat"), _published(0.95535, 0.64223), 4),
+    Row("gin", SUPERPIXEL, partial(deep_gnn, conv="gin"), _published(0.96485, 0.55255)),
+    Row("gated_gcn", SUPERPIXEL, partial(deep_gnn, conv="gated_gcn"), _published(0.97340, 0.67312)),
+    Row("grid_conv", Superpixels(directed=True), partial(deep_gnn, conv="grid_conv")),
+]  # fmt: skip
 # runnable with --rows, not in the default run: grid_gnn is grid_cnn's function (it is
 # checked with the trained CNN's weights instead), positions are a variant of gcn's input
 EXTRA_ROWS = [
-    Row("grid_gnn", "pixel_grid"),
-    Row("gcn", "pixel_grid_pos"),
-]
+    Row("grid_gnn", PIXEL_GRID, partial(grid_network, name="grid_gnn")),
+    Row("gcn", PIXEL_GRID_POS, partial(grid_network, name="grid_gnn", layer=GCN_GRID)),
+]  # fmt: skip
 ROW_IDS = [row.id for row in ROWS]
 # segmentation of mnist_seg: a CNN and graph networks that classify every pixel node,
 # all as U-Nets on the grid; grid_fcn is fcn's function (it is checked with the trained
 # fcn's weights instead of trained); no published figures exist for these canvases
 SEGMENTATION_ROWS = [
-    Row("fcn", "pixels"),
-    Row("gcn", "pixel_grid"),
-    Row("gated_gcn", "pixel_grid"),
+    Row("fcn", PIXELS, unet),
+    Row("gcn", PIXEL_GRID, partial(unet, name="grid_fcn", layer=GCN_GRID)),
+    Row("gated_gcn", PIXEL_GRID, partial(unet, name="grid_fcn", layer=GATED_GRID)),
 ]
-SEGMENTATION_EXTRA_ROWS = [Row("grid_fcn", "pixel_grid")]
-
-
-def classification_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
-    """The row's classifier at ``width``, with a mean readout and a two-layer MLP head
-    (its input's width, half that, classes):
-
-    - ``mlp``: ``layers`` hidden layers of ``width``;
-    - ``grid_cnn`` (and its twin ``grid_gnn``): ``layers`` stages of a 3x3 convolution,
-      batch norm and ReLU, a 2x2 max pool between stages, widths doubling from
-      ``width``, global average pooling;
-    - ``gcn`` on pixel grids: the same network with :class:`gconv.nn.GCNLayer`
-      (symmetric normalization with self loops, as on superpixels) in place of each
-      convolution, over every resolution's grid graph;
-    - graph networks on superpixels: Dwivedi et al.'s form (an embedding, ``layers``
-      layers of ``width`` with batch norm, ReLU and residuals), :class:`DeepGNN`.
-    """
-    head = max(width // 2, 1)
-    if row.model == "mlp":
-        return build_model(
-            "mlp",
-            in_channels=1,
-            num_classes=num_classes,
-            input_shape=(1, 28, 28),
-            hidden_channels=(width,) * layers,
-            dropout=0.0,
-            head_hidden=head,
-        )
-    if row.model in ("grid_cnn", "grid_gnn") or row.input.startswith("pixel_grid"):
-        stages = tuple(width * 2**i for i in range(layers))
-        options: dict[str, Any] = {}
-        if row.model == "gcn":  # the grid_gnn network with one weight for all neighbours
-            options["layer"] = partial(GCNLayer, cached=True)
-        return build_model(
-            "grid_cnn" if row.model == "grid_cnn" else "grid_gnn",
-            in_channels=row.in_channels,
-            num_classes=num_classes,
-            input_shape=(row.in_channels, 28, 28),
-            hidden_channels=stages,
-            readout="mean",
-            norm=True,
-            pool=True,
-            head_hidden=max(stages[-1] // 2, 1),
-            **options,
-        )
-    return DeepGNN(row.model, row.in_channels, num_classes, width, layers, head_hidden=head)
-
-
-def segmentation_model(row: Row, width: int, layers: int, num_classes: int) -> nn.Module:
-    """The row's per-pixel classifier at ``width``: ``fcn`` and ``grid_fcn`` have
-    ``layers`` stages of one 3x3 convolution (``width``, doubling each stage) and a
-    ``width``-wide decoder; ``gcn`` and ``gated_gcn`` are the same U-Net on the grid
-    (the pools, scores and transposed graphs of ``grid_fcn``) with
-    :class:`gconv.nn.GCNLayer` or :class:`gconv.nn.GatedGCNLayer` in each stage, followed
-    by the stage's batch norm and ReLU."""
-    if row.model in ("fcn", "grid_fcn", "gcn", "gated_gcn"):
-        options: dict[str, Any] = {}
-        if row.model == "gcn":  # grid_fcn's U-Net with one weight for all neighbours
-            options["layer"] = partial(GCNLayer, cached=True)
-        if row.model == "gated_gcn":  # gates per edge; the stage has the norm and ReLU
-            options["layer"] = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
-        return build_model(
-            "fcn" if row.model == "fcn" else "grid_fcn",
-            in_channels=1,
-            num_classes=num_classes,
-            input_kind="images_dense" if row.model == "fcn" else "pixel_grid_dense",
-            hidden_channels=tuple(width * 2**i for i in range(layers)),
-            decoder_channels=width,
-            convs_per_stage=1,
-            **options,
-        )
-    raise GconvValueError(f"compare: {row.id} is not a segmentation row")
+SEGMENTATION_EXTRA_ROWS = [Row("grid_fcn", PIXEL_GRID, partial(unet, name="grid_fcn"))]

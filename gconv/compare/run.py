@@ -1,4 +1,4 @@
-"""Running the comparison: data per input, one resumable training per row and seed.
+"""Running the comparison: one resumable training per row and seed.
 
 Each (row, seed) trains in its own folder under ``out/runs/``. ``last.pt`` is written
 after every epoch (after the epoch's test pass, so it holds the whole curve and the
@@ -20,6 +20,7 @@ import torch
 from torch_geometric.nn import MessagePassing
 
 from gconv._io import save_atomic_text
+from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import (
     Protocol,
     Row,
@@ -28,66 +29,8 @@ from gconv.compare.protocol import (
     row_model,
     row_width,
 )
-from gconv.data import GridGraphLoader, data_root
-from gconv.data.superpixels import superpixel_dataset
 from gconv.errors import GconvValueError
-from gconv.train import ModelCheckpoint, TestCurve, Trainer, load_checkpoint
-from gconv.transforms import DirectionalEdgeType
-
-
-class Inputs:
-    """The train, validation and test data of each input kind, built on first use."""
-
-    def __init__(self, protocol: Protocol, root: str | None, progress: bool) -> None:
-        self.protocol, self.root, self.progress = protocol, root, progress
-        self.mnist = protocol.experiment.load(protocol, root)  # MNIST, or mnist_seg canvases
-        self._superpixels: tuple[Any, Any, Any] | None = None
-        self._directed: tuple[Any, Any, Any] | None = None
-
-    def superpixels(self) -> tuple[Any, Any, Any]:
-        if self._superpixels is None:
-            folder = data_root(self.root) / "MNIST" / "superpixels"
-            self._superpixels = tuple(  # type: ignore[assignment]
-                superpixel_dataset(
-                    split,
-                    folder,
-                    progress=self.progress,
-                    name=name,
-                    **self.protocol.superpixels,
-                )
-                for name, split in (
-                    ("train", self.mnist.train),
-                    ("val", self.mnist.val),
-                    ("test", self.mnist.test),
-                )
-            )
-        assert self._superpixels is not None
-        return self._superpixels
-
-    def splits(self, row: Row) -> tuple[Any, Any, Any]:
-        m, size = self.mnist, self.protocol.batch_size
-        if row.input == "pixels":
-            return m.train, m.val, m.test
-        if row.input in ("pixel_grid", "pixel_grid_pos"):
-            pos = row.input == "pixel_grid_pos"
-            return (
-                GridGraphLoader(m.train, size, True, positions=pos),
-                GridGraphLoader(m.val, size, positions=pos),
-                GridGraphLoader(m.test, size, positions=pos),
-            )
-        if row.model == "grid_conv":
-            return self.directed_superpixels()
-        return self.superpixels()
-
-    def directed_superpixels(self) -> tuple[Any, Any, Any]:
-        """The superpixel graphs with edge types from geometry, built once per run."""
-        if self._directed is None:
-            directions = DirectionalEdgeType()
-            self._directed = tuple(  # type: ignore[assignment]
-                [directions(g.clone()) for g in split] for split in self.superpixels()
-            )
-        assert self._directed is not None
-        return self._directed
+from gconv.train import EarlyStopping, ModelCheckpoint, TestCurve, Trainer, load_checkpoint
 
 
 def run_dir(out: Path, row: Row, seed: int) -> Path:
@@ -111,6 +54,9 @@ def train_seed(
     model = row_model(row, width, protocol)
     curve = TestCurve(test, protocol.metric)
     checkpoint = ModelCheckpoint(directory, "val_loss", meta={"protocol_key": key, "row": row.id})
+    callbacks: list[Any] = [curve, checkpoint]  # the curve first: see TestCurve
+    if protocol.patience is not None:  # until validation stops improving
+        callbacks.append(EarlyStopping(f"val_{protocol.metric}", patience=protocol.patience))
     trainer = Trainer(
         max_epochs=protocol.epochs,
         optimizer=protocol.optimizer,
@@ -120,11 +66,11 @@ def train_seed(
         seed=seed,
         progress=progress,
         amp=protocol.amp,
-        callbacks=[curve, checkpoint],  # the curve first: see TestCurve
+        callbacks=callbacks,
     )
     resume = directory / "last.pt" if saved_state(directory, protocol) is not None else None
     history = trainer.fit(model, train, val, resume=resume)
-    n_train = len(inputs.mnist.train)
+    n_train = len(inputs.data.train)
     seconds = statistics.fmean(history.history["seconds"])
     val_curve = history.history[f"val_{protocol.metric}"]
     best = max(range(len(val_curve)), key=val_curve.__getitem__)  # the first best epoch
@@ -137,6 +83,7 @@ def train_seed(
         protocol.metric: curve.accuracy[-1],  # the last epoch's model, on test
         f"{protocol.metric}_at_best_val": curve.accuracy[best],
         "best_val_epoch": best + 1,
+        "stopped_early": len(history.epochs) < protocol.epochs,
         "seconds_per_epoch": seconds,
         "graphs_per_second": n_train / seconds,
         "threads": torch.get_num_threads(),
@@ -172,12 +119,18 @@ def saved_state(directory: Path, protocol: Protocol) -> dict[str, Any] | None:
 
 
 def finished(result: dict[str, Any], protocol: Protocol) -> bool:
-    """A result of every epoch: anything shorter is retrained, never averaged."""
+    """A result of every epoch, or of every epoch until validation stopped improving
+    (``patience``): anything shorter is retrained, never averaged."""
     history = result.get("history", {})
-    return all(
-        len(history.get(key, ())) == protocol.epochs
+    lengths = {
+        len(history.get(key, ()))
         for key in ("epoch", f"test_{protocol.metric}", "train_seconds", f"val_{protocol.metric}")
-    )
+    }
+    if len(lengths) != 1:
+        return False
+    (length,) = lengths
+    stopped = protocol.patience is not None and bool(result.get("stopped_early"))
+    return length == protocol.epochs or (stopped and 0 < length < protocol.epochs)
 
 
 def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
@@ -186,20 +139,25 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
     metric = protocol.metric
     accuracies = [s[metric] for s in seeds]
     at_best = [s.get(f"{metric}_at_best_val", s[metric]) for s in seeds]
-    epochs = protocol.epochs
-    lengths = {len(s["history"]["epoch"]) for s in seeds}
-    if lengths != {epochs}:
+    lengths = [len(s["history"]["epoch"]) for s in seeds]
+    epochs = max(lengths)
+    if protocol.patience is None and set(lengths) != {protocol.epochs}:
         raise GconvValueError(
-            f"compare: {row.id} has seeds of {sorted(lengths)} epochs; the protocol trains {epochs}"
+            f"compare: {row.id} has seeds of {sorted(set(lengths))} epochs; the protocol "
+            f"trains {protocol.epochs}"
         )
+    # a seed stopped early keeps its last figures for the epochs it did not train
     per_epoch = {
-        key: [statistics.fmean(s["history"][key][e] for s in seeds) for e in range(epochs)]
+        key: [
+            statistics.fmean(s["history"][key][min(e, len(s["history"][key]) - 1)] for s in seeds)
+            for e in range(epochs)
+        ]
         for key in (f"test_{metric}", f"val_{metric}", "train_seconds")
     }
     return {
         "id": row.id,
         "model": row.model,
-        "input": row.input,
+        "input": row.input.name,
         "width": seeds[0]["width"],
         "params": seeds[0]["params"],
         metric: statistics.fmean(accuracies),
@@ -207,8 +165,9 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         protocol.experiment.per_seed: accuracies,
         f"{metric}_at_best_val": statistics.fmean(at_best),
         f"{metric}_at_best_val_std": statistics.pstdev(at_best),
-        "published": row.published,
-        "epochs": protocol.epochs,
+        "published": row.published.get(protocol.dataset),
+        "epochs": epochs,
+        "epochs_per_seed": lengths,
         "seconds_per_epoch": statistics.fmean(s["seconds_per_epoch"] for s in seeds),
         "graphs_per_second": statistics.fmean(s["graphs_per_second"] for s in seeds),
         "history": {"epoch": list(range(1, epochs + 1)), **per_epoch},
@@ -260,7 +219,7 @@ def same_function_check(
         if isinstance(m, MessagePassing)
     ]
     trainer = Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False)
-    test = inputs.mnist.test
+    test = inputs.data.test
     start = time.perf_counter()
     cnn_logits = trainer.predict(cnn, test)
     cnn_seconds = time.perf_counter() - start

@@ -26,8 +26,9 @@ from typing import Any
 import torch
 
 from gconv._alloc import tune_allocator
+from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import Protocol, Row, get_rows
-from gconv.compare.run import Inputs, finished_result, run_dir, saved_state, train_seed
+from gconv.compare.run import finished_result, run_dir, saved_state, train_seed
 
 _inputs: Inputs | None = None  # one worker's data, loaded on its first seed
 

@@ -1,8 +1,8 @@
-"""MNIST as superpixel graphs, built in parallel once and cached under the data root.
+"""Images as superpixel graphs, built in parallel once and cached beside the data.
 
 The cache file's name is a digest of everything that went into it: the split's images
-and labels, every superpixel parameter and :data:`FORMAT_VERSION`. Changing any of them
-builds a new file instead of reading a stale one.
+and labels, their normalization, every superpixel parameter and :data:`FORMAT_VERSION`.
+Changing any of them builds a new file instead of reading a stale one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from tqdm.auto import tqdm
 
 from gconv._io import load_cache, save_cache
 from gconv.convert.superpixels import superpixel_graph
-from gconv.data.datasets import MNIST_MEAN, MNIST_STD
 
 FORMAT_VERSION = 2  # 2: k-nearest-neighbour edges with Gaussian weights
 CHUNK = 500  # images per worker task: large enough to amortize pickling
@@ -63,6 +62,7 @@ def superpixel_dataset(
     split: TensorDataset,
     folder: Path,
     *,
+    normalization: dict[str, Any] | None = None,
     n_segments: int = 75,
     compactness: float = 0.25,
     k: int = 8,
@@ -72,17 +72,22 @@ def superpixel_dataset(
 ) -> list[Data]:
     """The images of a split as superpixel graphs (``y`` kept), cached in ``folder``.
 
-    The images are un-normalized back to [0, 1] intensities before SLIC. Graphs are built
+    The images are un-normalized back to [0, 1] intensities before SLIC, by
+    ``normalization`` (``LoadedDataset.normalization``: ``(x * std + mean)`` per channel;
+    ``None``: they are in [0, 1] already). Graphs are built
     by ``workers`` processes (default: one per CPU) with a progress bar, written once
     (atomically) to ``folder/<name>-<key>.pt`` and read from there afterwards.
     """
     images, labels = split.tensors
     params = {"n_segments": n_segments, "compactness": compactness, "k": k}
-    cache = folder / f"{name}-{superpixel_key(images, labels, params)}.pt"
+    norm = normalization or {"mean": [0.0], "std": [1.0]}
+    key = superpixel_key(images, labels, {**params, "mean": norm["mean"], "std": norm["std"]})
+    cache = folder / f"{name}-{key}.pt"
     cached: list[Data] | None = load_cache(cache, "superpixel_dataset", weights_only=False)
     if cached is not None:
         return cached
-    pixels = images * MNIST_STD + MNIST_MEAN
+    mean, std = (torch.tensor(norm[k]).view(-1, 1, 1) for k in ("mean", "std"))
+    pixels = images * std + mean
     chunks = [
         (pixels[i : i + CHUNK], labels[i : i + CHUNK], params) for i in range(0, len(labels), CHUNK)
     ]

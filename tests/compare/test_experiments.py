@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gconv.compare import EXPERIMENTS, Experiment, Protocol, get_rows, row_ids, to_markdown
-from gconv.compare.rows import ROWS, classification_model
+from gconv.compare.rows import ROWS
 from gconv.train import ImageTask, SegmentationTask
 
 
@@ -66,8 +66,6 @@ def test_a_registered_experiment_is_reported_in_its_own_terms(
         task=_TopOne,
         rows=(ROWS[0],),
         extra_rows=(),
-        num_classes=10,
-        build=classification_model,
         load=lambda protocol, root: None,  # type: ignore[arg-type,return-value]
         data=lambda p: "random images",
         per_seed="accuracies",

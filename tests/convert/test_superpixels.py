@@ -86,8 +86,8 @@ def test_superpixel_cache_is_keyed_by_data_and_parameters(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("image", "kwargs", "error", "match"),
     [
-        (torch.rand(3, 8, 8), {}, ValueError, r"one grayscale image, \[1, H, W\] or \[H, W\]"),
-        (torch.rand(8), {}, ValueError, "one grayscale image"),
+        (torch.rand(2, 3, 8, 8), {}, ValueError, r"one image, \[C, H, W\] or \[H, W\]"),
+        (torch.rand(8), {}, ValueError, "one image"),
         ([[0.0]], {}, TypeError, "image must be a torch.Tensor"),
         (torch.rand(8, 8), {"n_segments": 0}, ValueError, "n_segments must be >= 1"),
         (torch.rand(8, 8), {"k": 0}, ValueError, "k must be >= 1"),
@@ -98,3 +98,15 @@ def test_superpixel_cache_is_keyed_by_data_and_parameters(tmp_path) -> None:
 def test_a_wrong_argument_is_named(image, kwargs, error, match) -> None:
     with pytest.raises(error, match=f"superpixel_graph: .*{match}"):
         superpixel_graph(image, **kwargs)
+
+
+def test_colour_images_give_their_mean_colour_per_region() -> None:
+    image = torch.zeros(3, 16, 16)
+    image[0, :, :8] = 1.0  # a red half and a blue half
+    image[2, :, 8:] = 1.0
+    graph = superpixel_graph(image, n_segments=8, compactness=10)
+    assert graph.x.size(1) == 5  # r, g, b, row, col
+    colours = {tuple(row.tolist()) for row in graph.x[:, :3].round(decimals=3)}
+    assert colours == {(1.0, 0.0, 0.0), (0.0, 0.0, 1.0)}  # no region straddles the halves
+    left = graph.x[:, 0] == 1.0
+    assert bool((graph.pos[left, 1] < 0.5).all()) and bool((graph.pos[~left, 1] > 0.5).all())
