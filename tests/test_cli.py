@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    datasets = "datasets: cora, digits, mnist, mnist_grid, mnist_seg, mutag, pet_seg, voc_seg"
+    datasets = (
+        "datasets: cifar10, cora, digits, mnist, mnist_grid, mnist_seg, mutag, pet_seg, voc_seg"
+    )
     assert datasets in out
     assert "gcn" in out and "lenet5" in out and "fcn" in out and "grid_fcn" in out
 

@@ -33,6 +33,8 @@ RECIPES = {
     "mnist_grid": Recipe(
         epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=1000, quick_epochs=1
     ),
+    # a CNN-sized recipe for 32x32 colour images; the comparison has its own protocol
+    "cifar10": Recipe(epochs=30, lr=1e-3, batch_size=128, scheduler="cosine", quick_limit=1000),
     "digits": Recipe(epochs=30, lr=1e-3, batch_size=32, quick_epochs=3),
     # FCN-sized runs on 2 cores: a few minutes a seed
     "mnist_seg": Recipe(

@@ -1,5 +1,6 @@
 """Datasets, where they live, and how they are split."""
 
+from gconv.data import cifar  # noqa: F401  (registers cifar10)
 from gconv.data.datasets import (
     DatasetNotFoundError,
     GridGraphLoader,

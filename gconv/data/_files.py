@@ -27,6 +27,10 @@ RAW_FILES = {
         "Cora/raw",
         [f"ind.cora.{s}" for s in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")],
     ),
+    "cifar10": (
+        "cifar-10-batches-py",
+        [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta"],
+    ),
     "mutag": (
         "MUTAG/raw",
         [f"MUTAG_{s}.txt" for s in ("A", "graph_indicator", "graph_labels", "node_labels")],

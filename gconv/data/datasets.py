@@ -85,7 +85,7 @@ def load_dataset(
     """Loads a registered dataset by name, with its standard splits, or the user's own.
 
     Args:
-        source: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cora``,
+        source: one of :func:`list_datasets` (``mnist``, ``mnist_grid``, ``cifar10``, ``cora``,
             ``mutag``, ``digits``, and for segmentation ``mnist_seg``, ``voc_seg``,
             ``pet_seg``); or your own data: a folder in torchvision's ``ImageFolder``
             layout (one subfolder per class, optionally under ``train/``, ``val/``,

@@ -61,7 +61,7 @@ def from_source(
             _as_tensor(part, what) for part, what in zip(source, ("images", "labels"), strict=True)
         )
         x = _nchw(images)
-        return _images(
+        return images_dataset(
             name, lambda i: x[i], class_ids(labels), {"all": None}, None, shares, seed, limit
         )
     if isinstance(source, PyGDataset) and len(source) == 1 and per_node(source[0]):
@@ -98,7 +98,7 @@ def _from_path(
             channels, size = image_format(chosen, OWNER, resized=image_size is not None)
             return read_images(chosen, channels, image_size or size, OWNER)
 
-        dataset = _images(path.name, load, labels, given, classes, shares, seed, limit)
+        dataset = images_dataset(path.name, load, labels, given, classes, shares, seed, limit)
         return dataset
     if not path.is_file():
         raise GconvValueError(
@@ -157,7 +157,7 @@ def _limited(index: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(index)[:size])
 
 
-def _images(
+def images_dataset(
     name: str,
     load: Callable[[np.ndarray], Tensor],
     labels: np.ndarray,
@@ -217,7 +217,7 @@ def _map_style(
     ``TensorDataset``, a ``Subset``) or of graphs (``Data``, or ``(Data, label)``)."""
     if isinstance(source, TensorDataset) and len(source.tensors) == 2:
         x, y = _nchw(source.tensors[0]), class_ids(source.tensors[1])
-        return _images(name, lambda i: x[i], y, {"all": None}, None, shares, seed, limit)
+        return images_dataset(name, lambda i: x[i], y, {"all": None}, None, shares, seed, limit)
     items = [source[i] for i in range(len(source))]  # type: ignore[arg-type]
     first = items[0] if items else None
     if isinstance(first, Data):
@@ -239,7 +239,7 @@ def _map_style(
     owner = getattr(source, "dataset", source)  # a Subset's dataset
     classes = getattr(owner, "classes", None)
     class_names = tuple(str(c) for c in classes) if classes else None
-    return _images(
+    return images_dataset(
         name, lambda i: images[i], labels, {"all": None}, class_names, shares, seed, limit
     )
 
