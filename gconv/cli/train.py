@@ -27,7 +27,7 @@ from gconv.train import (
     ModelCheckpoint,
     Trainer,
     cross_validate,
-    load_checkpoint,
+    runs,
 )
 
 FOLD_DATASETS = ("mutag",)  # datasets whose loader splits into folds
@@ -176,13 +176,13 @@ def train_seeds(
     train_data, val_data, test_data = _splits(
         dataset, kwargs["batch_size"], _num_neighbors(args, dataset)
     )
-    runs = []
+    done = []
     for seed in range(args.seed, args.seed + args.seeds):
-        run_dir = out / f"seed-{seed}"
+        run_dir = runs.run_folder(out, "seed", seed)
         torch.manual_seed(seed)
         model = build(args.model, dataset)
         stopper = EarlyStopping("val_loss", patience=kwargs["max_epochs"])
-        meta = {**_meta(args.model, dataset, args.dataset), **_settings(args, kwargs)}
+        meta = _keyed({**_meta(args.model, dataset, args.dataset), **_settings(args, kwargs)})
         callbacks = [
             stopper,
             ModelCheckpoint(run_dir, "val_loss", meta=meta),
@@ -203,8 +203,8 @@ def train_seeds(
             "dir": run_dir,
         }
         print(f"seed {seed}: {task.report_line(scores)}, {len(history.epochs)} epochs")
-        runs.append(run)
-    return runs
+        done.append(run)
+    return done
 
 
 def _settings(args: argparse.Namespace, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -218,14 +218,24 @@ def _settings(args: argparse.Namespace, kwargs: dict[str, Any]) -> dict[str, Any
     return {"settings": settings}
 
 
+def _keyed(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with the key of what a run depends on: its settings, model and data."""
+    return {**meta, runs.KEY: runs.settings_key({k: meta[k] for k in KEYED})}
+
+
+KEYED = ("settings", "model", "dataset")  # a checkpoint resumes only where these agree
+
+
 def _resume_point(args: argparse.Namespace, run_dir: Path, meta: dict[str, Any]) -> Path | None:
     """The seed's ``last.pt`` when a run of the same settings left one (a killed run
     continues where it stopped; a finished one is not retrained), unless ``--restart``.
     Other settings: one line naming the difference."""
-    last = run_dir / "last.pt"
-    if getattr(args, "restart", False) or not last.is_file():
+    saved = None if getattr(args, "restart", False) else runs.saved_meta(run_dir)
+    if saved is None:
         return None
-    saved = load_checkpoint(last).get("meta", {})
+    if runs.saved_state(run_dir, meta[runs.KEY]) is not None:
+        return run_dir / "last.pt"
+    last = run_dir / "last.pt"
     differ = [
         f"{k} {meta['settings'][k]!r} (the checkpoint's: {saved.get('settings', {}).get(k)!r})"
         for k in meta["settings"]
@@ -254,18 +264,19 @@ def train_folds(
     )
     meta = {**_meta(args.model, dataset, args.dataset), **_settings(args, kwargs)}
     meta["settings"].update(folds=len(dataset.folds), seed=args.seed)  # the same splits
+    meta = _keyed(meta)
     result = cross_validate(
         lambda: build(args.model, dataset),
         dataset.dataset,
         folds=dataset.folds,
         seed=args.seed,
         on_fold=print,
-        fold_callbacks=lambda i: [ModelCheckpoint(out / f"fold-{i}", "val_loss", meta=meta)],
-        fold_resume=lambda i: _resume_point(args, out / f"fold-{i}", meta),  # a killed run
+        fold_callbacks=lambda i: [ModelCheckpoint(runs.run_folder(out, "fold", i), meta=meta)],
+        fold_resume=lambda i: _resume_point(args, runs.run_folder(out, "fold", i), meta),
         **kwargs,
     )
-    runs = [{**fold, "dir": out / f"fold-{fold['fold']}"} for fold in result["folds"]]
-    return runs, {k: v for k, v in result.items() if k.startswith("xu_protocol")}
+    done = [{**fold, "dir": runs.run_folder(out, "fold", fold["fold"])} for fold in result["folds"]]
+    return done, {k: v for k, v in result.items() if k.startswith("xu_protocol")}
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:

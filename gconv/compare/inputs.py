@@ -78,17 +78,20 @@ class PixelGrid(Input):
 @dataclass(frozen=True, repr=False)
 class Superpixels(Input):
     """SLIC regions as nodes (mean colour and centroid), their k nearest regions as
-    edges; with ``directed``, each edge typed by its compass direction (the 3x3 taps
-    that a grid convolution reads, :class:`gconv.transforms.DirectionalEdgeType`)."""
+    edges with Gaussian weights on distance; with ``directed``, each edge typed by its
+    compass direction (the 3x3 taps that a grid convolution reads,
+    :class:`gconv.transforms.DirectionalEdgeType`); without ``weighted``, the edges
+    carry no weights (as DGL's ``GraphConv`` reads Dwivedi et al.'s graphs)."""
 
     name: str = "superpixel"
     directed: bool = False
+    weighted: bool = True
 
     def channels(self, shape: tuple[int, int, int]) -> int:
         return shape[0] + 2
 
     def splits(self, inputs: Inputs, batch_size: int) -> Splits:
-        return inputs.directed_superpixels() if self.directed else inputs.superpixels()
+        return inputs.superpixel_variant(self.directed, self.weighted)
 
     def prepare(self, inputs: Inputs) -> None:
         inputs.superpixels()
@@ -113,7 +116,7 @@ class Inputs:
         self.protocol, self.root, self.progress = protocol, root, progress
         self.data = protocol.experiment.load(protocol, root)
         self._superpixels: Splits | None = None
-        self._directed: Splits | None = None
+        self._variants: dict[tuple[bool, bool], Splits] = {}
 
     def splits(self, row: Any) -> Splits:
         return row.input.splits(self, self.protocol.batch_size)
@@ -136,11 +139,21 @@ class Inputs:
         assert self._superpixels is not None
         return self._superpixels
 
-    def directed_superpixels(self) -> Splits:
-        if self._directed is None:
+    def superpixel_variant(self, directed: bool, weighted: bool) -> Splits:
+        """The superpixel graphs with edge types from geometry (``directed``) or without
+        edge weights, built once per run from :meth:`superpixels`."""
+        if (directed, weighted) == (False, True):
+            return self.superpixels()
+        if (directed, weighted) not in self._variants:
             directions = DirectionalEdgeType()
-            self._directed = tuple(  # type: ignore[assignment]
-                [directions(g.clone()) for g in split] for split in self.superpixels()
+
+            def variant(graph: Any) -> Any:
+                graph = graph.clone()
+                if not weighted:
+                    del graph.edge_weight
+                return directions(graph) if directed else graph
+
+            self._variants[directed, weighted] = tuple(  # type: ignore[assignment]
+                [variant(g) for g in split] for split in self.superpixels()
             )
-        assert self._directed is not None
-        return self._directed
+        return self._variants[directed, weighted]

@@ -164,6 +164,8 @@ ROWS = [
 EXTRA_ROWS = [
     Row("grid_gnn", PIXEL_GRID, partial(grid_network, name="grid_gnn")),
     Row("gcn", PIXEL_GRID_POS, partial(grid_network, name="grid_gnn", layer=GCN_GRID)),
+    # Dwivedi et al.'s GCN reads no edge weights: the row that isolates what they change
+    Row("gcn", Superpixels("superpixel_unweighted", weighted=False), partial(deep_gnn, conv="gcn")),
 ]  # fmt: skip
 ROW_IDS = [row.id for row in ROWS]
 # segmentation of mnist_seg: a CNN and graph networks that classify every pixel node,

@@ -10,7 +10,6 @@ as if it had not stopped, and never reuses results of another protocol.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 import torch
 from torch_geometric.nn import MessagePassing
 
-from gconv._io import save_atomic_text
 from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import (
     Protocol,
@@ -30,12 +28,12 @@ from gconv.compare.protocol import (
     row_width,
 )
 from gconv.errors import GconvValueError
-from gconv.train import EarlyStopping, ModelCheckpoint, TestCurve, Trainer, load_checkpoint
+from gconv.train import EarlyStopping, ModelCheckpoint, TestCurve, Trainer, load_checkpoint, runs
 
 
 def run_dir(out: Path, row: Row, seed: int) -> Path:
     """Where one seed of one row keeps its checkpoints and ``result.json``."""
-    return out / "runs" / row.id.replace("/", "-") / f"seed-{seed}"
+    return runs.run_folder(out / "runs" / row.id.replace("/", "-"), "seed", seed)
 
 
 def train_seed(
@@ -53,7 +51,7 @@ def train_seed(
     torch.manual_seed(seed)
     model = row_model(row, width, protocol)
     curve = TestCurve(test, protocol.metric)
-    checkpoint = ModelCheckpoint(directory, "val_loss", meta={"protocol_key": key, "row": row.id})
+    checkpoint = ModelCheckpoint(directory, "val_loss", meta={runs.KEY: key, "row": row.id})
     callbacks: list[Any] = [curve, checkpoint]  # the curve first: see TestCurve
     if protocol.patience is not None:  # until validation stops improving
         callbacks.append(EarlyStopping(f"val_{protocol.metric}", patience=protocol.patience))
@@ -77,7 +75,7 @@ def train_seed(
     result = {
         "row": row.id,
         "seed": seed,
-        "protocol_key": key,
+        runs.KEY: key,
         "width": width,
         "params": count_parameters(model),
         protocol.metric: curve.accuracy[-1],  # the last epoch's model, on test
@@ -95,27 +93,18 @@ def train_seed(
             f"val_{protocol.metric}": val_curve,
         },
     }
-    save_atomic_text(json.dumps(result, indent=2) + "\n", directory / "result.json")
+    runs.save_result(directory, result)
     return result
 
 
 def finished_result(directory: Path, protocol: Protocol) -> dict[str, Any] | None:
     """The seed's ``result.json`` in ``directory`` if it finished under ``protocol``."""
-    done = directory / "result.json"
-    if not done.is_file():
-        return None
-    result: dict[str, Any] = json.loads(done.read_text())
-    current = result.get("protocol_key") == protocol.key() and finished(result, protocol)
-    return result if current else None
+    return runs.finished_result(directory, protocol.key(), lambda r: finished(r, protocol))
 
 
 def saved_state(directory: Path, protocol: Protocol) -> dict[str, Any] | None:
     """The seed's ``last.pt`` in ``directory`` if it was saved under ``protocol``."""
-    last = directory / "last.pt"
-    if not last.is_file():
-        return None
-    state = load_checkpoint(last)
-    return state if state["meta"].get("protocol_key") == protocol.key() else None
+    return runs.saved_state(directory, protocol.key())
 
 
 def finished(result: dict[str, Any], protocol: Protocol) -> bool:
@@ -138,7 +127,10 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
     accuracy, or of mean IoU for segmentation)."""
     metric = protocol.metric
     accuracies = [s[metric] for s in seeds]
-    at_best = [s.get(f"{metric}_at_best_val", s[metric]) for s in seeds]
+    best = f"{metric}_at_best_val"
+    spread = runs.mean_and_spread(
+        [{**s, best: s.get(best, s[metric])} for s in seeds], [metric, best]
+    )
     lengths = [len(s["history"]["epoch"]) for s in seeds]
     epochs = max(lengths)
     if protocol.patience is None and set(lengths) != {protocol.epochs}:
@@ -160,11 +152,11 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         "input": row.input.name,
         "width": seeds[0]["width"],
         "params": seeds[0]["params"],
-        metric: statistics.fmean(accuracies),
-        f"{metric}_std": statistics.pstdev(accuracies),
+        metric: spread[metric],
+        f"{metric}_std": spread[f"{metric}_std"],
         protocol.experiment.per_seed: accuracies,
-        f"{metric}_at_best_val": statistics.fmean(at_best),
-        f"{metric}_at_best_val_std": statistics.pstdev(at_best),
+        best: spread[best],
+        f"{best}_std": spread[f"{best}_std"],
         "published": row.published.get(protocol.dataset),
         "epochs": epochs,
         "epochs_per_seed": lengths,

@@ -12,7 +12,6 @@ these methods and never branches on which task it has.
 
 from __future__ import annotations
 
-import statistics
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ from torch_geometric.loader import DataLoader as PyGDataLoader
 
 from gconv._checks import check_choice
 from gconv.errors import GconvTypeError, GconvValueError
+from gconv.train.runs import mean_and_spread
 from gconv.train.scores import Scores, macro_f1
 
 
@@ -161,11 +161,7 @@ class Task(ABC):
     def summarize(self, runs: list[dict[str, Any]], class_names: Any = None) -> dict[str, Any]:
         """Mean and spread over runs of each ``test_*`` figure of :meth:`test_record`."""
         keys = [k for k, v in runs[0].items() if k.startswith("test_") and isinstance(v, float)]
-        out: dict[str, Any] = {}
-        for key in keys:
-            values = [r[key] for r in runs]
-            out.update({key: statistics.fmean(values), f"{key}_std": statistics.pstdev(values)})
-        return out
+        return mean_and_spread(runs, keys)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
