@@ -100,3 +100,21 @@ def test_predict_mistakes_are_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     torch.save({"model": model.state_dict(), "meta": model.build_config}, tmp_path / "m.pt")
     assert main(["predict", str(tmp_path / "m.pt"), str(tmp_path / "absent.png")]) == 2
     assert "INPUT must be image files or folders of them" in capsys.readouterr().err
+
+
+def test_explain_an_image_file_from_a_python_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_images(tmp_path / "pets")
+    from gconv import load_dataset
+
+    pets = load_dataset(tmp_path / "pets")
+    model = build_model("lenet5", pets)
+    trainer = Trainer(max_epochs=1, progress=False, callbacks=[ModelCheckpoint(tmp_path / "ck")])
+    trainer.fit(model, pets)
+    image = tmp_path / "pets" / "dog" / "3.png"
+    out = tmp_path / "maps"
+    assert main(["explain", str(tmp_path / "ck" / "best.pt"), str(image), "--out", str(out)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith(f"{image}: predicted ") and line.split()[2] in CLASSES
+    assert (out / "input.png").is_file() and (out / "filters.png").is_file()

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from gconv.cli._common import UsageError, folder
+from gconv.cli.predict import read_inputs, rebuild
 from gconv.cli.train import for_model
 from gconv.convert import images_to_graphs
 from gconv.data import IGNORE_INDEX, LoadedDataset, list_datasets, load_dataset
 from gconv.data.kinds import KINDS
 from gconv.models import INPUT_KINDS, build_model, fits, list_models, model_entry, summary
 from gconv.train import load_checkpoint, segmentation_scores
+from gconv.train.checkpoint import load_weights
 from gconv.train.segmentation import confusion_matrix
 from gconv.viz import (
     conv_layers,
@@ -57,17 +60,18 @@ def summarize(args: argparse.Namespace) -> None:
 
 
 def explain(args: argparse.Namespace) -> None:
-    """``gconv explain CHECKPOINT IMAGE_INDEX``: feature maps of one test image, or for a
-    segmentation model the image, its true mask and the predicted mask."""
+    """``gconv explain CHECKPOINT IMAGE``: feature maps of one test image (by index) or
+    image file, or for a segmentation model test images, their true and predicted
+    masks."""
     state = load_checkpoint(args.checkpoint)
     if args.out is None:  # beside the run it explains, as the run's own plots are
         args.out = str(Path(args.checkpoint).parent / "explain")
     meta = state.get("meta") or {}
-    if "model" not in meta:
-        raise UsageError(
-            f"{args.checkpoint} has no model description (meta); "
-            "use a best.pt written by 'gconv train'"
-        )
+    model = rebuild(meta, args.checkpoint)  # one line where the meta names no model
+    if not args.index.lstrip("-").isdigit():  # an image file: the checkpoint alone
+        _explain_file(args, meta, model, state["model"])
+        return
+    args.index = int(args.index)
     dataset = for_model(meta["model"], load_dataset(meta["dataset"], root=args.root))
     kind = KINDS[dataset.input_kind]
     if not (kind.images or kind.per_pixel):
@@ -93,6 +97,30 @@ def explain(args: argparse.Namespace) -> None:
     title = f"label {int(label)}, predicted {predicted} ({confidence:.2f})"
     plot_image(image, title, out / "input.png")
     print(f"test image {args.index}: label {int(label)}, predicted {predicted}")
+    print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
+
+
+def _explain_file(
+    args: argparse.Namespace, meta: dict[str, Any], model: torch.nn.Module, weights: Any
+) -> None:
+    """Feature maps of an image file, read as the model was trained (``gconv predict``)."""
+    kind = meta.get("input_kind") or getattr(model, "input_kind", None)
+    if kind != "images":  # feature maps are traced from a model of image tensors
+        raise UsageError(f"explain IMAGE takes a model of images (this one takes {kind})")
+    load_weights(model, weights, "explain")
+    model.eval()
+    names, images = read_inputs([args.index], meta)
+    image, out = images[0], folder(args.out, "--out")
+    layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
+    plot_feature_maps(feature_maps(model, image, layers), out)
+    plot_filters(model, out / "filters.png")
+    with torch.no_grad():
+        probs = model(image.unsqueeze(0)).softmax(-1)[0]
+    k, confidence = int(probs.argmax()), float(probs.max())
+    classes = meta.get("class_names")
+    predicted = classes[k] if classes else str(k)
+    plot_image(image, f"predicted {predicted} ({confidence:.2f})", out / "input.png")
+    print(f"{names[0]}: predicted {predicted} ({confidence:.4f})")
     print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
 
 

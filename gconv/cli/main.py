@@ -118,10 +118,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
     e = sub.add_parser(
         "explain",
-        help="feature maps of a trained image model for one test image, or predicted masks",
+        help="feature maps of a trained image model for one image, or predicted masks",
     )
-    e.add_argument("checkpoint", help="a best.pt written by 'gconv train'")
-    e.add_argument("index", type=int, metavar="IMAGE_INDEX", help="index into the test split")
+    e.add_argument("checkpoint", help="a best.pt of 'gconv train' or ModelCheckpoint")
+    e.add_argument(
+        "index",
+        metavar="IMAGE",
+        help="an index into the test split of the checkpoint's dataset, or an image file",
+    )
     e.add_argument("--out", help="output folder (default: explain/ beside the checkpoint)")
     e.add_argument("--layers", help="comma-separated module names (default: first 4 convs)")
     e.add_argument("--root", help="data root (default $GCONV_DATA, else ./datasets)")

@@ -68,7 +68,7 @@ def _image_paths(inputs: list[str]) -> list[Path]:
     return paths
 
 
-def _images(inputs: list[str], meta: dict[str, Any]) -> tuple[list[str], torch.Tensor]:
+def read_inputs(inputs: list[str], meta: dict[str, Any]) -> tuple[list[str], torch.Tensor]:
     """The images, read as the model was trained on them: its channels and size, and
     its training split's normalization."""
     paths = _image_paths(inputs)
@@ -120,7 +120,7 @@ def predict(args: argparse.Namespace) -> list[dict[str, Any]]:
         )
     data: Any
     if kind.images or kind.pixel_grid:
-        names, images = _images(args.inputs, meta)
+        names, images = read_inputs(args.inputs, meta)
         data = images
         if kind.pixel_grid:  # the labels a loader wants; predict reads none
             data = GridGraphLoader(TensorDataset(images, torch.zeros(len(images))), 64)
