@@ -88,15 +88,33 @@ def explain(args: argparse.Namespace) -> None:
         _explain_masks(args, dataset, model)
         return
     image, label = dataset.test[args.index]
+    predicted = _draw(args, model, image, out, f"label {int(label)}, ", None)
+    print(f"test image {args.index}: label {int(label)}, predicted {predicted}")
+    _wrote(args, model, out)
+
+
+def _draw(
+    args: argparse.Namespace,
+    model: torch.nn.Module,
+    image: torch.Tensor,
+    out: Path,
+    prefix: str,
+    classes: Any,
+) -> str:
+    """The feature maps, filters and input of one image; the predicted class."""
     layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
     plot_feature_maps(feature_maps(model, image, layers), out)
     plot_filters(model, out / "filters.png")
     with torch.no_grad():
         probs = model(image.unsqueeze(0)).softmax(-1)[0]
-    predicted, confidence = int(probs.argmax()), float(probs.max())
-    title = f"label {int(label)}, predicted {predicted} ({confidence:.2f})"
-    plot_image(image, title, out / "input.png")
-    print(f"test image {args.index}: label {int(label)}, predicted {predicted}")
+    k, confidence = int(probs.argmax()), float(probs.max())
+    predicted = classes[k] if classes else str(k)
+    plot_image(image, f"{prefix}predicted {predicted} ({confidence:.2f})", out / "input.png")
+    return f"{predicted} ({confidence:.4f})" if classes else predicted
+
+
+def _wrote(args: argparse.Namespace, model: torch.nn.Module, out: Path) -> None:
+    layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
     print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
 
 
@@ -110,18 +128,10 @@ def _explain_file(
     load_weights(model, weights, "explain")
     model.eval()
     names, images = read_inputs([args.index], meta)
-    image, out = images[0], folder(args.out, "--out")
-    layers = args.layers.split(",") if args.layers else conv_layers(model)[:4]
-    plot_feature_maps(feature_maps(model, image, layers), out)
-    plot_filters(model, out / "filters.png")
-    with torch.no_grad():
-        probs = model(image.unsqueeze(0)).softmax(-1)[0]
-    k, confidence = int(probs.argmax()), float(probs.max())
-    classes = meta.get("class_names")
-    predicted = classes[k] if classes else str(k)
-    plot_image(image, f"predicted {predicted} ({confidence:.2f})", out / "input.png")
-    print(f"{names[0]}: predicted {predicted} ({confidence:.4f})")
-    print(f"wrote {out}/input.png, filters.png and feature maps of {', '.join(layers)}")
+    out = folder(args.out, "--out")
+    predicted = _draw(args, model, images[0], out, "", meta.get("class_names"))
+    print(f"{names[0]}: predicted {predicted}")
+    _wrote(args, model, out)
 
 
 def _explain_masks(
