@@ -233,25 +233,13 @@ def _resume_point(args: argparse.Namespace, run_dir: Path, meta: dict[str, Any])
     saved = None if getattr(args, "restart", False) else runs.saved_meta(run_dir)
     if saved is None:
         return None
-    if runs.saved_state(run_dir, meta[runs.KEY]) is not None:
-        return run_dir / "last.pt"
-    last = run_dir / "last.pt"
-    differ = [
-        f"{k} {meta['settings'][k]!r} (the checkpoint's: {saved.get('settings', {}).get(k)!r})"
-        for k in meta["settings"]
-        if saved.get("settings", {}).get(k) != meta["settings"][k]
-    ]
-    differ += [
-        f"{k} {meta[k]!r} (the checkpoint's: {saved.get(k)!r})"
-        for k in ("model", "dataset")
-        if saved.get(k) != meta[k]
-    ]
-    if differ:
+    differ = runs.differences(saved, meta, KEYED)
+    if differ and runs.saved_state(run_dir, meta[runs.KEY]) is None:
         raise UsageError(
-            f"{last} is from a run with other settings: {'; '.join(differ)}; pass "
-            "--restart to start afresh, or another --out"
+            f"{run_dir / 'last.pt'} is from a run with other settings: {'; '.join(differ)}; "
+            "pass --restart to start afresh, or another --out"
         )
-    return last
+    return run_dir / "last.pt"
 
 
 def train_folds(

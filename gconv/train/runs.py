@@ -56,6 +56,26 @@ def saved_meta(directory: Path) -> dict[str, Any] | None:
     return (load_checkpoint(last).get("meta") or {}) if last.is_file() else None
 
 
+def differences(
+    saved: Mapping[str, Any], wanted: Mapping[str, Any], keys: Sequence[str]
+) -> list[str]:
+    """How the ``keys`` of a saved run's ``meta`` differ from ``wanted``: one entry
+    each, ``"lr 0.01 (the checkpoint's: 0.001)"``, a level down into dicts (settings)."""
+    found: list[str] = []
+    for key in keys:
+        mine, theirs = wanted.get(key), saved.get(key)
+        if isinstance(mine, Mapping):
+            theirs = theirs if isinstance(theirs, Mapping) else {}
+            found += [
+                f"{k} {v!r} (the checkpoint's: {theirs.get(k)!r})"
+                for k, v in mine.items()
+                if theirs.get(k) != v
+            ]
+        elif mine != theirs:
+            found.append(f"{key} {mine!r} (the checkpoint's: {theirs!r})")
+    return found
+
+
 def finished_result(
     directory: Path, key: str, complete: Callable[[dict[str, Any]], bool] = lambda r: True
 ) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from gconv.data.datasets import BUNDLED
 
 def test_list_datasets() -> None:
     assert list_datasets() == [
+        "cifar10",
         "cora",
         "digits",
         "mnist",
@@ -25,7 +26,7 @@ def test_list_datasets() -> None:
 
 
 def test_unknown_name() -> None:
-    with pytest.raises(ValueError, match="load_dataset: source must be one of cora"):
+    with pytest.raises(ValueError, match="load_dataset: source must be one of cifar10, cora"):
         load_dataset("cifar")
 
 
