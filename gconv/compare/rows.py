@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from torch import nn
+from torch import Tensor, nn
+from torch_geometric.nn import SimpleConv
 
 from gconv.compare.inputs import Input, PixelGrid, Pixels, Superpixels
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.models import DeepGNN, build_model
+from gconv.models.graph_layers import EdgeLayer
 
 # (row, width, layers, num_classes, input_shape) -> the row's network
 Builder = Callable[["Row", int, int, int, tuple[int, int, int]], nn.Module]
@@ -137,6 +139,31 @@ def unet(
     )
 
 
+class NeighbourMean(nn.Module):
+    """Dwivedi et al.'s GCN layer (``layers/gcn_layer.py`` of benchmarking-gnns, the
+    default ``dgl_builtin=False``): ``W mean_{j -> i} h_j + b``, the mean of the
+    in-neighbours without the node itself, unweighted and unnormalized otherwise;
+    PyG's ``SimpleConv`` and a linear layer."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.aggregate = SimpleConv(aggr="mean")
+        self.linear = nn.Linear(width, width)
+
+    def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
+        return self.linear(self.aggregate(h, edge_index))
+
+
+def dwivedi_gcn(
+    row: Row, width: int, layers: int, classes: int, shape: tuple[int, int, int]
+) -> Any:
+    """:func:`deep_gnn` with :class:`NeighbourMean` in place of the GCN layer."""
+    layer = EdgeLayer("gcn_mean", NeighbourMean)
+    return DeepGNN(
+        layer, row.in_channels(shape), classes, width, layers, head_hidden=max(width // 2, 1)
+    )
+
+
 PIXELS, PIXEL_GRID, SUPERPIXEL = Pixels(), PixelGrid(), Superpixels()
 PIXEL_GRID_POS = PixelGrid("pixel_grid_pos", positions=True)
 GCN_GRID = partial(GCNLayer, cached=True)  # one weight for all neighbours
@@ -166,6 +193,7 @@ EXTRA_ROWS = [
     Row("gcn", PIXEL_GRID_POS, partial(grid_network, name="grid_gnn", layer=GCN_GRID)),
     # Dwivedi et al.'s GCN reads no edge weights: the row that isolates what they change
     Row("gcn", Superpixels("superpixel_unweighted", weighted=False), partial(deep_gnn, conv="gcn")),
+    Row("gcn_mean", SUPERPIXEL, dwivedi_gcn),  # and their layer: the mean of the neighbours
 ]  # fmt: skip
 ROW_IDS = [row.id for row in ROWS]
 # segmentation of mnist_seg: a CNN and graph networks that classify every pixel node,
