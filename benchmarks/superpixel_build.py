@@ -7,7 +7,8 @@ image, as a PyG user builds the same graphs. ``KNNGraph`` and ``RadiusGraph`` ne
 torch-cluster; where it is not installed, PyG's pipeline gets gconv's
 ``knn_graph`` in their place and the script says so. The images are smooth random
 colour fields (a blurred noise field per channel), 150 regions each, as Dwivedi et
-al.'s CIFAR-10 superpixels. The script prints images per second and the ratio to PyG.
+al.'s CIFAR-10 superpixels. After an untimed warm-up, each pipeline runs twice in turns
+and its faster pass counts; the script prints images per second and the ratio to PyG.
 
     python benchmarks/superpixel_build.py [--images 1000]
 """
@@ -80,14 +81,22 @@ def main() -> None:
     x = images(args.images)
     cores = os.cpu_count() or 1
     print(f"machine: {machine()}, {cores} cores; {args.images} images of 3x32x32")
-    pyg_seconds, (pyg_graphs, name) = timed(lambda: pyg_pipeline(x))
     runs = {f"gconv superpixel_dataset, {w} process{'es' * (w > 1)}": w for w in (1, cores)}
+    warm = x[:50]  # imports, skimage's first calls and the process pool's start: untimed
+    pyg_pipeline(warm)
+    for workers in runs.values():
+        gconv_build(warm, workers)
+    # each pipeline twice, in turns, its faster pass counted: drift hits all alike
+    seconds: dict[str, float] = {}
+    for _ in range(2):
+        elapsed, (pyg_graphs, name) = timed(lambda: pyg_pipeline(x))
+        seconds[name] = min(seconds.get(name, elapsed), elapsed)
+        for label, workers in runs.items():
+            elapsed, graphs = timed(lambda w=workers: gconv_build(x, w))
+            seconds[label] = min(seconds.get(label, elapsed), elapsed)
     print(f"{'pipeline':72s} {'images/s':>9s} {'vs PyG':>7s}")
-    print(f"{name:72s} {args.images / pyg_seconds:9.0f} {1.0:7.2f}")
-    for label, workers in runs.items():
-        seconds, graphs = timed(lambda w=workers: gconv_build(x, w))
-        ratio = pyg_seconds / seconds
-        print(f"{label:72s} {args.images / seconds:9.0f} {ratio:7.2f}")
+    for label, taken in seconds.items():
+        print(f"{label:72s} {args.images / taken:9.0f} {seconds[name] / taken:7.2f}")
     nodes = sum(g.num_nodes for g in graphs) / len(graphs)
     pyg_nodes = sum(g.num_nodes for g in pyg_graphs) / len(pyg_graphs)
     print(f"regions per image: gconv {nodes:.1f}, PyG {pyg_nodes:.1f}")
