@@ -174,19 +174,23 @@ def images_dataset(
             for k, v in index.items()
         }
         made += f"; at most {limit} training examples"
-    x = {k: load(v) for k, v in index.items()}
-    scale = 255.0 if x["train"].dtype == torch.uint8 else 1.0
-    train = x["train"].float() / scale
-    mean = train.mean(dim=(0, 2, 3))
-    std = train.std(dim=(0, 2, 3)).clamp_min(1e-6)  # a constant channel stays finite
+    # one float copy a split, edited in place, and each split read in turn: the memory
+    # of a large folder is its float images and little more
+    train = load(index["train"])
+    scale = 255.0 if train.dtype == torch.uint8 else 1.0
+    train = train.to(torch.float32, copy=True).div_(scale)
+    mean = torch.stack([channel.mean() for channel in train.unbind(1)])
+    std = torch.stack([channel.std() for channel in train.unbind(1)]).clamp_min(1e-6)
     normalization = {"scale": scale, "mean": mean.tolist(), "std": std.tolist()}
-    splits = [
-        TensorDataset(
-            (x[k].float() / scale - mean[:, None, None]) / std[:, None, None],
-            torch.as_tensor(labels[index[k]]),
-        )
-        for k in ("train", "val", "test")
-    ]
+
+    def standardized(images: Tensor, scaled: bool = False) -> Tensor:
+        if not scaled:
+            images = images.to(torch.float32, copy=True).div_(scale)
+        return images.sub_(mean[:, None, None]).div_(std[:, None, None])
+
+    x = {"train": standardized(train, scaled=True)}
+    x.update((k, standardized(load(index[k]))) for k in ("val", "test"))
+    splits = [TensorDataset(x[k], torch.as_tensor(labels[index[k]])) for k in x]
     c, h, w = (int(s) for s in x["train"].shape[1:])
     num_classes = len(class_names) if class_names else int(labels.max()) + 1
     return LoadedDataset(
