@@ -78,7 +78,6 @@ def explain(args: argparse.Namespace) -> None:
         raise UsageError(
             f"explain shows image models and segmentation ({meta['dataset']} is neither)"
         )
-    model = build_model(meta["model"], dataset)
     model.load_state_dict(state["model"])
     model.eval()
     if not 0 <= args.index < len(dataset.test):

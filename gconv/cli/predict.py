@@ -20,7 +20,7 @@ from torch.utils.data import TensorDataset
 from gconv._io import save_atomic_csv
 from gconv.cli._common import UsageError
 from gconv.data.graph_sources import with_features
-from gconv.data.images import image_format, is_image, read_images
+from gconv.data.images import is_image, read_images
 from gconv.data.kinds import KINDS
 from gconv.loader import GridGraphLoader
 from gconv.models import build_model, get_model
@@ -72,11 +72,12 @@ def read_inputs(inputs: list[str], meta: dict[str, Any]) -> tuple[list[str], tor
     """The images, read as the model was trained on them: its channels and size, and
     its training split's normalization."""
     paths = _image_paths(inputs)
-    shape = meta.get("input_shape")
-    if shape is None:  # a model that takes any size: the images' own
-        channels, size = image_format(paths, OWNER)
-        shape = (channels, *size)
-    x = read_images(paths, shape[0], (shape[1], shape[2]), OWNER).float()
+    shape = meta.get("input_shape")  # None: a model that takes any size, the images' own
+    if shape is None:
+        x = read_images(paths, OWNER).float()
+    else:
+        x = read_images(paths, OWNER, channels=shape[0], size=tuple(shape[1:]), resize=True)
+        x = x.float()
     norm = meta.get("normalization") or {"scale": 255.0, "mean": [0.0], "std": [1.0]}
     mean = torch.tensor(norm["mean"]).view(-1, 1, 1)
     std = torch.tensor(norm["std"]).view(-1, 1, 1)

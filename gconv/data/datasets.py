@@ -162,20 +162,30 @@ def _mnist(
     train_idx, val_idx = stratified_split(y.numpy(), (len(y) - val_size, val_size), seed)
     train = TensorDataset(x[train_idx], y[train_idx])
     val = TensorDataset(x[val_idx], y[val_idx])
-    return LoadedDataset(
+    return _digit_images(
         "mnist",
+        (train, val, test),
+        28,
+        {"scale": 255.0, "mean": [MNIST_MEAN], "std": [MNIST_STD]},
+        f"MNIST's own test set; val: a stratified {val_size} of its training set, seed {seed}",
+    )
+
+
+def _digit_images(
+    name: str, splits: tuple[Any, Any, Any], side: int, normalization: dict[str, Any], made: str
+) -> LoadedDataset:
+    """A dataset of grey ``side x side`` images of the digits 0-9."""
+    return LoadedDataset(
+        name,
         "image",
         "images",
-        train,
-        val,
-        test,
+        *splits,
         1,
         10,
-        (1, 28, 28),
+        (1, side, side),
         class_names=tuple(str(d) for d in range(10)),
-        normalization={"scale": 255.0, "mean": [MNIST_MEAN], "std": [MNIST_STD]},
-        split_method=f"MNIST's own test set; val: a stratified {val_size} of its training "
-        f"set, seed {seed}",
+        normalization=normalization,
+        split_method=made,
     )
 
 
@@ -204,20 +214,12 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     train_idx, val_idx = stratified_split(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
     train_idx, val_idx = rest[train_idx], rest[val_idx]
     train, val, test = (TensorDataset(x[i], y[i]) for i in (train_idx, val_idx, test_idx))
-    return LoadedDataset(
+    return _digit_images(
         "digits",
-        "image",
-        "images",
-        train,
-        val,
-        test,
-        1,
-        10,
-        (1, 8, 8),
-        class_names=tuple(str(d) for d in range(10)),
-        normalization={"scale": 16.0, "mean": [0.0], "std": [1.0]},
-        split_method=f"train/val/test carved from the 1,797 images (70/10/20 %), "
-        f"stratified, seed {seed}",
+        (train, val, test),
+        8,
+        {"scale": 16.0, "mean": [0.0], "std": [1.0]},
+        f"train/val/test carved from {n} images (70/10/20 %), stratified, seed {seed}",
     )
 
 

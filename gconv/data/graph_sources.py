@@ -108,7 +108,8 @@ def graphs_dataset(name: str, graphs: list[Any], seed: int, folds: int) -> Loade
             f"{sorted(widths)})"
         )
     labels = class_ids(torch.cat([g.y.view(-1) for g in fixed]))
-    smallest = int(np.bincount(labels)[np.bincount(labels) > 0].min())
+    counts = np.bincount(labels)
+    smallest = int(counts[counts > 0].min())
     folds = max(2, min(folds, smallest))
     splits = stratified_folds(labels, folds, seed)
     train, val, test = first_fold_split(labels, splits, seed)

@@ -102,43 +102,48 @@ def _color(mode: str) -> bool:
     return mode not in ("1", "L", "LA", "I", "I;16", "F")
 
 
-def image_format(
-    paths: Sequence[Path], owner: str, *, resized: bool = False
-) -> tuple[int, tuple[int, int]]:
-    """``(channels, (height, width))`` the images share, read from their headers only:
-    3 if any is in colour, else 1. Images of two sizes are refused, naming one of each,
-    unless they are to be ``resized`` (the first one's size is given then)."""
-    sizes: dict[tuple[int, int], Path] = {}
-    color = False
-    for path in paths:
-        with _open(path, owner) as image:
-            sizes.setdefault((image.height, image.width), path)
-            color = color or _color(image.mode)
-    if len(sizes) > 1 and not resized:
-        (a, pa), (b, pb) = list(sizes.items())[:2]
-        raise GconvValueError(
-            f"{owner}: images must share one size, or give image_size=(H, W) to resize them "
-            f"(found {a[0]}x{a[1]} in {pa} and {b[0]}x{b[1]} in {pb})"
-        )
-    return (3 if color else 1), next(iter(sizes))
+def read_images(
+    paths: Sequence[Path],
+    owner: str,
+    *,
+    channels: int | None = None,
+    size: tuple[int, int] | None = None,
+    resize: bool = False,
+) -> Tensor:
+    """The images as one ``uint8`` tensor ``[N, C, H, W]``, each file opened once.
 
-
-def read_images(paths: Sequence[Path], channels: int, size: tuple[int, int], owner: str) -> Tensor:
-    """The images as one ``uint8`` tensor ``[N, channels, H, W]``, converted to grey
-    (1 channel) or RGB (3), resized (bilinear) to ``size`` where they differ."""
+    ``channels`` is 1 (grey) or 3 (RGB); ``None`` takes 3 if any image is in colour, else
+    1. ``size`` is ``(H, W)``, else the first image's. An image of another size is
+    resized (bilinear) with ``resize``, else refused, naming it and the first image."""
     from PIL import Image
 
-    height, width = size
-    out = np.empty((len(paths), height, width, channels), dtype=np.uint8)
+    out: np.ndarray | None = None
+    color = False
     for i, path in enumerate(paths):
         with _open(path, owner) as image:
+            shape = (image.height, image.width)
+            size = size or shape
+            if shape != size and not resize:
+                raise GconvValueError(
+                    f"{owner}: images must share one size, or give image_size=(H, W) to resize "
+                    f"them (found {size[0]}x{size[1]} in {paths[0]} and {shape[0]}x{shape[1]} "
+                    f"in {path})"
+                )
+            color = color or _color(image.mode)
+            grey = channels == 1 or (channels is None and not _color(image.mode))
             try:
-                image = image.convert("L" if channels == 1 else "RGB")
+                image = image.convert("L" if grey else "RGB")
             except OSError as err:  # a truncated file fails on decoding, not on opening
                 raise GconvValueError(
                     f"{owner}: {path} must be a readable image (found {type(err).__name__}: {err})"
                 ) from None
-            if image.size != (width, height):
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
-            out[i] = np.asarray(image).reshape(height, width, channels)
+            if shape != size:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            if out is None:
+                out = np.empty((len(paths), *size, 1 if channels == 1 else 3), dtype=np.uint8)
+            out[i] = np.asarray(image).reshape(*size, -1)  # a grey image fills every channel
+    if out is None:
+        out = np.empty((0, *(size or (0, 0)), channels or 1), dtype=np.uint8)
+    if channels is None and not color:
+        out = out[..., :1]
     return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()

@@ -23,7 +23,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
 
 from gconv.data.graph_sources import graphs_dataset, nodes_dataset, per_node
-from gconv.data.images import image_folder, image_format, read_images
+from gconv.data.images import image_folder, read_images
 from gconv.data.loaded import LoadedDataset
 from gconv.data.splits import carve_splits, class_ids
 from gconv.errors import GconvTypeError, GconvValueError
@@ -95,11 +95,9 @@ def _from_path(
 
         def load(index: np.ndarray) -> Tensor:
             chosen = [paths[i] for i in index]
-            channels, size = image_format(chosen, OWNER, resized=image_size is not None)
-            return read_images(chosen, channels, image_size or size, OWNER)
+            return read_images(chosen, OWNER, size=image_size, resize=image_size is not None)
 
-        dataset = images_dataset(path.name, load, labels, given, classes, shares, seed, limit)
-        return dataset
+        return images_dataset(path.name, load, labels, given, classes, shares, seed, limit)
     if not path.is_file():
         raise GconvValueError(
             f"{OWNER}: source must be a registered dataset name, a folder of images or a .pt "
@@ -174,11 +172,14 @@ def images_dataset(
             for k, v in index.items()
         }
         made += f"; at most {limit} training examples"
-    # one float copy a split, edited in place, and each split read in turn: the memory
-    # of a large folder is its float images and little more
-    train = load(index["train"])
-    scale = 255.0 if train.dtype == torch.uint8 else 1.0
-    train = train.to(torch.float32, copy=True).div_(scale)
+    # every example read once, in one pass (one format for all splits), then one float
+    # copy a split, standardized in place: a large folder costs its float images and
+    # its bytes, little more
+    order = ("train", "val", "test")
+    pixels = load(np.concatenate([index[k] for k in order]))
+    parts = dict(zip(order, pixels.split([len(index[k]) for k in order]), strict=True))
+    scale = 255.0 if pixels.dtype == torch.uint8 else 1.0
+    train = parts["train"].to(torch.float32, copy=True).div_(scale)
     mean = torch.stack([channel.mean() for channel in train.unbind(1)])
     std = torch.stack([channel.std() for channel in train.unbind(1)]).clamp_min(1e-6)
     normalization = {"scale": scale, "mean": mean.tolist(), "std": std.tolist()}
@@ -189,7 +190,7 @@ def images_dataset(
         return images.sub_(mean[:, None, None]).div_(std[:, None, None])
 
     x = {"train": standardized(train, scaled=True)}
-    x.update((k, standardized(load(index[k]))) for k in ("val", "test"))
+    x.update((k, standardized(parts[k])) for k in ("val", "test"))
     splits = [TensorDataset(x[k], torch.as_tensor(labels[index[k]])) for k in x]
     c, h, w = (int(s) for s in x["train"].shape[1:])
     num_classes = len(class_names) if class_names else int(labels.max()) + 1

@@ -190,3 +190,11 @@ def test_a_model_names_graphs_without_features() -> None:
     model = build_model("gin", make_graphs())
     with pytest.raises(TypeError, match=r"GIN: the graphs have no node features x; .*load_dataset"):
         model(Batch.from_data_list(make_graphs(4, features=False)))
+
+
+def test_one_format_for_every_split(tmp_path: Path) -> None:
+    write_images(tmp_path / "data" / "train", per_class=10, mode="L")  # grey training images
+    write_images(tmp_path / "data" / "test", per_class=2)  # colour test images
+    data = load_dataset(tmp_path / "data")
+    shapes = {tuple(split.tensors[0].shape[1:]) for split in (data.train, data.val, data.test)}
+    assert shapes == {(3, 16, 14)}  # any colour image makes every split RGB
