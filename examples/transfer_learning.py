@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 import gconv
+from gconv.data import ImageSplit
 from gconv.models import from_torchvision
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,8 +26,8 @@ parser.add_argument("--quick", action="store_true", help="2 epochs on 300 images
 args = parser.parse_args()
 
 
-def as_rgb32(split: TensorDataset, limit: int | None) -> TensorDataset:
-    x, y = split.tensors
+def as_rgb32(split: ImageSplit, limit: int | None) -> TensorDataset:
+    x, y = split.standardized(), split.labels
     x, y = x[:limit], y[:limit]
     x = F.interpolate(x, size=32, mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
     return TensorDataset(x, y)

@@ -20,6 +20,7 @@ from torch.utils.data import TensorDataset
 from gconv._io import save_atomic_csv
 from gconv.cli._common import UsageError
 from gconv.data.graph_sources import with_features
+from gconv.data.image_split import standardize
 from gconv.data.images import is_image, read_images
 from gconv.data.kinds import KINDS
 from gconv.loader import GridGraphLoader
@@ -74,14 +75,11 @@ def read_inputs(inputs: list[str], meta: dict[str, Any]) -> tuple[list[str], tor
     paths = _image_paths(inputs)
     shape = meta.get("input_shape")  # None: a model that takes any size, the images' own
     if shape is None:
-        x = read_images(paths, OWNER).float()
+        x = read_images(paths, OWNER)
     else:
         x = read_images(paths, OWNER, channels=shape[0], size=tuple(shape[1:]), resize=True)
-        x = x.float()
     norm = meta.get("normalization") or {"scale": 255.0, "mean": [0.0], "std": [1.0]}
-    mean = torch.tensor(norm["mean"]).view(-1, 1, 1)
-    std = torch.tensor(norm["std"]).view(-1, 1, 1)
-    return [str(p) for p in paths], (x / norm["scale"] - mean) / std
+    return [str(p) for p in paths], standardize(x, norm)
 
 
 def _graphs(inputs: list[str], per_node: bool) -> tuple[list[str], Any]:

@@ -10,6 +10,7 @@ from gconv.data.datasets import (
     list_datasets,
     load_dataset,
 )
+from gconv.data.image_split import ImageSplit
 from gconv.data.kinds import KINDS, InputKind, input_kind
 from gconv.data.photo_segmentation import SegmentationFiles
 from gconv.data.root import DATA_ENV, data_root
@@ -22,6 +23,7 @@ __all__ = [
     "KINDS",
     "DatasetNotFoundError",
     "GridGraphLoader",
+    "ImageSplit",
     "InputKind",
     "LoadedDataset",
     "SegmentationFiles",

@@ -31,6 +31,7 @@ from gconv.data._files import (
     copy_bundled,
     user_cache,
 )
+from gconv.data.image_split import ImageSplit
 from gconv.data.kinds import input_kind as input_kind_named
 from gconv.data.loaded import LoadedDataset
 from gconv.data.root import data_root
@@ -139,15 +140,17 @@ def load_dataset(
     return loader(data_root(root), **kwargs)
 
 
-def _mnist_tensors(root: Path, train: bool, limit: int | None) -> TensorDataset:
+MNIST_NORMALIZATION = {"scale": 255.0, "mean": [MNIST_MEAN], "std": [MNIST_STD]}
+
+
+def _mnist_split(root: Path, train: bool, limit: int | None) -> ImageSplit:
     from torchvision.datasets import MNIST
 
     mnist = _fetch("mnist", root, lambda _: MNIST(str(root), train=train, download=True))
     images, labels = mnist.data, mnist.targets
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    x = (images.unsqueeze(1).float() / 255.0 - MNIST_MEAN) / MNIST_STD
-    return TensorDataset(x, labels.long())
+    return ImageSplit(images.unsqueeze(1), labels.long(), MNIST_NORMALIZATION)
 
 
 @_register("mnist", "images")
@@ -155,18 +158,18 @@ def _mnist(
     root: Path, *, val_size: int = 5000, seed: int = 0, limit: int | None = None
 ) -> LoadedDataset:
     """MNIST, normalized; a stratified validation split of ``val_size`` carved from train."""
-    full = _mnist_tensors(root, True, limit)
-    test = _mnist_tensors(root, False, None if limit is None else max(limit // 6, 100))
-    x, y = full.tensors
+    full = _mnist_split(root, True, limit)
+    test = _mnist_split(root, False, None if limit is None else max(limit // 6, 100))
+    x, y = full.pixels, full.labels
     val_size = min(val_size, len(y) // 5)
     train_idx, val_idx = stratified_split(y.numpy(), (len(y) - val_size, val_size), seed)
-    train = TensorDataset(x[train_idx], y[train_idx])
-    val = TensorDataset(x[val_idx], y[val_idx])
+    train = ImageSplit(x[train_idx], y[train_idx], MNIST_NORMALIZATION)
+    val = ImageSplit(x[val_idx], y[val_idx], MNIST_NORMALIZATION)
     return _digit_images(
         "mnist",
         (train, val, test),
         28,
-        {"scale": 255.0, "mean": [MNIST_MEAN], "std": [MNIST_STD]},
+        MNIST_NORMALIZATION,
         f"MNIST's own test set; val: a stratified {val_size} of its training set, seed {seed}",
     )
 
@@ -205,7 +208,7 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    x = torch.tensor(digits.images, dtype=torch.uint8).unsqueeze(1)  # 0-16
     y = torch.tensor(digits.target, dtype=torch.long)
     if limit is not None:
         x, y = x[:limit], y[:limit]
@@ -213,12 +216,15 @@ def _digits(root: Path, *, seed: int = 0, limit: int | None = None) -> LoadedDat
     rest, test_idx = stratified_split(y.numpy(), (n - n // 5, n // 5), seed)
     train_idx, val_idx = stratified_split(y[rest].numpy(), (len(rest) - n // 10, n // 10), seed)
     train_idx, val_idx = rest[train_idx], rest[val_idx]
-    train, val, test = (TensorDataset(x[i], y[i]) for i in (train_idx, val_idx, test_idx))
+    normalization = {"scale": 16.0, "mean": [0.0], "std": [1.0]}
+    train, val, test = (
+        ImageSplit(x[i], y[i], normalization) for i in (train_idx, val_idx, test_idx)
+    )
     return _digit_images(
         "digits",
         (train, val, test),
         8,
-        {"scale": 16.0, "mean": [0.0], "std": [1.0]},
+        normalization,
         f"train/val/test carved from {n} images (70/10/20 %), stratified, seed {seed}",
     )
 
@@ -280,6 +286,8 @@ def _mutag(root: Path, *, folds: int = 10, seed: int = 0) -> LoadedDataset:
 
 def labels_of(dataset: Any) -> Tensor:
     """The class label of every example of an image or graph dataset."""
+    if isinstance(dataset, ImageSplit):
+        return dataset.labels
     if isinstance(dataset, TensorDataset):
         return dataset.tensors[1]
     y = getattr(dataset, "y", None)

@@ -139,11 +139,12 @@ def read_images(
                 ) from None
             if shape != size:
                 image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            if out is None:
-                out = np.empty((len(paths), *size, 1 if channels == 1 else 3), dtype=np.uint8)
-            out[i] = np.asarray(image).reshape(*size, -1)  # a grey image fills every channel
+            if out is None:  # [N, C, H, W] from the start: the images held once
+                out = np.empty((len(paths), 1 if channels == 1 else 3, *size), dtype=np.uint8)
+            pixels = np.asarray(image).reshape(*size, -1)
+            out[i] = pixels.transpose(2, 0, 1)  # a grey image fills every channel
     if out is None:
-        out = np.empty((0, *(size or (0, 0)), channels or 1), dtype=np.uint8)
+        out = np.empty((0, channels or 1, *(size or (0, 0))), dtype=np.uint8)
     if channels is None and not color:
-        out = out[..., :1]
-    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
+        out = np.ascontiguousarray(out[:, :1])  # a third of the images, copied
+    return torch.from_numpy(out)

@@ -23,6 +23,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.data import Dataset as PyGDataset
 
 from gconv.data.graph_sources import graphs_dataset, nodes_dataset, per_node
+from gconv.data.image_split import ImageSplit, channel_statistics
 from gconv.data.images import image_folder, read_images
 from gconv.data.loaded import LoadedDataset
 from gconv.data.splits import carve_splits, class_ids
@@ -172,27 +173,19 @@ def images_dataset(
             for k, v in index.items()
         }
         made += f"; at most {limit} training examples"
-    # every example read once, in one pass (one format for all splits), then one float
-    # copy a split, standardized in place: a large folder costs its float images and
-    # its bytes, little more
+    # every example read once, in one pass (one format for all splits), and kept as it
+    # was read: each split standardizes its batches as they are drawn
     order = ("train", "val", "test")
     pixels = load(np.concatenate([index[k] for k in order]))
-    parts = dict(zip(order, pixels.split([len(index[k]) for k in order]), strict=True))
+    parts = pixels.split([len(index[k]) for k in order])
     scale = 255.0 if pixels.dtype == torch.uint8 else 1.0
-    train = parts["train"].to(torch.float32, copy=True).div_(scale)
-    mean = torch.stack([channel.mean() for channel in train.unbind(1)])
-    std = torch.stack([channel.std() for channel in train.unbind(1)]).clamp_min(1e-6)
-    normalization = {"scale": scale, "mean": mean.tolist(), "std": std.tolist()}
-
-    def standardized(images: Tensor, scaled: bool = False) -> Tensor:
-        if not scaled:
-            images = images.to(torch.float32, copy=True).div_(scale)
-        return images.sub_(mean[:, None, None]).div_(std[:, None, None])
-
-    x = {"train": standardized(train, scaled=True)}
-    x.update((k, standardized(parts[k])) for k in ("val", "test"))
-    splits = [TensorDataset(x[k], torch.as_tensor(labels[index[k]])) for k in x]
-    c, h, w = (int(s) for s in x["train"].shape[1:])
+    mean, std = channel_statistics(parts[0], scale)
+    normalization = {"scale": scale, "mean": mean, "std": std}
+    splits = [
+        ImageSplit(part, torch.as_tensor(labels[index[k]]), normalization)
+        for k, part in zip(order, parts, strict=True)
+    ]
+    c, h, w = (int(s) for s in pixels.shape[1:])
     num_classes = len(class_names) if class_names else int(labels.max()) + 1
     return LoadedDataset(
         name,

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from gconv._io import load_cache, save_cache
 from gconv.convert.superpixels import superpixel_graph
+from gconv.data.image_split import ImageSplit
 
 FORMAT_VERSION = 2  # 2: k-nearest-neighbour edges with Gaussian weights
 CHUNK = 500  # images per worker task: large enough to amortize pickling
@@ -59,7 +60,7 @@ def _graph(arrays: tuple[np.ndarray, ...]) -> Data:
 
 
 def superpixel_dataset(
-    split: TensorDataset,
+    split: ImageSplit | TensorDataset,
     folder: Path,
     *,
     normalization: dict[str, Any] | None = None,
@@ -78,7 +79,10 @@ def superpixel_dataset(
     by ``workers`` processes (default: one per CPU) with a progress bar, written once
     (atomically) to ``folder/<name>-<key>.pt`` and read from there afterwards.
     """
-    images, labels = split.tensors
+    # the standardized images (of an ImageSplit, a float copy) key the cache, as always
+    images, labels = (
+        (split.standardized(), split.labels) if isinstance(split, ImageSplit) else split.tensors
+    )
     params = {"n_segments": n_segments, "compactness": compactness, "k": k}
     norm = normalization or {"mean": [0.0], "std": [1.0]}
     key = superpixel_key(images, labels, {**params, "mean": norm["mean"], "std": norm["std"]})

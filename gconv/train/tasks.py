@@ -24,6 +24,7 @@ from torch_geometric.loader import ClusterLoader, NodeLoader
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
 from gconv._checks import check_choice
+from gconv.data.image_split import ImageSplit
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.train.runs import mean_and_spread
 from gconv.train.scores import Scores, macro_f1
@@ -115,6 +116,8 @@ class Task(ABC):
         data = getattr(data, "dataset", data)  # a loader's dataset
         if isinstance(data, TensorDataset) and len(data.tensors) >= 2:
             return data.tensors[1]
+        if isinstance(data, ImageSplit):
+            return data.labels
         if (
             isinstance(data, (list, tuple))
             and data

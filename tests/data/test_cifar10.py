@@ -38,10 +38,10 @@ def test_cifar10_from_its_own_format(tmp_path: Path) -> None:
     assert cifar.input_shape == (3, 32, 32) and cifar.class_names == tuple(NAMES)
     assert len(cifar.test) == 30 and len(cifar.train) + len(cifar.val) == 150
     assert len(cifar.val) == 30  # val_size is capped at a fifth of the training set
-    x = cifar.train.tensors[0]  # standardized with the training split's own statistics
+    x = cifar.train.standardized()  # standardized with the training split's own statistics
     assert abs(float(x.mean())) < 1e-4 and cifar.normalization["scale"] == 255.0
     red = x[:, 0].mean(dim=(1, 2))  # the red channel still orders the classes
-    y = cifar.train.tensors[1]
+    y = cifar.train.labels
     assert bool((red[y == 9].mean() > red[y == 0].mean()).item())
 
 

@@ -60,9 +60,9 @@ def test_mnist_splits(data_root) -> None:
     assert (len(mnist.train), len(mnist.val), len(mnist.test)) == (55000, 5000, 10000)
     x, y = mnist.test[0]
     assert x.shape == (1, 28, 28) and y.item() == 7  # the first test image is a 7
-    assert abs(float(mnist.train.tensors[0][:5000].mean())) < 0.05  # normalized
+    assert abs(float(mnist.train[:5000][0].mean())) < 0.05  # normalized
     again = load_dataset("mnist", root=data_root)
-    assert torch.equal(again.val.tensors[1], mnist.val.tensors[1])  # fixed-seed split
+    assert torch.equal(again.val.labels, mnist.val.labels)  # fixed-seed split
 
 
 def test_mnist_grid_batches_are_grid_graphs(data_root) -> None:
@@ -76,7 +76,7 @@ def test_mnist_grid_batches_are_grid_graphs(data_root) -> None:
 def test_digits_offline(digits) -> None:
     assert digits.input_shape == (1, 8, 8)
     assert len(digits.train) + len(digits.val) + len(digits.test) == 1797
-    assert float(digits.train.tensors[0].max()) <= 1.0
+    assert float(digits.train.standardized().max()) <= 1.0
 
 
 def _offline(monkeypatch: pytest.MonkeyPatch, *loaders: type) -> None:

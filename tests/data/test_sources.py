@@ -25,13 +25,13 @@ def test_a_folder_of_images_is_split_stratified_and_standardized(tmp_path: Path)
     assert [len(s) for s in (pets.train, pets.val, pets.test)] == [21, 3, 6]
     assert "stratified, seed 0" in pets.split_method
     for split in (pets.train, pets.val, pets.test):  # every class in every split
-        assert sorted(split.tensors[1].unique().tolist()) == [0, 1, 2]
-    x = pets.train.tensors[0]  # the training split's own statistics
+        assert sorted(split.labels.unique().tolist()) == [0, 1, 2]
+    x = pets.train.standardized()  # the training split's own statistics
     torch.testing.assert_close(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
     torch.testing.assert_close(x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-5, rtol=0)
     assert pets.normalization["scale"] == 255.0 and len(pets.normalization["mean"]) == 3
     again = load_dataset(tmp_path / "pets", seed=1)  # another seed, another split
-    assert not torch.equal(again.test.tensors[0], pets.test.tensors[0])
+    assert not torch.equal(again.test.pixels, pets.test.pixels)
 
 
 def test_grey_images_have_one_channel(tmp_path: Path) -> None:
@@ -196,5 +196,5 @@ def test_one_format_for_every_split(tmp_path: Path) -> None:
     write_images(tmp_path / "data" / "train", per_class=10, mode="L")  # grey training images
     write_images(tmp_path / "data" / "test", per_class=2)  # colour test images
     data = load_dataset(tmp_path / "data")
-    shapes = {tuple(split.tensors[0].shape[1:]) for split in (data.train, data.val, data.test)}
+    shapes = {tuple(split.pixels.shape[1:]) for split in (data.train, data.val, data.test)}
     assert shapes == {(3, 16, 14)}  # any colour image makes every split RGB

@@ -13,7 +13,7 @@ from gconv.models import build_model, get_model
 
 def test_out_of_range_test_labels_are_gconvs_error_in_evaluate(digits) -> None:
     model = get_model("mlp", in_channels=1, num_classes=10, input_shape=(1, 8, 8))
-    images, labels = digits.test.tensors
+    images, labels = digits.test.standardized(), digits.test.labels
     bad = TensorDataset(images, labels.clone().index_fill_(0, torch.tensor([len(labels) - 1]), 12))
     trainer = Trainer(max_epochs=1, progress=False)
     with pytest.raises(
