@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
 LEVELS = [
     {"errors"},  # what every check raises
     {"_checks", "_io", "_pyg", "_alloc"},
-    {"grid", "graph", "convert"},
+    {"grid", "graph"},
+    {"convert"},  # images <-> graphs, and whole CNNs to graph networks (graph's layers)
     {"nn", "transforms"},  # public re-exports of the layers
     {"viz", "loader"},
     {"data"},  # its pixel-grid datasets batch through loader's GridGraphLoader

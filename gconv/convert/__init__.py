@@ -1,5 +1,6 @@
-"""Images <-> graphs, and graphs from points (kNN, radius)."""
+"""Images <-> graphs, whole CNNs to graph networks, and graphs from points (kNN, radius)."""
 
+from gconv.convert.cnn_to_gnn import GraphNetwork, cnn_to_gnn
 from gconv.convert.grid_graph import (
     batched_grid_graph,
     graphs_to_images,
@@ -19,10 +20,12 @@ from gconv.convert.transforms import (
 
 __all__ = [
     "DirectionalEdgeType",
+    "GraphNetwork",
     "ImageToGridGraph",
     "KNNGraph",
     "RadiusGraph",
     "batched_grid_graph",
+    "cnn_to_gnn",
     "graphs_to_images",
     "grid_graph",
     "grid_offsets",

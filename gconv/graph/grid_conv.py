@@ -15,7 +15,6 @@ from gconv._checks import (
     check_dtype,
     check_edge_index,
     check_features,
-    check_odd_kernel,
     check_positive_int,
     check_tensor,
 )
@@ -123,28 +122,23 @@ class GridConv2d(MessagePassing):
 
     @classmethod
     def from_conv2d(cls, conv: nn.Conv2d) -> GridConv2d:
-        """A ``GridConv2d`` with the weights of a 'same'-padded, stride-1 ``nn.Conv2d``
-        of an odd square kernel (``groups`` any), the convolution of the pixel grid of
-        :func:`gconv.images_to_graphs`."""
+        """A ``GridConv2d`` with the weights, dtype and device of any zero-padded
+        ``nn.Conv2d``. Its stride, padding and dilation are the graph's: over
+        :func:`gconv.graph.conv_graph` of the same options (``size=`` the two grids'
+        node counts) it computes ``conv``; over the pixel grid of
+        :func:`gconv.images_to_graphs`, the 'same' convolution of an odd kernel."""
         owner = f"{cls.__name__}.from_conv2d"
         if not isinstance(conv, nn.Conv2d):
             raise GconvTypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
-        k = conv.kernel_size[0]
-        expected = {
-            "kernel_size": ((k, k), conv.kernel_size),
-            "stride": ((1, 1), conv.stride),
-            "dilation": ((1, 1), conv.dilation),
-            "padding": ((k // 2, k // 2), conv.padding),
-            "padding_mode": ("zeros", conv.padding_mode),
-        }
-        for name, (want, got) in expected.items():
-            if want != got and not (name == "padding" and got == "same"):
-                raise GconvValueError(f"{owner}: conv.{name} must be {want!r} (got {got!r})")
-        check_odd_kernel(owner, k)
+        if conv.padding_mode != "zeros":
+            raise GconvValueError(
+                f"{owner}: conv must have zero padding (got padding_mode {conv.padding_mode!r})"
+            )
+        kernel = conv.kernel_size
         layer = cls(
             conv.in_channels,
             conv.out_channels,
-            k,
+            kernel[0] if kernel[0] == kernel[1] else (kernel[0], kernel[1]),
             groups=conv.groups,
             bias=conv.bias is not None,
         )
@@ -258,10 +252,15 @@ class GridConv2d(MessagePassing):
     def _scatter(
         self, x: Tensor, edge_index: Tensor, edge_type: Tensor, n_dst: int | None = None
     ) -> Tensor:
-        n, k2 = x.size(0), self.taps
+        n, k2, g = x.size(0), self.taps, self.groups
         # every node transformed by every tap: h[j, t] = W_t x_j, picked per edge below
-        weight = self.full_weight().flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
-        h = (x @ weight).view(n * k2, self.out_channels)
+        if g == 1:
+            weight = self.weight.flatten(2).permute(1, 2, 0).reshape(self.in_channels, -1)
+            h = (x @ weight).view(n * k2, self.out_channels)
+        else:  # group by group: no block-diagonal C_in x C_out matrix per tap
+            weight = self.weight.reshape(g, self.out_channels // g, -1, k2)
+            h = torch.einsum("ngi,goit->ntgo", x.view(n, g, -1), weight)
+            h = h.reshape(n * k2, self.out_channels)
         out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n_dst or n))
         return out if self.bias is None else out + self.bias
 

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gconv._checks import check_positive_int, check_probability
+from gconv.convert.grid_modules import POOLS
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.grid.sizes import conv_output_size, pool_output_size
 from gconv.models._base import Classifier
@@ -102,6 +103,9 @@ def _to_grid(maps: Tensor, side: int) -> Tensor:
     if maps.shape[-2:] == (side, side):
         return maps
     return F.adaptive_avg_pool2d(maps, side)
+
+
+POOLS[_to_grid] = (nn.AdaptiveAvgPool2d, ("output_size",))  # for cnn_to_gnn: the same pool
 
 
 class LeNet5(Classifier):

@@ -7,6 +7,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import RGCNConv
 
 from gconv import graphs_to_images, grid_graph, images_to_graphs
+from gconv.graph import conv_graph
 from gconv.nn import GridConv2d
 
 PATHS = ["dense", "table", "scatter"]
@@ -88,17 +89,45 @@ def test_grouped_convolution_on_every_path(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("conv", "message"),
+    "conv",
     [
-        (nn.Conv2d(2, 3, 3, stride=2, padding=1), "stride"),
-        (nn.Conv2d(2, 3, 3, padding=0), "padding"),
-        (nn.Conv2d(2, 3, (3, 5), padding=1), "kernel_size"),
-        (nn.Conv2d(2, 3, 4, padding=2), "odd"),
+        nn.Conv2d(2, 3, 3, stride=2, padding=1),
+        nn.Conv2d(2, 3, 3, padding=0),
+        nn.Conv2d(2, 4, (3, 5), padding=(1, 0), stride=(1, 2), groups=2),
+        nn.Conv2d(2, 3, 4, padding=2, dilation=2, bias=False),
+        nn.Conv2d(4, 1, (2, 3), padding="same", dilation=3),  # even kernel: uneven padding
+        nn.Conv2d(4, 4, 3, padding="valid", groups=4),
     ],
 )
-def test_from_conv2d_rejects_what_is_not_a_same_convolution(conv: nn.Conv2d, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        GridConv2d.from_conv2d(conv)
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_from_conv2d_takes_every_zero_padded_convolution_over_its_conv_graph(
+    conv: nn.Conv2d,
+) -> None:
+    conv = conv.double()
+    layer = GridConv2d.from_conv2d(conv)
+    images = torch.randn(2, conv.in_channels, 9, 8, dtype=torch.float64, requires_grad=True)
+    edge_index, edge_type, (ho, wo) = conv_graph(
+        9,
+        8,
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        dilation=conv.dilation,
+        batch_size=2,
+    )
+    x = images.detach().permute(0, 2, 3, 1).reshape(-1, conv.in_channels).requires_grad_()
+    out = layer(x, edge_index, edge_type, size=(x.size(0), 2 * ho * wo))
+    expected = conv(images)
+    assert_close(graphs_to_images(out, 2, ho, wo), expected, rtol=1e-10, atol=1e-10)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    assert_close(graphs_to_images(x.grad, 2, 9, 8), images.grad, rtol=1e-10, atol=1e-10)
+    assert_close(layer.weight.grad, conv.weight.grad, rtol=1e-10, atol=1e-10)
+
+
+def test_from_conv2d_names_a_padding_it_cannot_take() -> None:
+    with pytest.raises(ValueError, match="padding_mode 'reflect'"):
+        GridConv2d.from_conv2d(nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"))
 
 
 def test_equals_rgcn_on_a_general_typed_graph() -> None:
