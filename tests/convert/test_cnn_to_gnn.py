@@ -230,3 +230,19 @@ def test_its_input_must_be_pixel_grids() -> None:
         gnn(torch.randn(1, 1, 4, 4))
     with pytest.raises(TypeError, match=r"model must be an nn\.Module"):
         cnn_to_gnn(lambda x: x)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "upsample",
+    [
+        nn.Upsample(size=(7, 9), mode="nearest"),
+        nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True),
+        nn.Upsample(scale_factor=2, mode="bicubic"),
+        nn.Upsample(size=3, mode="area"),
+        nn.AdaptiveMaxPool2d((3, 2)),
+        nn.AvgPool2d(3, 2, padding=1, divisor_override=5),
+    ],
+)
+def test_interpolation_and_pools_as_weighted_edges(upsample: nn.Module) -> None:
+    cnn = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), upsample).double()
+    _compare(cnn, torch.randn(2, 2, 5, 6, dtype=torch.float64), "message_passing", **TIGHT)
