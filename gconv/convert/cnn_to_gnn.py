@@ -107,8 +107,8 @@ class GraphNetwork(nn.Module):
             self.add_module(name, child)
         for name, value in list(model.named_parameters(recurse=False)):
             self.register_parameter(name, value)
-        for name, value in list(model.named_buffers(recurse=False)):
-            self.register_buffer(name, value)
+        for name, buffer in list(model.named_buffers(recurse=False)):
+            self.register_buffer(name, buffer)
         self.graph = graph
         self._graphs: dict[tuple[Any, ...], Any] = {}
 
@@ -156,7 +156,7 @@ def _has_grid(args: Any) -> bool:
 
 class _Runner(fx.Interpreter):
     def __init__(self, net: GraphNetwork, path: str) -> None:
-        super().__init__(net, garbage_collect_values=True, graph=net.graph)  # type: ignore[arg-type]
+        super().__init__(net, garbage_collect_values=True, graph=net.graph)
         self.net, self.path = net, path
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:

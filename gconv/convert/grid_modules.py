@@ -59,7 +59,7 @@ def converted(module: nn.Module) -> nn.Module:
 
 
 def _conv(layer: GridConv2d, grid: Grid, path: str, graphs: Graphs) -> Grid:
-    stride, padding, dilation = layer.geometry  # type: ignore[misc]
+    stride, padding, dilation = layer.geometry
     b, h, w = grid.shape
     if path == "auto":
         images = F.conv2d(
@@ -187,7 +187,8 @@ def run(module: nn.Module, grid: Grid, path: str, graphs: Graphs, **kwargs: Any)
 def _permute_module(module: nn.Module, grid: Grid) -> Grid:
     from gconv.convert.grid_values import METHODS
 
-    return METHODS["permute"]("Permute", grid, list(module.dims))  # type: ignore[no-any-return]
+    dims: Any = module.dims
+    return METHODS["permute"]("Permute", grid, list(dims))
 
 
 POOLS = {  # functional pools, as the module that takes the same arguments

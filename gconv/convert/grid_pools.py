@@ -141,8 +141,11 @@ def interpolate(
 ) -> Grid:
     """``F.interpolate`` (any separable mode): each output pixel a weighted sum of the
     input pixels its axis weights reach, as messages along weighted edges."""
-    options = {"mode": mode, "align_corners": align_corners}
-    extra = {"recompute_scale_factor": recompute_scale_factor, "antialias": antialias}
+    options: dict[str, Any] = {"mode": mode, "align_corners": align_corners}
+    extra: dict[str, Any] = {
+        "recompute_scale_factor": recompute_scale_factor,
+        "antialias": antialias,
+    }
     if path == "auto":
         images = F.interpolate(grid.images(), size, scale_factor, **options, **extra)
         return from_images(images)

@@ -186,7 +186,7 @@ def _contiguous(where: str, grid: Grid, *args: Any, **kwargs: Any) -> Grid:
     return grid
 
 
-ELEMENTWISE = [
+ELEMENTWISE: list[Any] = [
     operator.add, operator.sub, operator.mul, operator.truediv, operator.iadd, operator.imul,
     torch.add, torch.sub, torch.mul, torch.div, torch.relu, torch.sigmoid, torch.tanh,
     F.relu, F.relu6, F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.sigmoid, F.tanh, F.elu,
