@@ -27,6 +27,7 @@ from gconv.compare.protocol import (
     row_model,
     row_width,
 )
+from gconv.convert import cnn_to_gnn
 from gconv.errors import GconvValueError
 from gconv.train import EarlyStopping, ModelCheckpoint, TestCurve, Trainer, load_checkpoint, runs
 
@@ -169,10 +170,11 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
 def same_function_check(
     out: Path, inputs: Inputs, protocol: Protocol, progress: bool = False
 ) -> dict[str, Any]:
-    """The graph twin given the trained CNN's weights (seed 0) must predict what the CNN
-    predicts on every test image: ``grid_gnn`` for ``grid_cnn``, and for segmentation
-    ``grid_fcn`` for ``fcn``, on every pixel. The twin runs as message passing: every
-    convolution and pool through PyG's ``propagate`` (counted), never the dense path.
+    """The trained CNN (seed 0) converted by :func:`gconv.convert.cnn_to_gnn` must
+    predict what the CNN predicts on every test image of the twin row's input (pixel
+    grids): ``grid_gnn`` for ``grid_cnn``, and for segmentation ``grid_fcn`` for
+    ``fcn``, on every pixel. It runs as message passing: every convolution and pool
+    through PyG's ``propagate`` (counted), never a stencil on the image view.
 
     The repository keeps each seed's ``result.json``, not its checkpoint: where seed 0's
     ``last.pt`` is not on this machine, seed 0 of the CNN is trained again under the same
@@ -194,12 +196,9 @@ def same_function_check(
             "its checkpoint was not on this machine"
         )
     state = load_checkpoint(checkpoint)["model"]
-    width = row_width(cnn_row, protocol)
-    cnn = row_model(cnn_row, width, protocol)
-    gnn = row_model(gnn_row, width, protocol)
-    gnn.dense = False  # type: ignore[assignment]  # every message through propagate
+    cnn = row_model(cnn_row, row_width(cnn_row, protocol), protocol)
     cnn.load_state_dict(state)
-    gnn.load_state_dict(state)  # the same keys and shapes
+    gnn = cnn_to_gnn(cnn, path="message_passing")  # every message through propagate
     calls = [0]
 
     def count(*_: Any) -> None:

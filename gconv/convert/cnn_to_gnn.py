@@ -74,7 +74,7 @@ def _check(graph: fx.Graph, model: nn.Module) -> None:
         elif node.op == "call_function":
             ok = node.target in FUNCTIONS or node.target in (operator.getitem, getattr)
             ok = ok or node.target in grid_modules.POOLS
-            readout = node.target in (torch.flatten, operator.getitem, getattr) or (
+            readout = node.target in (torch.flatten, getattr) or (
                 node.target is torch.mean and not node.kwargs.get("keepdim", False)
             )
             if node.target is getattr:
@@ -96,13 +96,17 @@ def _check(graph: fx.Graph, model: nn.Module) -> None:
 
 class GraphNetwork(nn.Module):
     """A CNN converted by :func:`cnn_to_gnn`: its modules as graph layers, its traced
-    graph run over pixel grid graphs. ``forward(data, path="auto")`` takes a batch of
+    graph run over pixel grid graphs. ``forward(data, path=None)`` takes a batch of
     pixel grids (what :func:`gconv.images_to_graphs` returns, or PyG's ``DataLoader``
     batch of :func:`gconv.grid_graph` graphs) and returns what the CNN returns: logits
-    per image, or per-pixel outputs as the node features of the output grid."""
+    per image, or per-pixel outputs as the node features of the output grid. ``path``
+    (``"auto"`` or ``"message_passing"``, see :mod:`gconv.convert.grid_modules`) is the
+    network's own unless a call names one."""
 
-    def __init__(self, model: nn.Module, graph: fx.Graph) -> None:
+    def __init__(self, model: nn.Module, graph: fx.Graph, path: str = "auto") -> None:
         super().__init__()
+        check_choice(type(self).__name__, "path", path, grid_modules.PATHS)
+        self.path = path
         for name, child in model.named_children():
             self.add_module(name, child)
         for name, value in list(model.named_parameters(recurse=False)):
@@ -119,7 +123,8 @@ class GraphNetwork(nn.Module):
             self._graphs[key] = build()
         return self._graphs[key]
 
-    def forward(self, data: Any, path: str = "auto") -> Any:
+    def forward(self, data: Any, path: str | None = None) -> Any:
+        path = self.path if path is None else path
         check_choice(type(self).__name__, "path", path, grid_modules.PATHS)
         shape = grid_shape_of(data)
         x = getattr(data, "x", None)
@@ -169,7 +174,7 @@ class _Runner(fx.Interpreter):
         if target is getattr and isinstance(args[0], Grid):
             return ATTRIBUTES[args[1]](args[0])
         if target is operator.getitem and isinstance(args[0], Grid):
-            raise GconvValueError(f"{OWNER}: indexing a grid ({args[1]!r}) is not converted")
+            return grid_values.crop(args[0], args[1])
         if args and isinstance(args[0], Grid) and target in grid_modules.POOLS:
             return grid_modules.run_function(
                 target, args[0], self.path, self.net._graph, *args[1:], **kwargs
@@ -184,7 +189,7 @@ class _Runner(fx.Interpreter):
         return super().call_method(target, args, kwargs)
 
 
-def cnn_to_gnn(model: nn.Module) -> GraphNetwork:
+def cnn_to_gnn(model: nn.Module, *, path: str = "auto") -> GraphNetwork:
     """``model`` (any CNN ``torch.fx`` can trace) as a graph network over pixel grids.
 
     The model is copied (its weights too) and traced; its ``nn.Conv2d``,
@@ -193,7 +198,9 @@ def cnn_to_gnn(model: nn.Module) -> GraphNetwork:
     :class:`gconv.nn.GridMaxPool2d` and a node-wise ``nn.BatchNorm1d`` under the same
     names, and every other operation runs on node features (see
     :mod:`gconv.convert.grid_values`). An operation with no graph form is named, with
-    its place in the traced graph, here rather than at the first batch.
+    its place in the traced graph, here rather than at the first batch. ``path`` is
+    how the network runs unless a call says otherwise: ``"auto"`` (each layer's
+    fastest exact path) or ``"message_passing"`` (every message along an edge).
 
     Example:
         >>> from gconv import images_to_graphs
@@ -223,4 +230,4 @@ def cnn_to_gnn(model: nn.Module) -> GraphNetwork:
             owner = model.get_submodule(parent) if parent else model
             setattr(owner, name, grid_modules.converted(getattr(owner, name)))
     _check(graph, model)
-    return GraphNetwork(model, graph).train(model.training)
+    return GraphNetwork(model, graph, path).train(model.training)

@@ -165,6 +165,18 @@ def _permute(where: str, grid: Grid, *dims: Any) -> Grid:
     )
 
 
+def _movedim(where: str, grid: Grid, source: int, destination: int) -> Grid:
+    move = (source % 4, destination % 4)
+    if move == (1, 3) and not grid.channels_last:
+        return replace(grid, channels_last=True)
+    if move == (3, 1) and grid.channels_last:
+        return replace(grid, channels_last=False)
+    raise GconvValueError(
+        f"{OWNER}: {where} moves dim {source} of the grid {tuple(grid.nchw)} to "
+        f"{destination}; a converted network moves channels last and back only"
+    )
+
+
 def _size(where: str, grid: Grid, dim: int | None = None) -> Any:
     return grid.nchw if dim is None else grid.nchw[dim]
 
@@ -182,6 +194,29 @@ def channel_shuffle(where: str, grid: Grid, groups: int) -> Grid:
     return grid.with_x(grid.x.view(n, groups, c // groups).transpose(1, 2).reshape(n, c))
 
 
+def crop(grid: Grid, index: Any) -> Grid:
+    """``x[..., :h, :w]`` and the like: the nodes of a window of each grid (rows and
+    columns sliced with step 1; batch and channels whole)."""
+    dims = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in dims:
+        at = dims.index(Ellipsis)
+        dims[at : at + 1] = [slice(None)] * (5 - len(dims))
+    dims += [slice(None)] * (4 - len(dims))
+    if grid.channels_last:
+        dims = [dims[0], dims[3], dims[1], dims[2]]
+    whole = slice(None)
+    spatial = all(isinstance(d, slice) and d.step in (None, 1) for d in dims[2:])
+    if len(dims) != 4 or dims[0] != whole or dims[1] != whole or not spatial:
+        raise GconvValueError(
+            f"{OWNER}: indexing a grid {tuple(grid.nchw)} by {index!r} is not converted; a "
+            "converted network crops rows and columns only"
+        )
+    b, h, w = grid.shape
+    window = grid.x.view(b, h, w, -1)[:, dims[2], dims[3]]
+    return Grid(window.reshape(-1, grid.x.size(1)), (b, window.size(1), window.size(2)),
+                grid.channels_last)  # fmt: skip
+
+
 def _contiguous(where: str, grid: Grid, *args: Any, **kwargs: Any) -> Grid:
     return grid
 
@@ -193,7 +228,15 @@ ELEMENTWISE: list[Any] = [
     F.leaky_relu, F.hardtanh, F.mish, F.softplus, F.dropout,
 ]  # fmt: skip
 FUNCTIONS: dict[Any, Callable[..., Any]] = {fn: _elementwise(fn) for fn in ELEMENTWISE}
-FUNCTIONS.update({torch.cat: _cat, torch.flatten: _flatten, torch.mean: _mean, torch.chunk: _chunk})
+FUNCTIONS.update(
+    {
+        torch.cat: _cat,
+        torch.flatten: _flatten,
+        torch.mean: _mean,
+        torch.chunk: _chunk,
+        torch.movedim: _movedim,
+    }
+)
 METHODS: dict[str, Callable[..., Any]] = {
     name: _elementwise(getattr(Tensor, name))
     for name in ("add", "add_", "mul", "mul_", "sub", "div", "relu", "relu_", "sigmoid", "tanh")
@@ -205,6 +248,7 @@ METHODS.update(
         "reshape": _view,
         "mean": _mean,
         "permute": _permute,
+        "movedim": _movedim,
         "size": _size,
         "contiguous": _contiguous,
         "chunk": _chunk,

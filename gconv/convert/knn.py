@@ -169,6 +169,8 @@ def _check(
             f"{owner}: x must be a floating [N, F] (or [N]) tensor "
             f"(got {x.dtype}, shape {tuple(x.shape)})"
         )
+    if x.dtype in (torch.float16, torch.bfloat16):  # no cdist or tree for them: float32
+        x = x.float()
     check_choice(owner, "flow", flow, FLOWS)
     n = x.size(0)
     if batch is None:

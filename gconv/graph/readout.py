@@ -58,7 +58,8 @@ class Readout(nn.Module):
 
     Shapes:
         - input: ``x`` :math:`(N, C)`, ``batch`` :math:`(N)` with graph ids in
-          :math:`[0, G)`, or ``None`` for one graph
+          :math:`[0, G)`, or ``None`` for one graph; or dense ``x`` :math:`(G, N, C)` (PyG's
+          dense batches, ``batch=None``), pooled over its :math:`N` nodes
         - output: :math:`(G, C)`, or :math:`(G, 2C)` for ``mean_max``
 
     Example:
@@ -88,6 +89,8 @@ class Readout(nn.Module):
 
     def forward(self, x: Tensor, batch: Tensor | None = None, size: int | None = None) -> Tensor:
         owner = type(self).__name__
+        if isinstance(x, Tensor) and x.dim() == 3:
+            return self._dense(x, batch)
         x = check_features(owner, x, channels=self.channels)
         num_graphs = _check_batch(owner, batch, x.size(0), size)
         if batch is None:
@@ -104,6 +107,30 @@ class Readout(nn.Module):
         assert self.gate is not None
         alpha = softmax(self.gate(x), batch, num_nodes=num_graphs, dim=0)
         return _sum(alpha * x, batch, num_graphs)
+
+    def _dense(self, x: Tensor, batch: Tensor | None) -> Tensor:
+        """``[B, N, F]``: ``B`` graphs of ``N`` nodes each (PyG's dense batches), pooled
+        over the nodes, as PyG's ``global_*_pool(x, None)`` pool them."""
+        owner = type(self).__name__
+        if batch is not None:
+            raise GconvValueError(
+                f"{owner}: batch must be None for dense x [B, N, F] (every graph has N nodes) "
+                f"(got a batch of shape {tuple(batch.shape)})"
+            )
+        if self.channels is not None and x.size(-1) != self.channels:
+            raise GconvValueError(
+                f"{owner}: x must have {self.channels} features (got shape {tuple(x.shape)})"
+            )
+        if self.kind == "sum":
+            return x.sum(dim=1)
+        if self.kind == "mean":
+            return x.mean(dim=1)
+        if self.kind == "max":
+            return x.amax(dim=1)
+        if self.kind == "mean_max":
+            return torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=-1)
+        assert self.gate is not None
+        return (torch.softmax(self.gate(x), dim=1) * x).sum(dim=1)
 
     def extra_repr(self) -> str:
         return f"{self.kind!r}" + (f", channels={self.channels}" if self.channels else "")

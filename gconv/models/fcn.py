@@ -192,15 +192,21 @@ class FCN(DenseClassifier):
         return y
 
 
+@torch.fx.wrap  # sizes read in Python: one call in a traced graph (cnn_to_gnn traces FCN)
+def _reach(size_in: Any, size: Any, kernel: int, stride: int, padding: int) -> list[int]:
+    """The ``output_size`` that takes a transposed convolution from ``size_in`` to at
+    least ``size``: ``size`` where it can, its smallest output where that is larger."""
+    base = [transposed_output_size(int(n), kernel, stride, padding, 0) for n in size_in]
+    return [max(int(size[0]), base[0]), max(int(size[1]), base[1])]
+
+
 def _upsample(up: nn.ConvTranspose2d, x: Tensor, size: Any) -> Tensor:
     """``up`` onto a grid of ``size``: ``nn.ConvTranspose2d``'s ``output_size`` where it
     reaches that size, cropped at the bottom and right where its smallest output is
     larger (FCN's crop to a skip). The module itself runs, so hooks see it."""
-    h, w = int(size[0]), int(size[1])
     k, stride, padding = up.kernel_size[0], up.stride[0], int(up.padding[0])
-    base = [transposed_output_size(n, k, stride, padding, 0) for n in x.shape[-2:]]
-    out = up(x, output_size=[max(h, base[0]), max(w, base[1])])
-    return out[..., :h, :w]
+    out = up(x, output_size=_reach(x.shape[-2:], size, k, stride, padding))
+    return out[..., : size[0], : size[1]]
 
 
 @register_model(inputs=("images_dense",))
