@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
 # lowest first; a module may import its own subpackage and those of lower levels only
 LEVELS = [
     {"errors"},  # what every check raises
-    {"_checks", "_io", "_pyg", "_alloc"},
+    {"_checks", "_io", "_pyg", "_alloc", "_made_for"},
     {"grid", "graph"},
     {"convert"},  # images <-> graphs, and whole CNNs to graph networks (graph's layers)
     {"nn", "transforms"},  # public re-exports of the layers

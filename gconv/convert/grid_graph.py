@@ -17,6 +17,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 
 from gconv._checks import check_choice, check_images, check_odd_kernel, check_positive_int
+from gconv._made_for import mark
 from gconv.errors import GconvValueError
 
 
@@ -90,6 +91,7 @@ def _batched_template(
             torch.arange(b + 1) * n,
         )
     )
+    mark(tensors[1], (kernel_size, kernel_size))
     _BATCHED[key] = (tensors, tuple(t._version for t in tensors))
     if len(_BATCHED) > 8:
         _BATCHED.popitem(last=False)
@@ -170,7 +172,7 @@ def grid_graph(
     edge_index, edge_type, pos = _template(height, width, kernel_size, connectivity, self_loops)
     return Data(
         edge_index=edge_index.clone(),
-        edge_type=edge_type.clone(),
+        edge_type=mark(edge_type.clone(), (kernel_size, kernel_size)),
         pos=pos.clone(),
         grid_size=torch.tensor([[height, width]]),
         num_nodes=height * width,

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import check_edge_index, check_tensor
+from gconv._made_for import made_for
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._gather import Buffers, reverse_slots, reverse_table
 from gconv.graph._grid import grid_stencil
@@ -26,6 +27,18 @@ class Plan:
     unique: bool | None = None  # at most one edge per (target, edge type)?
     grid_masks: dict[tuple[int, ...], Tensor] = field(default_factory=dict)
     buffers: Buffers = field(default_factory=Buffers)  # im2col scratch, reused per call
+
+
+def check_kernel(layer: Any, edge_type: Tensor) -> None:
+    """A graph whose builder marked its edge types for another kernel is refused."""
+    made = made_for(edge_type)
+    if made is not None and made != tuple(layer.kernel):
+        raise GconvValueError(
+            f"{type(layer).__name__}: edge_type was made for a {made[0]}x{made[1]} kernel "
+            f"(the graph's kernel_size), not this layer's {layer.kernel[0]}x{layer.kernel[1]}; "
+            "build the graph with the layer's kernel_size (e.g. gconv.images_to_graphs(..., "
+            "kernel_size=k))"
+        )
 
 
 def check_typed_edges(layer: Any, num_nodes: int, edge_index: Tensor, edge_type: Tensor) -> None:
@@ -44,6 +57,7 @@ def check_typed_edges(layer: Any, num_nodes: int, edge_index: Tensor, edge_type:
         raise GconvTypeError(
             f"{owner}: edge_type must be an integer tensor (got {edge_type.dtype})"
         )
+    check_kernel(layer, edge_type)
     taps = layer.taps
     if e > 0 and (int(edge_type.min()) < 0 or int(edge_type.max()) >= taps):
         raise GconvValueError(

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from gconv._checks import check_positive_int
+from gconv._made_for import mark
 from gconv.errors import GconvValueError
 
 Pair = tuple[int, int]
@@ -151,7 +152,7 @@ def window_graph(
         device,
         dilation,
     )
-    return coarse_to_fine.flip(0), edge_type, (ho, wo)  # the same taps, reversed
+    return coarse_to_fine.flip(0), mark(edge_type, kernel), (ho, wo)  # the same taps, reversed
 
 
 def tap_edges(

@@ -21,7 +21,7 @@ from gconv._checks import (
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._cache import GraphCache
 from gconv.graph._gather import TableConv
-from gconv.graph._grid_plan import Plan, build_table, check_typed_edges, grid_mask
+from gconv.graph._grid_plan import Plan, build_table, check_kernel, check_typed_edges, grid_mask
 from gconv.graph.conv_graph import pair
 
 PATHS = ("auto", "dense", "table", "scatter")
@@ -242,6 +242,7 @@ class GridConv2d(MessagePassing):
             raise GconvValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
         check_edge_index(owner, edge_index, max(n_src, n_dst))
         edge_type = check_tensor(owner, "edge_type", edge_type)
+        check_kernel(self, edge_type)
         if edge_type.shape != (edge_index.size(1),):
             raise GconvValueError(
                 f"{owner}: edge_type must have shape [{edge_index.size(1)}] "

@@ -18,6 +18,7 @@ from gconv._checks import (
 )
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._cache import GraphCache
+from gconv.graph._grid_plan import check_kernel
 from gconv.graph.transposed_grid import (
     conv_transpose_to,
     fine_size,
@@ -209,6 +210,7 @@ class GridConvTranspose2d(MessagePassing):
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
         check_dtype(owner, x, self.weight)
+        check_kernel(self, edge_type)
         if grid_shape is not None:
             return self._dense(x, edge_index, edge_type, grid_shape, output_size)
         if size is None:

@@ -44,6 +44,16 @@ class GridMaxPool2d(MessagePassing):
         >>> edge_index, _, (ho, wo) = pool.graph(8, 8)
         >>> pool(torch.randn(64, 3), edge_index, size=(64, ho * wo)).shape
         torch.Size([16, 3])
+
+        A batch from :func:`gconv.images_to_graphs` is pooled over :meth:`graph`'s
+        edges for its ``grid_shape`` (the batch's own edges are its 3x3 grid's):
+
+        >>> from gconv import images_to_graphs
+        >>> batch = images_to_graphs(torch.randn(4, 3, 8, 8))
+        >>> b, h, w = batch.grid_shape
+        >>> edge_index, _, (ho, wo) = pool.graph(h, w, batch_size=b)
+        >>> pool(batch.x, edge_index, size=(b * h * w, b * ho * wo)).shape
+        torch.Size([64, 3])
     """
 
     def __init__(
@@ -118,7 +128,8 @@ class GridMaxPool2d(MessagePassing):
     ) -> Tensor:
         """The largest message into each target, with the gradient of ``nn.MaxPool2d``:
         all of it to the first maximum in edge order (window order for :meth:`graph`'s
-        edges), none to ties after it. (PyG's max aggregation splits it between ties.)"""
+        edges), none to ties after it (PyG's max aggregation splits it between ties). A
+        NaN propagates, as torch's: the window's last NaN is its value and index."""
         n = int(dim_size) if dim_size is not None else int(index.max()) + 1
         e, c = inputs.shape
         target = index.view(-1, 1).expand(e, c)
@@ -126,10 +137,15 @@ class GridMaxPool2d(MessagePassing):
             best = inputs.new_zeros(n, c).scatter_reduce(
                 0, target, inputs, "amax", include_self=False
             )
-            order = torch.arange(e, device=inputs.device).view(-1, 1).expand(e, c)
-            order = torch.where(inputs == best.gather(0, target), order, e)
+            positions = torch.arange(e, device=inputs.device).view(-1, 1).expand(e, c)
+            order = torch.where(inputs == best.gather(0, target), positions, e)
             first = torch.full((n, c), e, device=inputs.device)
             first = first.scatter_reduce(0, target, order, "amin", include_self=True)
+            # a NaN wins its window, the last one in edge order, as F.max_pool2d's does
+            nans = torch.where(inputs.isnan(), positions, -1)
+            last_nan = torch.full((n, c), -1, device=inputs.device)
+            last_nan = last_nan.scatter_reduce(0, target, nans, "amax", include_self=True)
+            first = torch.where(last_nan >= 0, last_nan, first)
         # targets without edges read an appended zero row, as the amax leaves them at 0
         self._first = first  # for return_indices
         padded = torch.cat([inputs, inputs.new_zeros(1, c)])

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gconv._checks import check_positive_int
+from gconv._made_for import mark
 from gconv.errors import GconvValueError
 from gconv.graph.conv_graph import pair
 from gconv.graph.conv_graph import tap_edges as _taps  # shared with conv_graph
@@ -154,7 +155,7 @@ def transposed_grid_graph(
     edge_index, edge_type = _taps(
         (height, width), (ho, wo), kernel, steps, pads, batch_size, device, dilations
     )
-    return edge_index, edge_type, (ho, wo)
+    return edge_index, mark(edge_type, kernel), (ho, wo)
 
 
 def strided_grid_graph(

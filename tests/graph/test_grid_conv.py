@@ -242,10 +242,11 @@ def test_bad_input(call, error, message: str) -> None:
 
 def test_bad_arguments() -> None:
     batch = images_to_graphs(torch.randn(1, 2, 4, 4))
+    unmarked = batch.edge_type.clone()  # no mark of the 3x3 kernel it was made for
     for kernel in (4, (3, 5)):  # any kernel on conv_graph's graphs, odd square on grids
         with pytest.raises(ValueError, match=r"dense path .* needs an odd square kernel_size"):
             GridConv2d(2, 3, kernel)(
-                batch.x, batch.edge_index, batch.edge_type, grid_shape=batch.grid_shape
+                batch.x, batch.edge_index, unmarked, grid_shape=batch.grid_shape
             )
     with pytest.raises(ValueError, match="GridConv2d: kernel_size must be >= 1"):
         GridConv2d(2, 3, kernel_size=0)
@@ -297,3 +298,21 @@ def test_an_unbatched_image_is_a_batch_of_one_as_in_conv2d() -> None:
     assert_close(graphs_to_images(out, 1, 5, 6)[0], conv(image))
     masks = images_to_graphs(image, torch.zeros(5, 6, dtype=torch.long))
     assert masks.y.shape == (30,)
+
+
+@pytest.mark.parametrize("path", ["auto", "dense", "table", "scatter"])
+def test_a_graph_made_for_another_kernel_is_refused(path: str) -> None:
+    batch = images_to_graphs(torch.randn(2, 1, 8, 8))  # 3x3 taps
+    layer = GridConv2d(1, 4, 5)
+    shape = batch.grid_shape if path == "dense" else None
+    with pytest.raises(ValueError, match=r"made for a 3x3 kernel .* not this layer's 5x5"):
+        layer(batch.x, batch.edge_index, batch.edge_type, grid_shape=shape, path=path)
+    graph = grid_graph(8, 8, kernel_size=5)  # and the other way round, from grid_graph
+    with pytest.raises(ValueError, match="made for a 5x5 kernel"):
+        GridConv2d(1, 4, 3)(torch.randn(64, 1), graph.edge_index, graph.edge_type, path=path)
+
+
+def test_a_conv_graph_for_another_kernel_is_refused() -> None:
+    edge_index, edge_type, (ho, wo) = conv_graph(8, 8, 3, stride=2)
+    with pytest.raises(ValueError, match="made for a 3x3 kernel"):
+        GridConv2d(2, 4, (2, 3))(torch.randn(64, 2), edge_index, edge_type, size=(64, ho * wo))

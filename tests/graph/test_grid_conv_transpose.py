@@ -197,3 +197,10 @@ def test_output_size_out_of_range_is_named() -> None:
     edge_index, edge_type, _ = layer.graph(4, 4)
     with pytest.raises(ValueError, match="output_size"):
         layer(torch.randn(16, 2), edge_index, edge_type, grid_shape=(1, 4, 4), output_size=(0, 8))
+
+
+def test_a_transposed_graph_for_another_kernel_is_refused() -> None:
+    edge_index, edge_type, (ho, wo) = transposed_grid_graph(4, 4, 2, stride=2)
+    layer = GridConvTranspose2d(3, 2, kernel_size=4, stride=2, padding=1)
+    with pytest.raises(ValueError, match=r"made for a 2x2 kernel .* not this layer's 4x4"):
+        layer(torch.randn(16, 3), edge_index, edge_type, size=(16, ho * wo))

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
+from gconv import images_to_graphs
 from gconv.graph import strided_grid_graph
 from gconv.nn import GridConv2d, GridMaxPool2d
 
@@ -81,3 +82,28 @@ def test_empty_edge_index_gives_the_bias_on_every_path() -> None:
         assert_close(out, layer.bias.expand(4, 3))
         (grad,) = torch.autograd.grad(out.sum(), x)
         assert_close(grad, torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("kernel", [2, 3, (1, 4)])
+def test_a_nan_propagates_as_torchs_max_pool(kernel: object) -> None:
+    images = torch.randn(2, 3, 6, 8)
+    images[0, 1, 2, 3] = float("nan")
+    images[1, 0, 0, :4] = float("nan")  # several NaNs in one window: torch takes the last
+    pool = GridMaxPool2d(kernel, return_indices=True)
+    edge_index, _, (ho, wo) = pool.graph(6, 8, batch_size=2)
+    x = images.permute(0, 2, 3, 1).reshape(-1, 3).requires_grad_()
+    out, index = pool(x, edge_index, size=(x.size(0), 2 * ho * wo))
+    expected, expected_index = F.max_pool2d(images, kernel, return_indices=True)
+    torch.testing.assert_close(out.view(2, ho, wo, 3).permute(0, 3, 1, 2), expected, equal_nan=True)
+    assert torch.equal((index % 48).view(2, ho, wo, 3).permute(0, 3, 1, 2), expected_index)
+
+
+def test_a_batch_of_images_to_graphs_is_pooled_over_its_strided_graph() -> None:
+    images = torch.randn(4, 3, 8, 8)
+    batch = images_to_graphs(images)
+    pool = GridMaxPool2d(2)
+    b, h, w = batch.grid_shape
+    edge_index, _, (ho, wo) = pool.graph(h, w, batch_size=b)
+    out = pool(batch.x, edge_index, size=(b * h * w, b * ho * wo))
+    expected = F.max_pool2d(images, 2).permute(0, 2, 3, 1).reshape(-1, 3)
+    torch.testing.assert_close(out, expected)
