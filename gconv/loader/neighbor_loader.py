@@ -62,6 +62,47 @@ def check_input_nodes(owner: str, input_nodes: object, num_nodes: int) -> None:
         )
 
 
+DEFAULTS = {
+    "input_time": None,
+    "subgraph_type": "directional",
+    "disjoint": False,
+    "temporal_strategy": "uniform",
+    "time_attr": None,
+    "weight_attr": None,
+    "directed": True,
+}
+LOADER_KWARGS = (  # what torch's DataLoader takes beside the dataset and the sampler
+    "batch_size", "shuffle", "drop_last", "num_workers", "pin_memory", "timeout",
+    "worker_init_fn", "multiprocessing_context", "generator", "prefetch_factor",
+    "persistent_workers", "pin_memory_device", "in_order", "collate_fn",
+)  # fmt: skip
+
+
+def _check_loader_kwargs(owner: str, kwargs: dict[str, Any]) -> None:
+    """A keyword neither PyG's NeighborLoader nor torch's DataLoader takes is named."""
+    unknown = sorted(set(kwargs) - set(LOADER_KWARGS))
+    if unknown:
+        raise GconvTypeError(
+            f"{owner}: got an unexpected keyword argument {unknown[0]!r} (it takes PyG's "
+            "NeighborLoader arguments and torch's DataLoader ones)"
+        )
+
+
+def _check_torch_options(owner: str, options: dict[str, Any]) -> None:
+    """gconv's own sampler draws directional, uniform, non-temporal samples: any other
+    option is named (PyG's sampler, with pyg-lib or torch-sparse, takes them all)."""
+    for name, value in options.items():
+        if value is not None and name in ("input_time", "time_attr", "weight_attr"):
+            changed = True
+        else:
+            changed = value != DEFAULTS[name]
+        if changed:
+            raise GconvValueError(
+                f"{owner}: {name}={value!r} needs PyG's sampler (pyg-lib or torch-sparse, "
+                f"not installed here); gconv's own samples {name}={DEFAULTS[name]!r}"
+            )
+
+
 class NeighborLoader(NodeLoader):
     """Mini-batches of sampled neighbourhoods around seed nodes, as PyG's.
 
@@ -70,6 +111,12 @@ class NeighborLoader(NodeLoader):
         num_neighbors: neighbours drawn per node at each hop, e.g. ``[10, 5]``; ``-1``
             takes all of them.
         input_nodes: the seed nodes (a bool mask or ids); all nodes when ``None``.
+        replace: draw neighbours with replacement.
+        is_sorted, filter_per_worker, transform_sampler_output, neighbor_sampler: as
+            PyG's (``is_sorted`` is a hint gconv's sampler does not need).
+        input_time, subgraph_type, disjoint, temporal_strategy, time_attr,
+            weight_attr, directed: as PyG's; gconv's own sampler takes their defaults
+            only and names any other value (PyG's sampler, where installed, takes all).
         transform: applied to each batch.
         backend: ``"auto"`` (PyG's sampler where installed, else gconv's), ``"torch"``
             or ``"pyg"``.
@@ -92,7 +139,19 @@ class NeighborLoader(NodeLoader):
         data: Data,
         num_neighbors: Sequence[int],
         input_nodes: Tensor | None = None,
+        input_time: Tensor | None = None,
+        replace: bool = False,
+        subgraph_type: str = "directional",
+        disjoint: bool = False,
+        temporal_strategy: str = "uniform",
+        time_attr: str | None = None,
+        weight_attr: str | None = None,
         transform: Callable[..., Any] | None = None,
+        transform_sampler_output: Callable[..., Any] | None = None,
+        is_sorted: bool = False,
+        filter_per_worker: bool | None = None,
+        neighbor_sampler: Any = None,
+        directed: bool = True,
         *,
         backend: str = "auto",
         **kwargs: Any,
@@ -107,17 +166,42 @@ class NeighborLoader(NodeLoader):
             raise GconvValueError(
                 f"{owner}: backend must be 'auto', 'torch' or 'pyg' (got {backend!r})"
             )
-        if backend == "pyg" or (backend == "auto" and pyg_sampling_available()):
+        _check_loader_kwargs(owner, kwargs)
+        options = {  # PyG's sampling options, as PyG's NeighborLoader names them
+            "input_time": input_time,
+            "subgraph_type": subgraph_type,
+            "disjoint": disjoint,
+            "temporal_strategy": temporal_strategy,
+            "time_attr": time_attr,
+            "weight_attr": weight_attr,
+            "directed": directed,
+        }
+        pyg = backend == "pyg" or (backend == "auto" and pyg_sampling_available())
+        if neighbor_sampler is not None:
+            sampler: Any = neighbor_sampler
+            self.backend = "given"
+        elif pyg:
             from torch_geometric.sampler import NeighborSampler
 
-            sampler: Any = NeighborSampler(data, list(num_neighbors))
+            pyg_options = {k: v for k, v in options.items() if k != "input_time"}
+            sampler = NeighborSampler(
+                data, list(num_neighbors), replace=replace, is_sorted=is_sorted, **pyg_options
+            )
             self.backend = "pyg"
         else:
-            sampler = TorchNeighborSampler(data, num_neighbors)
+            _check_torch_options(owner, options)
+            sampler = TorchNeighborSampler(data, num_neighbors, replace=replace)
             self.backend = "torch"
         self.num_neighbors = list(num_neighbors)
         super().__init__(
-            data, node_sampler=sampler, input_nodes=input_nodes, transform=transform, **kwargs
+            data,
+            node_sampler=sampler,
+            input_nodes=input_nodes,
+            input_time=input_time,
+            transform=transform,
+            transform_sampler_output=transform_sampler_output,
+            filter_per_worker=filter_per_worker,
+            **kwargs,
         )
 
     def __repr__(self) -> str:

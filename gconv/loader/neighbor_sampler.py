@@ -57,11 +57,16 @@ class TorchNeighborSampler(BaseSampler):
     Args:
         data: a PyG ``Data`` with ``edge_index`` (and ``num_nodes``).
         num_neighbors: fan-out of each hop, e.g. ``[10, 5]``.
+        replace: draw each node's ``k`` neighbours with replacement (any ``k`` from a
+            node with neighbours, repeats possible), as PyG's ``replace=True``.
     """
 
-    def __init__(self, data: Any, num_neighbors: Sequence[int]) -> None:
+    def __init__(self, data: Any, num_neighbors: Sequence[int], replace: bool = False) -> None:
         owner = type(self).__name__
         self.num_neighbors = _check_fanout(owner, num_neighbors)
+        if not isinstance(replace, bool):
+            raise GconvTypeError(f"{owner}: replace must be a bool (got {replace!r})")
+        self.replace = replace
         edge_index = getattr(data, "edge_index", None)
         num_nodes = getattr(data, "num_nodes", None)
         if not isinstance(num_nodes, int):
@@ -80,6 +85,11 @@ class TorchNeighborSampler(BaseSampler):
         CSC positions of the edges, and the frontier index each belongs to."""
         start, end = self.colptr[frontier], self.colptr[frontier + 1]
         degree = end - start
+        if self.replace and k >= 0:  # k uniform draws per node that has neighbours
+            draws = torch.where(degree > 0, k, 0)
+            owner = torch.repeat_interleave(torch.arange(frontier.numel()), draws)
+            offsets = (torch.rand(owner.numel()) * degree[owner]).long()
+            return start[owner] + offsets, owner, degree
         total = int(degree.sum())
         owner = torch.repeat_interleave(torch.arange(frontier.numel()), degree)
         offsets = torch.arange(total) - torch.repeat_interleave(degree.cumsum(0) - degree, degree)

@@ -186,3 +186,41 @@ def test_link_sampling_through_pyg_link_loader() -> None:
     assert sorted(seen) == list(range(20))
     with pytest.raises(ValueError, match="neg_sampling must be None"):
         TorchNeighborSampler(data, [2]).sample_from_edges(None, neg_sampling="binary")
+
+
+def test_replace_draws_k_neighbours_of_every_node_that_has_any() -> None:
+    data = _graph(n=30, e=60)
+    torch.manual_seed(0)
+    loader = NeighborLoader(data, [5], batch_size=30, replace=True, backend="torch")
+    batch = next(iter(loader))
+    assert torch.equal(data.edge_index[:, batch.e_id], batch.n_id[batch.edge_index])
+    in_degree = torch.bincount(data.edge_index[1], minlength=30)[batch.n_id[:30]]
+    counts = torch.bincount(batch.edge_index[1], minlength=batch.n_id.numel())[:30]
+    assert torch.equal(counts, torch.where(in_degree > 0, 5, 0))  # k each, degree or not
+    assert len(set(batch.e_id.tolist())) < batch.e_id.numel()  # an edge drawn twice
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("subgraph_type", "induced"),
+        ("subgraph_type", "bidirectional"),
+        ("disjoint", True),
+        ("directed", False),
+        ("weight_attr", "edge_attr"),
+        ("time_attr", "time"),
+        ("temporal_strategy", "last"),
+    ],
+)
+def test_an_option_gconvs_sampler_lacks_is_named(option: str, value: object) -> None:
+    with pytest.raises(ValueError, match=rf"NeighborLoader: {option}=.* needs PyG's sampler"):
+        NeighborLoader(_graph(), [2], backend="torch", **{option: value})
+
+
+def test_pygs_other_arguments_are_taken() -> None:
+    loader = NeighborLoader(
+        _graph(), [2], batch_size=8, is_sorted=True, filter_per_worker=False, backend="torch"
+    )
+    assert next(iter(loader)).batch_size == 8
+    with pytest.raises(TypeError, match="unexpected keyword argument 'num_hops'"):
+        NeighborLoader(_graph(), [2], num_hops=2)
