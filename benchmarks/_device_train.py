@@ -138,7 +138,7 @@ def graph_rows(ctx: Context) -> Iterator[Row]:
     for dense in (True, False):
         torch.manual_seed(0)
         model = build_model("grid_gnn", grids)
-        model.dense = dense
+        model.path = "auto" if dense else "message_passing"
         trainer = ctx.trainer(max_epochs=2, lr=3e-3, batch_size=64)
         history = trainer.fit(model, train)
         # the other path, the same weights: the same logits
@@ -146,7 +146,7 @@ def graph_rows(ctx: Context) -> Iterator[Row]:
         model.eval()
         with torch.no_grad():
             ours = model(batch)
-            model.dense = not dense
+            model.path = "message_passing" if dense else "auto"
             other = model(batch)
         error = float((ours - other).abs().max())
         why = learned(history.history["loss"]) or ("" if error < 1e-3 else f"paths {error}")

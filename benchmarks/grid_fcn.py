@@ -92,7 +92,8 @@ def main() -> None:
     fcn = get_model("fcn", in_channels=1, num_classes=11)
     twins = {}
     for dense in (True, False):
-        twin = get_model("grid_fcn", in_channels=1, num_classes=11, dense=dense)
+        twin = get_model("grid_fcn", in_channels=1, num_classes=11)
+        twin.path = "auto" if dense else "message_passing"
         twin.load_state_dict(fcn.state_dict())
         twins[dense] = twin
     expected = fcn(images).permute(0, 2, 3, 1).reshape(-1, 11)

@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gconv"
 LEVELS = [
     {"errors"},  # what every check raises
     {"_checks", "_io", "_pyg", "_alloc", "_made_for"},
+    {"_head"},  # the classifier head every model shares,
     {"grid", "graph"},
     {"convert"},  # images <-> graphs, and whole CNNs to graph networks (graph's layers)
     {"nn", "transforms"},  # public re-exports of the layers

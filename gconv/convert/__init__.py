@@ -1,6 +1,7 @@
 """Images <-> graphs, whole CNNs to graph networks, and graphs from points (kNN, radius)."""
 
-from gconv.convert.cnn_to_gnn import GraphNetwork, cnn_to_gnn
+from gconv.convert.cnn_to_gnn import cnn_to_gnn
+from gconv.convert.graph_network import GraphNetwork
 from gconv.convert.grid_graph import (
     batched_grid_graph,
     graphs_to_images,

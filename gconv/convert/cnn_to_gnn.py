@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import copy
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import Tensor, fx, nn
+from torch import fx, nn
 
 from gconv._checks import check_choice
 from gconv.convert import grid_modules, grid_values
-from gconv.convert.grid_shape import grid_shape_of
-from gconv.convert.grid_values import ATTRIBUTES, FUNCTIONS, METHODS, OWNER, Grid
+from gconv.convert.graph_network import GraphNetwork
+from gconv.convert.grid_values import ATTRIBUTES, FUNCTIONS, METHODS, OWNER
 from gconv.errors import GconvTypeError, GconvValueError
 
 LEAVES = ("StochasticDepth", "Permute", "LayerNorm2d")  # torchvision's, converted whole
@@ -56,7 +57,7 @@ def _where(node: fx.Node) -> str:
     return f"{node.op} {target!s} (node {node.name!r})"
 
 
-def _check(graph: fx.Graph, model: nn.Module) -> None:
+def _check(graph: fx.Graph, model: nn.Module, geometry: dict[str, Any]) -> None:
     """Every operation that receives a grid has a graph form: named if not, before the
     network runs."""
     modules = dict(model.named_modules())
@@ -69,7 +70,8 @@ def _check(graph: fx.Graph, model: nn.Module) -> None:
         if node.op == "output" or not any(a in spatial for a in node.all_input_nodes):
             continue
         if node.op == "call_module":
-            ok = grid_modules.handles(modules[node.target])
+            on_grid = isinstance(geometry.get(node.target), grid_modules.OnGrid)
+            ok = on_grid or grid_modules.handles(modules[node.target])
             readout = isinstance(modules[node.target], nn.Flatten)
         elif node.op == "call_function":
             ok = node.target in FUNCTIONS or node.target in (operator.getitem, getattr)
@@ -94,102 +96,29 @@ def _check(graph: fx.Graph, model: nn.Module) -> None:
             spatial.add(node)
 
 
-class GraphNetwork(nn.Module):
-    """A CNN converted by :func:`cnn_to_gnn`: its modules as graph layers, its traced
-    graph run over pixel grid graphs. ``forward(data, path=None)`` takes a batch of
-    pixel grids (what :func:`gconv.images_to_graphs` returns, or PyG's ``DataLoader``
-    batch of :func:`gconv.grid_graph` graphs) and returns what the CNN returns: logits
-    per image, or per-pixel outputs as the node features of the output grid. ``path``
-    (``"auto"`` or ``"message_passing"``, see :mod:`gconv.convert.grid_modules`) is the
-    network's own unless a call names one."""
-
-    def __init__(self, model: nn.Module, graph: fx.Graph, path: str = "auto") -> None:
-        super().__init__()
-        check_choice(type(self).__name__, "path", path, grid_modules.PATHS)
-        self.path = path
-        for name, child in model.named_children():
-            self.add_module(name, child)
-        for name, value in list(model.named_parameters(recurse=False)):
-            self.register_parameter(name, value)
-        for name, buffer in list(model.named_buffers(recurse=False)):
-            self.register_buffer(name, buffer)
-        self.graph = graph
-        self._graphs: dict[tuple[Any, ...], Any] = {}
-
-    def _graph(self, key: tuple[Any, ...], build: Any) -> Any:
-        if key not in self._graphs:
-            if len(self._graphs) > 64:
-                self._graphs.clear()
-            self._graphs[key] = build()
-        return self._graphs[key]
-
-    def forward(self, data: Any, path: str | None = None) -> Any:
-        path = self.path if path is None else path
-        check_choice(type(self).__name__, "path", path, grid_modules.PATHS)
-        shape = grid_shape_of(data)
-        x = getattr(data, "x", None)
-        if shape is None or not isinstance(x, Tensor):
-            raise GconvTypeError(
-                f"{type(self).__name__}: data must be a batch of pixel grid graphs with x "
-                "(gconv.images_to_graphs, or PyG's DataLoader over gconv.grid_graph graphs) "
-                f"(got {type(data).__name__})"
-            )
-        out = _Runner(self, path).run(Grid(x, shape))
-        return _nodes(out)
+def _trace(model: nn.Module, method: str) -> fx.Graph:
+    """``model.<method>`` as an fx graph (fx traces ``forward``: the class is swapped for
+    one whose ``forward`` is ``method`` while it traces)."""
+    cls = type(model)
+    if method != "forward":
+        model.__class__ = type(cls.__name__, (cls,), {"forward": getattr(cls, method)})
+    try:
+        return _Tracer().trace(model)
+    except Exception as err:  # fx raises its own kinds on untraceable control flow
+        raise GconvValueError(
+            f"{OWNER}: {cls.__name__} must be traceable by torch.fx (found "
+            f"{type(err).__name__}: {err})"
+        ) from None
+    finally:
+        model.__class__ = cls
 
 
-def _nodes(value: Any) -> Any:
-    """Grids in the output become their node features."""
-    if isinstance(value, Grid):
-        return value.x
-    if isinstance(value, dict):
-        return type(value)((k, _nodes(v)) for k, v in value.items())
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(_nodes(v) for v in value))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_nodes(v) for v in value)
-    return value
-
-
-def _has_grid(args: Any) -> bool:
-    return any(
-        isinstance(a, Grid)
-        or (isinstance(a, (list, tuple)) and any(isinstance(b, Grid) for b in a))
-        for a in args
-    )
-
-
-class _Runner(fx.Interpreter):
-    def __init__(self, net: GraphNetwork, path: str) -> None:
-        super().__init__(net, garbage_collect_values=True, graph=net.graph)
-        self.net, self.path = net, path
-
-    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
-        if args and isinstance(args[0], Grid):
-            module = self.fetch_attr(target)
-            return grid_modules.run(module, args[0], self.path, self.net._graph, **kwargs)
-        return super().call_module(target, args, kwargs)
-
-    def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
-        if target is getattr and isinstance(args[0], Grid):
-            return ATTRIBUTES[args[1]](args[0])
-        if target is operator.getitem and isinstance(args[0], Grid):
-            return grid_values.crop(args[0], args[1])
-        if args and isinstance(args[0], Grid) and target in grid_modules.POOLS:
-            return grid_modules.run_function(
-                target, args[0], self.path, self.net._graph, *args[1:], **kwargs
-            )
-        if _has_grid(args) and target in FUNCTIONS:
-            return FUNCTIONS[target](getattr(target, "__name__", str(target)), *args, **kwargs)
-        return super().call_function(target, args, kwargs)
-
-    def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
-        if args and isinstance(args[0], Grid):
-            return METHODS[target](target, *args, **kwargs)
-        return super().call_method(target, args, kwargs)
-
-
-def cnn_to_gnn(model: nn.Module, *, path: str = "auto") -> GraphNetwork:
+def cnn_to_gnn(
+    model: nn.Module,
+    *,
+    layer: Callable[[int, int], nn.Module] | None = None,
+    path: str = "auto",
+) -> GraphNetwork:
     """``model`` (any CNN ``torch.fx`` can trace) as a graph network over pixel grids.
 
     The model is copied (its weights too) and traced; its ``nn.Conv2d``,
@@ -198,9 +127,19 @@ def cnn_to_gnn(model: nn.Module, *, path: str = "auto") -> GraphNetwork:
     :class:`gconv.nn.GridMaxPool2d` and a node-wise ``nn.BatchNorm1d`` under the same
     names, and every other operation runs on node features (see
     :mod:`gconv.convert.grid_values`). An operation with no graph form is named, with
-    its place in the traced graph, here rather than at the first batch. ``path`` is
-    how the network runs unless a call says otherwise: ``"auto"`` (each layer's
-    fastest exact path) or ``"message_passing"`` (every message along an edge).
+    its place in the traced graph, here rather than at the first batch.
+
+    Args:
+        model: the CNN. One with timm's surface (``forward_features``, ``head``: gconv's
+            models) keeps it.
+        layer: builds, from ``(in_channels, out_channels)``, the graph layer that
+            replaces each 'same' convolution larger than 1x1 (stride 1), over the grid
+            graph of its kernel: e.g. :class:`gconv.nn.GCNLayer`, one weight for every
+            neighbour where the convolution has one per offset. ``None`` keeps the
+            convolutions (as :class:`gconv.nn.GridConv2d`).
+        path: how the network runs unless a call says otherwise: ``"auto"`` (each
+            layer's fastest exact path) or ``"message_passing"`` (every message along
+            an edge).
 
     Example:
         >>> from gconv import images_to_graphs
@@ -216,18 +155,22 @@ def cnn_to_gnn(model: nn.Module, *, path: str = "auto") -> GraphNetwork:
     """
     if not isinstance(model, nn.Module):
         raise GconvTypeError(f"{OWNER}: model must be an nn.Module (got {type(model).__name__})")
+    check_choice(OWNER, "path", path, grid_modules.PATHS)
     model = copy.deepcopy(model)
-    try:
-        graph = _Tracer().trace(model)
-    except Exception as err:  # fx raises its own kinds on untraceable control flow
-        raise GconvValueError(
-            f"{OWNER}: {type(model).__name__} must be traceable by torch.fx (found "
-            f"{type(err).__name__}: {err})"
-        ) from None
-    for node in graph.nodes:  # in the model itself: every key kept, used or not
-        if node.op == "call_module":
-            parent, _, name = node.target.rpartition(".")
-            owner = model.get_submodule(parent) if parent else model
-            setattr(owner, name, grid_modules.converted(getattr(owner, name)))
-    _check(graph, model)
-    return GraphNetwork(model, graph, path).train(model.training)
+    methods = ["forward"]
+    if callable(getattr(model, "forward_features", None)) and hasattr(model, "head"):
+        methods.append("forward_features")
+    graphs = {method: _trace(model, method) for method in methods}
+    geometry: dict[str, Any] = {}
+    for graph in graphs.values():  # in the model itself: every key kept, used or not
+        for node in graph.nodes:
+            if node.op == "call_module" and node.target not in geometry:
+                parent, _, name = node.target.rpartition(".")
+                owner = model.get_submodule(parent) if parent else model
+                module, geometry[node.target] = grid_modules.converted(
+                    getattr(owner, name), layer, node.target
+                )
+                setattr(owner, name, module)
+    for graph in graphs.values():
+        _check(graph, model, geometry)
+    return GraphNetwork(model, graphs, geometry, path).train(model.training)

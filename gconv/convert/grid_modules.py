@@ -16,26 +16,71 @@ on a :class:`~gconv.convert.grid_values.Grid`, by one of two paths:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch.nn.functional as F
 from torch import nn
 
 from gconv.convert import grid_pools
+from gconv.convert.grid_graph import batched_grid_graph
 from gconv.convert.grid_pools import Graphs
 from gconv.convert.grid_values import OWNER, Grid, flatten, from_images
 from gconv.errors import GconvValueError
-from gconv.graph import GridConv2d, GridConvTranspose2d, GridMaxPool2d, conv_graph
+from gconv.graph import (
+    GatedGCNLayer,
+    GridConv2d,
+    GridConvTranspose2d,
+    GridMaxPool2d,
+    conv_graph,
+)
 
 PATHS = ("auto", "message_passing")
 
 
-def converted(module: nn.Module) -> nn.Module:
-    """The graph layer that replaces ``module`` (itself where none is needed)."""
+@dataclass(frozen=True)
+class OnGrid:
+    """Where a graph layer replaced a 'same' convolution: the kernel whose grid graph
+    it runs on."""
+
+    kernel_size: int
+
+
+def converted(
+    module: nn.Module, layer: Callable[[int, int], nn.Module] | None = None, name: str = ""
+) -> tuple[nn.Module, Any]:
+    """The graph layer that replaces ``module`` (itself where none is needed), and what
+    :func:`run` needs to know of it: a convolution's stride, padding and dilation, or
+    :class:`OnGrid` where ``layer`` replaced it."""
+    if isinstance(module, nn.Conv2d) and layer is not None and module.kernel_size != (1, 1):
+        return _replaced(module, layer, name), OnGrid(module.kernel_size[0])
     if isinstance(module, nn.Conv2d):
-        layer: nn.Module = GridConv2d.from_conv2d(module)
-        layer.geometry = (module.stride, module.padding, module.dilation)  # type: ignore[assignment]
-        return layer
+        return GridConv2d.from_conv2d(module), (module.stride, module.padding, module.dilation)
+    return _converted(module), None
+
+
+def _replaced(conv: nn.Conv2d, layer: Callable[[int, int], nn.Module], name: str) -> nn.Module:
+    k = conv.kernel_size[0]
+    same = conv.padding in ("same", (k // 2, k // 2))
+    if (
+        conv.kernel_size != (k, k)
+        or k % 2 == 0
+        or not same
+        or conv.stride != (1, 1)
+        or conv.dilation != (1, 1)
+        or conv.groups != 1
+        or conv.padding_mode != "zeros"
+    ):
+        raise GconvValueError(
+            f"{OWNER}: layer replaces 'same' convolutions of an odd square kernel, stride "
+            f"1, no dilation or groups; {name} is {conv}"
+        )
+    replacement = layer(conv.in_channels, conv.out_channels)
+    return replacement.to(device=conv.weight.device, dtype=conv.weight.dtype)
+
+
+def _converted(module: nn.Module) -> nn.Module:
     if isinstance(module, nn.ConvTranspose2d):
         return GridConvTranspose2d.from_conv_transpose2d(module)
     if isinstance(module, nn.MaxPool2d):
@@ -58,8 +103,26 @@ def converted(module: nn.Module) -> nn.Module:
     return module
 
 
-def _conv(layer: GridConv2d, grid: Grid, path: str, graphs: Graphs) -> Grid:
-    stride, padding, dilation = layer.geometry
+def _on_grid(layer: nn.Module, grid: Grid, path: str, graphs: Graphs, kernel: int) -> Grid:
+    """A graph layer in a convolution's place, over the grid graph of its kernel:
+    ``GatedGCNLayer`` gives its ĥ (the CNN's norm and activation follow)."""
+    b, h, w = grid.shape
+    device = grid.x.device
+    edge_index, _ = graphs(
+        ("grid", b, h, w, kernel, device),
+        lambda: batched_grid_graph(b, h, w, kernel_size=kernel, device=device),
+    )
+    if isinstance(layer, GatedGCNLayer):
+        if path == "auto":
+            return grid.with_x(layer.grid_aggregate(grid.x, edge_index, grid.shape))
+        return grid.with_x(layer.gate_and_aggregate(grid.x, edge_index, None)[0])
+    if path == "auto":
+        return grid.with_x(layer(grid.x, edge_index, grid_shape=grid.shape))
+    return grid.with_x(layer(grid.x, edge_index))
+
+
+def _conv(layer: GridConv2d, grid: Grid, path: str, graphs: Graphs, geometry: Any) -> Grid:
+    stride, padding, dilation = geometry
     b, h, w = grid.shape
     if path == "auto":
         images = F.conv2d(
@@ -151,10 +214,15 @@ ELEMENTWISE = (
 )  # fmt: skip
 
 
-def run(module: nn.Module, grid: Grid, path: str, graphs: Graphs, **kwargs: Any) -> Any:
-    """``module`` applied to ``grid`` by ``path``."""
+def run(
+    module: nn.Module, grid: Grid, path: str, graphs: Graphs, geometry: Any, **kwargs: Any
+) -> Any:
+    """``module`` applied to ``grid`` by ``path`` (``geometry``: what
+    :func:`converted` said of it)."""
+    if isinstance(geometry, OnGrid):
+        return _on_grid(module, grid, path, graphs, geometry.kernel_size)
     if isinstance(module, GridConv2d):
-        return _conv(module, grid, path, graphs)
+        return _conv(module, grid, path, graphs, geometry)
     if isinstance(module, GridConvTranspose2d):
         return _transposed(module, grid, path, graphs, **kwargs)
     if isinstance(module, GridMaxPool2d):
@@ -213,7 +281,8 @@ def run_function(
     options = {**dict(zip(names, args, strict=False)), **kwargs}
     if options.get("stride") in (None, []):
         options.pop("stride", None)
-    return run(converted(cls(**options)).to(grid.x.device), grid, path, graphs)
+    module, geometry = converted(cls(**options))
+    return run(module.to(grid.x.device), grid, path, graphs, geometry)
 
 
 HANDLED = (

@@ -18,8 +18,8 @@ from gconv.models.deep_gnn import DeepGNN, gated_gcn
 from gconv.models.fcn import FCN, ConvEncoder, ResNetEncoder, fcn, fcn_resnet18
 from gconv.models.gnn import GCN, GIN, gcn, gin
 from gconv.models.graph_net import GraphNet, gat, sage
-from gconv.models.grid import GridCNN, GridGNN, grid_cnn, grid_gnn
-from gconv.models.grid_fcn import GridFCN, grid_fcn
+from gconv.models.grid import GridCNN, grid_cnn, grid_gnn
+from gconv.models.grid_fcn import grid_fcn
 from gconv.models.resnet import ResNet, resnet18, resnet34, resnet50, se_resnet18
 from gconv.models.separable import MobileNet, Xception, mobilenet, xception
 from gconv.models.summary import ModelSummary, summary
@@ -40,8 +40,6 @@ __all__ = [
     "Fit",
     "GraphNet",
     "GridCNN",
-    "GridFCN",
-    "GridGNN",
     "Inception",
     "LeNet5",
     "MobileNet",

@@ -7,11 +7,12 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from gconv._checks import check_dtype, check_positive_int
+from gconv._checks import check_dtype
+from gconv._head import HeadSurface
 from gconv.models._inputs import image_input
 
 
-class Classifier(nn.Module, ABC):
+class Classifier(HeadSurface, ABC):
     """A feature extractor, an optional ``pre_logits`` block and a linear ``head``.
 
     The surface of timm's models, for image and graph models alike:
@@ -64,33 +65,8 @@ class Classifier(nn.Module, ABC):
             check_dtype(type(self).__name__, x, weight)
         return x
 
-    def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
-        x = self.pre_logits(features)
-        return x if pre_logits else self.head(x)
-
     def forward(self, data: Any) -> Tensor:
         return self.forward_head(self.forward_features(data))
-
-    def set_head(self, num_features: int, num_classes: int, hidden: int | None = None) -> None:
-        """A linear ``head`` on ``num_features``, or with ``hidden`` a two-layer MLP head:
-        ``pre_logits`` (linear to ``hidden``, ReLU) and a linear ``head``."""
-        if hidden:
-            check_positive_int(type(self).__name__, "head_hidden", hidden)
-            self.pre_logits = nn.Sequential(nn.Linear(num_features, hidden), nn.ReLU())
-            self.head = nn.Linear(hidden, num_classes)
-        else:
-            self.pre_logits = nn.Identity()
-            self.head = nn.Linear(num_features, num_classes)
-
-    @property
-    def head_hidden_size(self) -> int:
-        """Width of what the head reads (``forward_head(..., pre_logits=True)``)."""
-        return self.head.in_features
-
-    def reset_classifier(self, num_classes: int) -> None:
-        check_positive_int(type(self).__name__, "num_classes", num_classes)
-        old = self.head
-        self.head = nn.Linear(old.in_features, num_classes).to(old.weight.device, old.weight.dtype)
 
 
 class DenseClassifier(Classifier):

@@ -44,7 +44,7 @@ def test_grid_gnn_on_a_dataloader_of_grid_graphs_is_grid_gnn_on_the_images() -> 
     batch = next(iter(DataLoader(_graphs(images, labels), batch_size=8)))
     assert grid_shape_of(batch) == (8, 8, 8)
     assert_close(model(batch), model(images_to_graphs(images, labels)))
-    model.dense = False  # the message-passing path agrees as well
+    model.path = "message_passing"  # the message-passing path agrees as well
     assert_close(model(batch), model(images_to_graphs(images, labels)), atol=1e-5, rtol=1e-4)
 
 

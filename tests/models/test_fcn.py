@@ -32,7 +32,7 @@ def test_grid_fcn_with_fcn_weights_gives_identical_masks(size, dense) -> None:
     cnn = get_model("fcn", in_channels=2, num_classes=5, hidden_channels=(4, 8, 8)).double()
     gnn = get_model("grid_fcn", in_channels=2, num_classes=5, hidden_channels=(4, 8, 8))
     gnn = gnn.double()
-    gnn.dense = dense
+    gnn.path = "auto" if dense else "message_passing"
     assert set(gnn.state_dict()) == set(cnn.state_dict())
     gnn.load_state_dict(cnn.state_dict())
     images = torch.randn(3, 2, *size, dtype=torch.float64)
@@ -46,13 +46,13 @@ def test_grid_fcn_with_fcn_weights_gives_identical_masks(size, dense) -> None:
 
 
 def _both_paths_agree(layer, unused: tuple[str, ...] = ()):
-    """grid_fcn with ``layer`` in its encoder: the dense paths and message passing give
+    """grid_fcn with ``layer`` in its encoder: the fast paths and message passing give
     the same logits and gradients; parameters named in ``unused`` get none on either."""
     kwargs = {"hidden_channels": (4, 8, 8), "convs_per_stage": 1, "layer": layer}
     torch.manual_seed(0)
     dense = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
-    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, dense=False, **kwargs)
-    sparse = sparse.double()
+    sparse = get_model("grid_fcn", in_channels=1, num_classes=3, **kwargs).double()
+    sparse.path = "message_passing"
     sparse.load_state_dict(dense.state_dict())
     batch = images_to_graphs(torch.randn(2, 1, 12, 10, dtype=torch.float64))
     out = dense(batch)
@@ -112,12 +112,12 @@ def test_grid_fcn_names_what_it_needs() -> None:
     gnn = get_model("grid_fcn", in_channels=1, num_classes=3)
     batch = images_to_graphs(torch.randn(1, 1, 8, 8))
     del batch.grid_shape, batch.grid_size  # what makes graphs pixel grids
-    with pytest.raises(ValueError, match="GridFCN: the graphs must be full pixel grids"):
+    with pytest.raises(ValueError, match="GraphNetwork: the graphs must be full pixel grids"):
         gnn(batch)
     batch.grid_shape = torch.tensor([2, 8, 8])
     with pytest.raises(ValueError, match=r"grid_shape \(2, 8, 8\) has 128 pixels \(got 64 nodes\)"):
         gnn(batch)
-    with pytest.raises(ValueError, match="GridFCN: grids must be at least 4x4"):
+    with pytest.raises(ValueError, match=r"GraphNetwork: grids must be at least 4x4 \(got 3x8\)"):
         gnn(images_to_graphs(torch.randn(1, 1, 3, 8)))
 
 

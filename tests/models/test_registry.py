@@ -125,9 +125,8 @@ def test_pooled_grid_gnn_is_the_pooled_cnn_values_and_gradients(train: bool, den
     kwargs = {"hidden_channels": (4, 8, 16), "readout": "mean", "norm": True, "pool": True}
     torch.manual_seed(0)
     cnn = get_model("grid_cnn", in_channels=2, num_classes=5, head_hidden=6, **kwargs).double()
-    gnn = get_model(
-        "grid_gnn", in_channels=2, num_classes=5, head_hidden=6, dense=dense, **kwargs
-    ).double()
+    gnn = get_model("grid_gnn", in_channels=2, num_classes=5, head_hidden=6, **kwargs).double()
+    gnn.path = "auto" if dense else "message_passing"
     gnn.load_state_dict(cnn.state_dict())
     cnn.train(train), gnn.train(train)
     images = torch.randn(3, 2, 13, 13, dtype=torch.float64)
@@ -142,7 +141,7 @@ def test_pooled_grid_gnn_is_the_pooled_cnn_values_and_gradients(train: bool, den
             assert_close(b, a, msg=name)
 
 
-def test_pooled_grid_gnn_with_gcn_layers_dense_equals_message_passing() -> None:
+def test_pooled_grid_gnn_with_gcn_layers_fast_path_equals_message_passing() -> None:
     from functools import partial
 
     from gconv.nn import GCNLayer
@@ -151,9 +150,8 @@ def test_pooled_grid_gnn_with_gcn_layers_dense_equals_message_passing() -> None:
     layer = partial(GCNLayer, cached=True)
     torch.manual_seed(0)
     dense = get_model("grid_gnn", in_channels=1, num_classes=3, layer=layer, **kwargs).double()
-    sparse = get_model(
-        "grid_gnn", in_channels=1, num_classes=3, layer=layer, dense=False, **kwargs
-    ).double()
+    sparse = get_model("grid_gnn", in_channels=1, num_classes=3, layer=layer, **kwargs).double()
+    sparse.path = "message_passing"
     sparse.load_state_dict(dense.state_dict())
     batch = images_to_graphs(torch.randn(2, 1, 10, 10, dtype=torch.float64))
     assert_close(sparse(batch), dense(batch), rtol=1e-10, atol=1e-10)
@@ -170,9 +168,9 @@ def test_pool_needs_full_grids_and_says_so() -> None:
     gnn = get_model("grid_gnn", in_channels=1, num_classes=3, hidden_channels=(4, 8), pool=True)
     batch = images_to_graphs(torch.randn(2, 1, 8, 8))
     del batch.grid_shape, batch.grid_size  # what makes graphs pixel grids
-    with pytest.raises(ValueError, match="pool=True needs full pixel grids with grid_shape"):
+    with pytest.raises(ValueError, match="GraphNetwork: the graphs must be full pixel grids"):
         gnn(batch)
-    with pytest.raises(ValueError, match="grids must be at least 4x4 for 2 pools"):
+    with pytest.raises(ValueError, match=r"grids must be at least 4x4 \(got 3x3\)"):
         deep = get_model(
             "grid_gnn", in_channels=1, num_classes=3, hidden_channels=(2, 2, 2), pool=True
         )
@@ -190,7 +188,7 @@ def test_flatten_head_takes_any_image_size_and_names_the_grid_size_for_graphs() 
         assert_close(gnn(images_to_graphs(images)), cnn(images))
     graphs = images_to_graphs(torch.randn(2, 3, 8, 8))
     del graphs.grid_shape, graphs.grid_size  # graphs that do not say they are grids
-    with pytest.raises(ValueError, match=r"GridGNN: readout 'flatten' reads 28x28 pixel grids"):
+    with pytest.raises(ValueError, match="GraphNetwork: the graphs must be full pixel grids"):
         gnn(graphs)
     with pytest.raises(ValueError, match=r"GridCNN: input_shape must be \(C, H, W\) with C = "):
         get_model("grid_cnn", in_channels=3, num_classes=10, input_shape=(1, 28, 28))
