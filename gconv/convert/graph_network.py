@@ -56,7 +56,8 @@ class GraphNetwork(HeadSurface):
         self.input_kind = KINDS.get(getattr(model, "input_kind", "images"), "pixel_grid")
         self.min_input_size = int(getattr(model, "min_input_size", 1))
         if hasattr(model, "num_features"):
-            self.num_features = model.num_features
+            features: Any = model.num_features
+            self.num_features = features
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     def _graph(self, key: tuple[Any, ...], build: Any) -> Any:

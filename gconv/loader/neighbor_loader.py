@@ -111,13 +111,22 @@ class NeighborLoader(NodeLoader):
         num_neighbors: neighbours drawn per node at each hop, e.g. ``[10, 5]``; ``-1``
             takes all of them.
         input_nodes: the seed nodes (a bool mask or ids); all nodes when ``None``.
+        input_time: seed times, as PyG's (its sampler only).
         replace: draw neighbours with replacement.
-        is_sorted, filter_per_worker, transform_sampler_output, neighbor_sampler: as
-            PyG's (``is_sorted`` is a hint gconv's sampler does not need).
-        input_time, subgraph_type, disjoint, temporal_strategy, time_attr,
-            weight_attr, directed: as PyG's; gconv's own sampler takes their defaults
-            only and names any other value (PyG's sampler, where installed, takes all).
+        subgraph_type: as PyG's; gconv's own sampler takes ``"directional"`` only and
+            names any other value (PyG's sampler, where installed, takes all), as for
+            ``disjoint``, ``temporal_strategy``, ``time_attr``, ``weight_attr`` and
+            ``directed`` below.
+        disjoint: as PyG's (its sampler only).
+        temporal_strategy: as PyG's (its sampler only).
+        time_attr: as PyG's (its sampler only).
+        weight_attr: as PyG's (its sampler only).
         transform: applied to each batch.
+        transform_sampler_output: as PyG's.
+        is_sorted: as PyG's: a hint that gconv's sampler does not need.
+        filter_per_worker: as PyG's.
+        neighbor_sampler: a sampler to use instead, as PyG's.
+        directed: as PyG's (deprecated there); ``False`` needs its sampler.
         backend: ``"auto"`` (PyG's sampler where installed, else gconv's), ``"torch"``
             or ``"pyg"``.
         **kwargs: ``batch_size``, ``shuffle``, ``drop_last``, ``num_workers``, ... of
