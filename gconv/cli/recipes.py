@@ -20,23 +20,18 @@ class Recipe:
     quick_limit: int | None = None  # examples kept by --quick
 
 
+# where each recipe comes from, with its measurements: docs/training.md (default recipes)
 RECIPES = {
-    # Kipf and Welling: 200 epochs, lr 0.01, weight decay 5e-4
     "cora": Recipe(epochs=200, lr=0.01, batch_size=1, weight_decay=5e-4, quick_epochs=10),
-    # Xu et al.: 10-fold cross-validation, batch 32, lr 0.01; a cosine decay with GIN's
-    # width 64 averaged 0.862 over three fold splits (0.851 constant lr at width 32)
     "mutag": Recipe(
         epochs=100, lr=0.01, batch_size=32, scheduler="cosine", folds=10, quick_epochs=3
     ),
-    # a cosine decay gets LeNet-5 past 0.99 in 5 epochs (0.9884 at a constant 1e-3)
     "mnist": Recipe(epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=2000),
     "mnist_grid": Recipe(
         epochs=5, lr=3e-3, batch_size=64, scheduler="cosine", quick_limit=1000, quick_epochs=1
     ),
-    # a CNN-sized recipe for 32x32 colour images; the comparison has its own protocol
     "cifar10": Recipe(epochs=30, lr=1e-3, batch_size=128, scheduler="cosine", quick_limit=1000),
     "digits": Recipe(epochs=30, lr=1e-3, batch_size=32, quick_epochs=3),
-    # FCN-sized runs on 2 cores: a few minutes a seed
     "mnist_seg": Recipe(
         epochs=5, lr=3e-3, batch_size=32, scheduler="cosine", quick_limit=128, quick_epochs=1
     ),

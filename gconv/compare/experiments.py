@@ -24,9 +24,8 @@ QUICK_LIMIT = 600  # training images of --quick; validation and test shrink alik
 
 # classification: every row trains this many epochs, the cosine schedule ending at
 # zero. The check: the two slowest learners at twice the epochs must gain under half a
-# point of validation accuracy. 12 failed (gcn/pixel_grid +2.70, gcn/superpixel +1.06
-# at 24), 24 failed (gcn/pixel_grid +1.00, gcn/superpixel +1.12 at 48); 48's own check,
-# at 96, is in docs/compare.md's "The epoch count"
+# point of validation accuracy; 12 and 24 failed it, 48 passed. The measurements are in
+# docs/compare.md (the epoch count)
 DEFAULT_EPOCHS = 48
 
 
@@ -86,14 +85,11 @@ def _images_data(p: dict[str, Any]) -> str:
     return f"{p['dataset']}: {c}x{h}x{w} images, {p['num_classes']} classes{quick}"
 
 
-# segmentation: mnist_seg's own split sizes (fcn reaches 95 mean IoU on them in 5 epochs)
+# segmentation: mnist_seg's own split sizes
 CANVASES = (6000, 1000, 2000)  # train, val, test
-# the same rule as classification's epochs: the two slowest learners at twice the epochs
-# must gain under half a point of validation mean IoU. 10 failed: gcn's validation mean
-# IoU was still rising (30.4, 47.4, 43.2, 51.8 and 50.8 % over epochs 6-10); 20 failed:
-# gcn at 40 gained 10.4 points (71.8 % against 61.4 %); 40 failed: gcn at 80 gained 6.3
-# (78.1 % against 71.8 %). 80 is the most this machine can give every row over 3 seeds;
-# what gcn still gains past it is in docs/segmentation.md
+# classification's rule (the two slowest learners at twice the epochs gain under half a
+# point) failed at 10, 20 and 40; 80 is this machine's budget. The measurements are in
+# docs/segmentation.md (the epoch count)
 SEGMENTATION_EPOCHS = 80
 
 
