@@ -20,6 +20,7 @@ torchvision's classification networks and gconv's own.
 from __future__ import annotations
 
 import copy
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -37,12 +38,19 @@ LEAVES = ("StochasticDepth", "Permute", "LayerNorm2d")  # torchvision's, convert
 READOUTS = {"flatten", "view", "reshape", "size", "shape"}
 
 
+@functools.cache
+def _torchvision_functions() -> tuple[Any, ...]:
+    """torchvision's functions traced as one call each, given their graph form once
+    (torchvision is imported at the first conversion, not with gconv)."""
+    from torchvision.models.shufflenetv2 import channel_shuffle
+
+    FUNCTIONS[channel_shuffle] = grid_values.channel_shuffle
+    return (channel_shuffle,)
+
+
 class _Tracer(fx.Tracer):
     def __init__(self) -> None:
-        from torchvision.models.shufflenetv2 import channel_shuffle
-
-        FUNCTIONS.setdefault(channel_shuffle, grid_values.channel_shuffle)
-        super().__init__(autowrap_functions=(channel_shuffle,))
+        super().__init__(autowrap_functions=_torchvision_functions())
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         return type(m).__name__ in LEAVES or super().is_leaf_module(m, qualname)

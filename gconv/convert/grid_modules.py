@@ -26,7 +26,7 @@ from torch import nn
 from gconv.convert import grid_pools
 from gconv.convert.grid_graph import batched_grid_graph
 from gconv.convert.grid_pools import Graphs
-from gconv.convert.grid_values import OWNER, Grid, flatten, from_images
+from gconv.convert.grid_values import OWNER, Grid, flatten, from_images, permute
 from gconv.errors import GconvValueError
 from gconv.graph import (
     GatedGCNLayer,
@@ -212,6 +212,43 @@ ELEMENTWISE = (
     nn.GELU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.Softplus, nn.Mish, nn.Identity, nn.Dropout,
     nn.BatchNorm1d,
 )  # fmt: skip
+Handler = Callable[..., Any]  # (module, grid, path, graphs, geometry, **call kwargs)
+HANDLERS: tuple[tuple[Any, Handler], ...] = (  # what each module on a grid becomes
+    (GridConv2d, lambda m, g, p, gr, geo: _conv(m, g, p, gr, geo)),
+    (GridConvTranspose2d, lambda m, g, p, gr, geo, **kw: _transposed(m, g, p, gr, **kw)),
+    (GridMaxPool2d, lambda m, g, p, gr, geo: _max_pool(m, g, p, gr)),
+    (nn.AvgPool2d, lambda m, g, p, gr, geo: grid_pools.avg_pool(m, g, p, gr)),
+    (
+        (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d),
+        lambda m, g, p, gr, geo: grid_pools.adaptive(m, g, p, gr),
+    ),
+    (ELEMENTWISE, lambda m, g, p, gr, geo: g.with_x(m(g.x))),
+    (
+        nn.Upsample,
+        lambda m, g, p, gr, geo: grid_pools.interpolate(
+            g, p, gr, m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor
+        ),
+    ),
+    (nn.Flatten, lambda m, g, p, gr, geo: flatten(g)),
+    (nn.LayerNorm, lambda m, g, p, gr, geo: _layer_norm(m, g)),
+    (nn.Linear, lambda m, g, p, gr, geo: _linear(m, g)),
+)
+NAMED: dict[str, Handler] = {  # torchvision's, by name: gconv does not import them
+    "StochasticDepth": lambda m, g, p, gr, geo: _per_image(m, g),
+    "Permute": lambda m, g, p, gr, geo: permute("Permute", g, list(m.dims)),
+}
+
+
+def _handler(module: nn.Module) -> Handler | None:
+    for types, handler in HANDLERS:
+        if isinstance(module, types):
+            return handler
+    return NAMED.get(type(module).__name__)
+
+
+def handles(module: nn.Module) -> bool:
+    """Whether a module on a grid has a graph form (what :func:`run` will find)."""
+    return _handler(module) is not None
 
 
 def run(
@@ -221,42 +258,10 @@ def run(
     :func:`converted` said of it)."""
     if isinstance(geometry, OnGrid):
         return _on_grid(module, grid, path, graphs, geometry.kernel_size)
-    if isinstance(module, GridConv2d):
-        return _conv(module, grid, path, graphs, geometry)
-    if isinstance(module, GridConvTranspose2d):
-        return _transposed(module, grid, path, graphs, **kwargs)
-    if isinstance(module, GridMaxPool2d):
-        return _max_pool(module, grid, path, graphs)
-    if isinstance(module, nn.AvgPool2d):
-        return grid_pools.avg_pool(module, grid, path, graphs)
-    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-        return grid_pools.adaptive(module, grid, path, graphs)
-    if isinstance(module, ELEMENTWISE):
-        return grid.with_x(module(grid.x))
-    if isinstance(module, nn.Upsample):
-        return grid_pools.interpolate(
-            grid, path, graphs, module.size, module.scale_factor, module.mode,
-            module.align_corners, module.recompute_scale_factor,
-        )  # fmt: skip
-    if isinstance(module, nn.Flatten):
-        return flatten(grid)
-    if isinstance(module, nn.LayerNorm):
-        return _layer_norm(module, grid)
-    if isinstance(module, nn.Linear):
-        return _linear(module, grid)
-    name = type(module).__name__
-    if name == "StochasticDepth":
-        return _per_image(module, grid)
-    if name == "Permute":
-        return _permute_module(module, grid)
-    raise GconvValueError(f"{OWNER}: a {name} on a grid is not converted")
-
-
-def _permute_module(module: nn.Module, grid: Grid) -> Grid:
-    from gconv.convert.grid_values import METHODS
-
-    dims: Any = module.dims
-    return METHODS["permute"]("Permute", grid, list(dims))
+    handler = _handler(module)
+    if handler is None:
+        raise GconvValueError(f"{OWNER}: a {type(module).__name__} on a grid is not converted")
+    return handler(module, grid, path, graphs, geometry, **kwargs)
 
 
 POOLS = {  # functional pools, as the module that takes the same arguments
@@ -273,8 +278,10 @@ POOLS = {  # functional pools, as the module that takes the same arguments
 def run_function(
     function: Any, grid: Grid, path: str, graphs: Graphs, *args: Any, **kwargs: Any
 ) -> Any:
-    """A functional pool (``F.avg_pool2d(x, 3, 1, 1)``) or ``F.interpolate`` as its
-    module's graph form."""
+    """A functional pool (``F.avg_pool2d(x, 3, 1, 1)``) or ``F.interpolate``: itself on
+    the grid view (``"auto"``), else its module's graph form."""
+    if path == "auto":
+        return from_images(function(grid.images(), *args, **kwargs))
     if function is F.interpolate:
         return grid_pools.interpolate(grid, path, graphs, *args, **kwargs)
     cls, names = POOLS[function]
@@ -283,14 +290,3 @@ def run_function(
         options.pop("stride", None)
     module, geometry = converted(cls(**options))
     return run(module.to(grid.x.device), grid, path, graphs, geometry)
-
-
-HANDLED = (
-    GridConv2d, GridConvTranspose2d, GridMaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Upsample,
-    nn.AdaptiveMaxPool2d, *ELEMENTWISE, nn.Flatten, nn.LayerNorm, nn.Linear,
-)  # fmt: skip
-HANDLED_NAMES = ("StochasticDepth", "Permute")
-
-
-def handles(module: nn.Module) -> bool:
-    return isinstance(module, HANDLED) or type(module).__name__ in HANDLED_NAMES

@@ -153,7 +153,7 @@ def _mean(where: str, grid: Grid, dim: Any = None, keepdim: bool = False, **kw: 
     return Grid(pooled, (b, 1, 1), grid.channels_last) if keepdim else pooled
 
 
-def _permute(where: str, grid: Grid, *dims: Any) -> Grid:
+def permute(where: str, grid: Grid, *dims: Any) -> Grid:
     order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
     if order == (0, 2, 3, 1) and not grid.channels_last:
         return replace(grid, channels_last=True)
@@ -247,7 +247,7 @@ METHODS.update(
         "view": _view,
         "reshape": _view,
         "mean": _mean,
-        "permute": _permute,
+        "permute": permute,
         "movedim": _movedim,
         "size": _size,
         "contiguous": _contiguous,

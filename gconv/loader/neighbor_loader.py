@@ -92,11 +92,8 @@ def _check_torch_options(owner: str, options: dict[str, Any]) -> None:
     """gconv's own sampler draws directional, uniform, non-temporal samples: any other
     option is named (PyG's sampler, with pyg-lib or torch-sparse, takes them all)."""
     for name, value in options.items():
-        if value is not None and name in ("input_time", "time_attr", "weight_attr"):
-            changed = True
-        else:
-            changed = value != DEFAULTS[name]
-        if changed:
+        default = DEFAULTS[name]
+        if (value is not None) if default is None else value != default:
             raise GconvValueError(
                 f"{owner}: {name}={value!r} needs PyG's sampler (pyg-lib or torch-sparse, "
                 f"not installed here); gconv's own samples {name}={DEFAULTS[name]!r}"
