@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from gconv.data import GridGraphLoader, data_root, list_datasets
 from gconv.data.datasets import user_cache
 from gconv.data.superpixels import superpixel_dataset
@@ -81,17 +83,21 @@ class Superpixels(Input):
     edges with Gaussian weights on distance; with ``directed``, each edge typed by its
     compass direction (the 3x3 taps that a grid convolution reads,
     :class:`gconv.transforms.DirectionalEdgeType`); without ``weighted``, the edges
-    carry no weights (as DGL's ``GraphConv`` reads Dwivedi et al.'s graphs)."""
+    carry no weights (as DGL's ``GraphConv`` reads Dwivedi et al.'s graphs); with
+    ``intensity``, the features are the regions' mean colour standardized as the
+    images' pixels are (what a CNN trained on those pixels reads), the centroids in
+    ``pos`` only."""
 
     name: str = "superpixel"
     directed: bool = False
     weighted: bool = True
+    intensity: bool = False
 
     def channels(self, shape: tuple[int, int, int]) -> int:
-        return shape[0] + 2
+        return shape[0] + 2 * (not self.intensity)
 
     def splits(self, inputs: Inputs, batch_size: int) -> Splits:
-        return inputs.superpixel_variant(self.directed, self.weighted)
+        return inputs.superpixel_variant(self.directed, self.weighted, self.intensity)
 
     def prepare(self, inputs: Inputs) -> None:
         inputs.superpixels()
@@ -116,7 +122,7 @@ class Inputs:
         self.protocol, self.root, self.progress = protocol, root, progress
         self.data = protocol.experiment.load(protocol, root)
         self._superpixels: Splits | None = None
-        self._variants: dict[tuple[bool, bool], Splits] = {}
+        self._variants: dict[tuple[bool, bool, bool], Splits] = {}
 
     def splits(self, row: Any) -> Splits:
         return row.input.splits(self, self.protocol.batch_size)
@@ -139,21 +145,31 @@ class Inputs:
         assert self._superpixels is not None
         return self._superpixels
 
-    def superpixel_variant(self, directed: bool, weighted: bool) -> Splits:
-        """The superpixel graphs with edge types from geometry (``directed``) or without
-        edge weights, built once per run from :meth:`superpixels`."""
-        if (directed, weighted) == (False, True):
+    def superpixel_variant(
+        self, directed: bool = False, weighted: bool = True, intensity: bool = False
+    ) -> Splits:
+        """The superpixel graphs with edge types from geometry (``directed``), without
+        edge weights, or with standardized intensities for features (``intensity``),
+        built once per run from :meth:`superpixels`."""
+        key = (directed, weighted, intensity)
+        if key == (False, True, False):
             return self.superpixels()
-        if (directed, weighted) not in self._variants:
+        if key not in self._variants:
             directions = DirectionalEdgeType()
+            norm = self.data.normalization or {}
+            channels = self.protocol.input_shape[0]
+            mean = torch.tensor(norm.get("mean", 0.0), dtype=torch.float32).view(-1)
+            std = torch.tensor(norm.get("std", 1.0), dtype=torch.float32).view(-1)
 
             def variant(graph: Any) -> Any:
                 graph = graph.clone()
                 if not weighted:
                     del graph.edge_weight
+                if intensity:  # the region's mean of the standardized pixels
+                    graph.x = (graph.x[:, :channels] - mean) / std
                 return directions(graph) if directed else graph
 
-            self._variants[directed, weighted] = tuple(  # type: ignore[assignment]
+            self._variants[key] = tuple(  # type: ignore[assignment]
                 [variant(g) for g in split] for split in self.superpixels()
             )
-        return self._variants[directed, weighted]
+        return self._variants[key]

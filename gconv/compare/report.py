@@ -82,7 +82,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append(f"Splits: {report['split_method']}.")
     if p["epochs"] in experiment.epochs_basis and p.get("patience") is None:
         lines.append(experiment.epochs_basis[p["epochs"]] + ".")
-    return "\n".join(lines + _check_lines(report)) + "\n"
+    return "\n".join(lines + _check_lines(report) + _start_lines(report, metric)) + "\n"
 
 
 def _check_lines(report: dict[str, Any]) -> list[str]:
@@ -101,6 +101,37 @@ def _check_lines(report: dict[str, Any]) -> list[str]:
         )
         + (f"; weights: {check['weights']}." if "weights" in check else ".")
     ]
+
+
+def _start_lines(report: dict[str, Any], metric: str) -> list[str]:
+    """Each row that starts from another row's trained weights: what they scored as
+    converted, before any training on this row's input, and after it, beside the rows
+    it is read against."""
+    rows = {r["id"]: r for r in report["rows"]}
+    lines = []
+    for r in report["rows"]:
+        before = r.get(f"{metric}_before_training")
+        if before is None:
+            continue
+        seeds = ", ".join(f"{100 * a:.2f}" for a in r[f"{metric}_before_training_per_seed"])
+        source = rows.get(r["start"])
+        trained = (
+            f"; `{r['start']}` itself: {_figure(source, metric)}" if source is not None else ""
+        )
+        lines += [
+            "",
+            f"`{r['id']}` starts from the trained weights of `{r['start']}` (the same seed), "
+            f"converted by `gconv.convert.cnn_to_gnn`: test {metric} as converted, before "
+            f"any training on its input, {100 * before:.2f} ± "
+            f"{100 * r[f'{metric}_before_training_std']:.2f} (seeds: {seeds}); after "
+            f"{plural(r['epochs'], 'epoch')} of training under the protocol, "
+            f"{_figure(r, metric)}{trained}.",
+        ]
+    return lines
+
+
+def _figure(row: dict[str, Any], metric: str) -> str:
+    return f"{100 * row[metric]:.2f} ± {100 * row[f'{metric}_std']:.2f}"
 
 
 def plot_compare(

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import SimpleConv
 
 from gconv.compare.inputs import Input, PixelGrid, Pixels, Superpixels
+from gconv.convert import cnn_to_gnn
 from gconv.graph.gated_gcn import GatedGCNLayer
 from gconv.graph.gcn import GCNLayer
 from gconv.models import DeepGNN, build_model
@@ -38,6 +39,8 @@ class Row:
         published: Dwivedi et al.'s test accuracy of the same kind of model, by dataset
             (100k parameters, superpixels, trained to convergence).
         width_step: its width is a multiple of this (GAT's heads).
+        start: the row whose trained weights (of the same seed) this row starts from,
+            at that row's width; ``None``: it starts from its seed's initialization.
     """
 
     model: str
@@ -45,6 +48,7 @@ class Row:
     build: Builder = field(repr=False, compare=False)
     published: Mapping[str, float] = field(default_factory=dict, compare=False)
     width_step: int = 1
+    start: str | None = None
 
     @property
     def id(self) -> str:
@@ -101,6 +105,15 @@ def grid_network(
         head_hidden=max(stages[-1] // 2, 1),
         **options,
     )
+
+
+def converted_cnn(
+    row: Row, width: int, layers: int, classes: int, shape: tuple[int, int, int]
+) -> Any:
+    """:func:`grid_network`'s CNN converted by :func:`gconv.convert.cnn_to_gnn`, to run
+    on image graphs whose ``pos`` is in [0, 1] (one pixel: ``1 / (H - 1)``)."""
+    cnn = grid_network(row, width, layers, classes, shape)
+    return cnn_to_gnn(cnn, pixel_size=1.0 / max(shape[1] - 1, 1))
 
 
 def deep_gnn(
@@ -166,6 +179,7 @@ def dwivedi_gcn(
 
 PIXELS, PIXEL_GRID, SUPERPIXEL = Pixels(), PixelGrid(), Superpixels()
 PIXEL_GRID_POS = PixelGrid("pixel_grid_pos", positions=True)
+SUPERPIXEL_INTENSITY = Superpixels("superpixel_intensity", intensity=True)
 GCN_GRID = partial(GCNLayer, cached=True)  # one weight for all neighbours
 GATED_GRID = partial(GatedGCNLayer, batch_norm=False, residual=False, fused=True)
 
@@ -185,6 +199,8 @@ ROWS = [
     Row("gin", SUPERPIXEL, partial(deep_gnn, conv="gin"), _published(0.96485, 0.55255)),
     Row("gated_gcn", SUPERPIXEL, partial(deep_gnn, conv="gated_gcn"), _published(0.97340, 0.67312)),
     Row("grid_conv", Superpixels(directed=True), partial(deep_gnn, conv="grid_conv")),
+    # grid_cnn's trained weights, converted, on superpixels: as converted, and fine-tuned
+    Row("cnn_to_gnn", SUPERPIXEL_INTENSITY, converted_cnn, start="grid_cnn/pixels"),
 ]  # fmt: skip
 # runnable with --rows, not in the default run: grid_gnn is grid_cnn's function (it is
 # checked with the trained CNN's weights instead), positions are a variant of gcn's input

@@ -47,10 +47,22 @@ def train_seed(
     result = finished_result(directory, protocol)
     if result is not None:
         return result
-    width = row_width(row, protocol)
+    source = get_rows([row.start], protocol.task)[0] if row.start else None
+    width = row_width(source or row, protocol)  # a row that starts from another: its width
     train, val, test = inputs.splits(row)
     torch.manual_seed(seed)
     model = row_model(row, width, protocol)
+    before: dict[str, Any] = {}
+    if source is not None:  # the source row's trained weights, and what they score as is
+        start, weights = trained_weights(source, seed, protocol, inputs, out, progress)
+        model.load_state_dict(load_checkpoint(start)["model"])
+        judge = Trainer(max_epochs=1, batch_size=protocol.batch_size, progress=False)
+        metric = protocol.metric
+        before = {
+            f"{metric}_before_training": judge.evaluate(model, test)[metric],
+            f"val_{metric}_before_training": judge.evaluate(model, val)[metric],
+            "started_from": f"{source.id} {weights}",
+        }
     curve = TestCurve(test, protocol.metric)
     checkpoint = ModelCheckpoint(directory, "val_loss", meta={runs.KEY: key, "row": row.id})
     callbacks: list[Any] = [curve, checkpoint]  # the curve first: see TestCurve
@@ -86,6 +98,7 @@ def train_seed(
         "seconds_per_epoch": seconds,
         "graphs_per_second": n_train / seconds,
         "threads": torch.get_num_threads(),
+        **before,
         "history": {
             "epoch": [e + 1 for e in history.epochs],
             f"test_{protocol.metric}": curve.accuracy,
@@ -121,6 +134,29 @@ def finished(result: dict[str, Any], protocol: Protocol) -> bool:
     (length,) = lengths
     stopped = protocol.patience is not None and bool(result.get("stopped_early"))
     return length == protocol.epochs or (stopped and 0 < length < protocol.epochs)
+
+
+def trained_weights(
+    row: Row, seed: int, protocol: Protocol, inputs: Inputs, out: Path, progress: bool
+) -> tuple[Path, str]:
+    """The ``last.pt`` of one seed of ``row`` (trained first if it is not finished),
+    and where it came from. The repository keeps each seed's ``result.json``, not its
+    checkpoint: where a finished seed's ``last.pt`` is not on this machine, the seed is
+    trained again under the same protocol into ``out/twin/``, and the answer says so."""
+    checkpoint = run_dir(out, row, seed) / "last.pt"
+    if finished_result(run_dir(out, row, seed), protocol) is None:
+        train_seed(row, seed, protocol, inputs, out, progress)
+    if checkpoint.is_file():
+        return checkpoint, f"seed {seed}"
+    checkpoint = run_dir(out / "twin", row, seed) / "last.pt"
+    if not checkpoint.is_file():  # a result without its weights is of no use here
+        (checkpoint.parent / "result.json").unlink(missing_ok=True)
+    retrained = train_seed(row, seed, protocol, inputs, out / "twin", progress)
+    metric = protocol.metric
+    return checkpoint, (
+        f"seed {seed} trained again ({metric} {retrained[metric]:.4f}): its checkpoint was "
+        "not on this machine"
+    )
 
 
 def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> dict[str, Any]:
@@ -163,7 +199,24 @@ def summarize_row(row: Row, seeds: list[dict[str, Any]], protocol: Protocol) -> 
         "epochs_per_seed": lengths,
         "seconds_per_epoch": statistics.fmean(s["seconds_per_epoch"] for s in seeds),
         "graphs_per_second": statistics.fmean(s["graphs_per_second"] for s in seeds),
+        **_before_training(row, seeds, metric),
         "history": {"epoch": list(range(1, epochs + 1)), **per_epoch},
+    }
+
+
+def _before_training(row: Row, seeds: list[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """A row that starts from another's weights: that row, and what the weights scored
+    before this row's training, mean and spread over seeds, and each seed."""
+    key = f"{metric}_before_training"
+    if row.start is None or not all(key in s for s in seeds):
+        return {}
+    spread = runs.mean_and_spread(seeds, [key])
+    per_seed = [s[key] for s in seeds]
+    return {
+        "start": row.start,
+        key: spread[key],
+        f"{key}_std": spread[f"{key}_std"],
+        f"{key}_per_seed": per_seed,
     }
 
 
@@ -184,17 +237,7 @@ def same_function_check(
         raise GconvValueError(f"compare: experiment {protocol.task!r} has no twin to check")
     rows = {r.id: r for r in get_rows(list(twin), protocol.task)}
     cnn_row, gnn_row = rows[twin[0]], rows[twin[1]]
-    checkpoint = run_dir(out, cnn_row, 0) / "last.pt"
-    weights = "seed 0"
-    if not checkpoint.is_file():
-        checkpoint = run_dir(out / "twin", cnn_row, 0) / "last.pt"
-        if not checkpoint.is_file():  # a result without its weights is of no use here
-            (checkpoint.parent / "result.json").unlink(missing_ok=True)
-        retrained = train_seed(cnn_row, 0, protocol, inputs, out / "twin", progress)
-        weights = (
-            f"seed 0 trained again ({protocol.metric} {retrained[protocol.metric]:.4f}): "
-            "its checkpoint was not on this machine"
-        )
+    checkpoint, weights = trained_weights(cnn_row, 0, protocol, inputs, out, progress)
     state = load_checkpoint(checkpoint)["model"]
     cnn = row_model(cnn_row, row_width(cnn_row, protocol), protocol)
     cnn.load_state_dict(state)

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -71,25 +71,29 @@ def train_parallel(
     """Trains the ``(row, seed)`` pairs in ``jobs`` spawned processes of
     ``cores // jobs`` threads each, calling ``on_done`` as each seed finishes."""
     pending = longest_first(pending, protocol, out)
+    jobs_of = {(row.id, seed) for row, seed in pending}
+    # a row that starts from another row's weights waits for that row's seed
+    held = [(r, s) for r, s in pending if r.start is not None and (r.start, s) in jobs_of]
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")  # no forked torch thread pools
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_start_worker, initargs=(threads, os.getpid())
     ) as pool:
-        futures: dict[Future[Any], tuple[Row, int]] = {
-            pool.submit(_train, row.id, seed, protocol, str(out), root): (row, seed)
-            for row, seed in pending
-        }
-        for future in _as_completed(futures):
-            row, seed = futures[future]
-            on_done(row, seed, future.result())
 
+        def submit(job: tuple[Row, int]) -> Future[Any]:
+            return pool.submit(_train, job[0].id, job[1], protocol, str(out), root)
 
-def _as_completed(futures: dict[Future[Any], Any]) -> Iterator[Future[Any]]:
-    waiting = set(futures)
-    while waiting:
-        done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-        yield from done
+        futures = {submit(job): job for job in pending if job not in held}
+        done: set[tuple[str, int]] = set()
+        while futures:
+            finished, _ = wait(set(futures), return_when=FIRST_COMPLETED)
+            for future in finished:
+                row, seed = futures.pop(future)
+                done.add((row.id, seed))
+                on_done(row, seed, future.result())
+            for job in [j for j in held if (j[0].start, j[1]) in done]:
+                held.remove(job)
+                futures[submit(job)] = job
 
 
 def longest_first(

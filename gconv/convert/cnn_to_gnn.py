@@ -29,7 +29,7 @@ import torch
 from torch import fx, nn
 
 from gconv._checks import check_choice
-from gconv.convert import grid_modules, grid_values
+from gconv.convert import grid_modules, grid_values, irregular_values
 from gconv.convert.graph_network import GraphNetwork
 from gconv.convert.grid_values import ATTRIBUTES, FUNCTIONS, METHODS, OWNER
 from gconv.errors import GconvTypeError, GconvValueError
@@ -45,6 +45,7 @@ def _torchvision_functions() -> tuple[Any, ...]:
     from torchvision.models.shufflenetv2 import channel_shuffle
 
     FUNCTIONS[channel_shuffle] = grid_values.channel_shuffle
+    irregular_values.FUNCTIONS[channel_shuffle] = grid_values.channel_shuffle  # node by node
     return (channel_shuffle,)
 
 
@@ -126,6 +127,7 @@ def cnn_to_gnn(
     *,
     layer: Callable[[int, int], nn.Module] | None = None,
     path: str = "auto",
+    pixel_size: float = 1.0,
 ) -> GraphNetwork:
     """``model`` (any CNN ``torch.fx`` can trace) as a graph network over pixel grids.
 
@@ -148,6 +150,10 @@ def cnn_to_gnn(
         path: how the network runs unless a call says otherwise: ``"auto"`` (each
             layer's fastest exact path) or ``"message_passing"`` (every message along
             an edge).
+        pixel_size: on image graphs that are not pixel grids (superpixels, see
+            :mod:`gconv.convert.irregular`), the distance in ``pos``'s units between two
+            neighbouring pixels of the images the CNN was trained on (``1 / (H - 1)``
+            for :func:`gconv.convert.superpixel_graph`'s positions in [0, 1]).
 
     Example:
         >>> from gconv import images_to_graphs
@@ -181,4 +187,9 @@ def cnn_to_gnn(
                 setattr(owner, name, module)
     for graph in graphs.values():
         _check(graph, model, geometry)
-    return GraphNetwork(model, graphs, geometry, path).train(model.training)
+    if isinstance(pixel_size, bool) or not isinstance(pixel_size, (int, float)):
+        raise GconvTypeError(f"{OWNER}: pixel_size must be a number (got {pixel_size!r})")
+    if not pixel_size > 0:
+        raise GconvValueError(f"{OWNER}: pixel_size must be > 0 (got {pixel_size})")
+    network = GraphNetwork(model, graphs, geometry, path, float(pixel_size))
+    return network.train(model.training)

@@ -10,12 +10,14 @@ from torch import Tensor, fx, nn
 
 from gconv._checks import check_choice
 from gconv._head import HeadSurface
-from gconv.convert import grid_modules, grid_values
+from gconv.convert import grid_modules, grid_values, irregular, irregular_values
 from gconv.convert.grid_shape import grid_shape_of
 from gconv.convert.grid_values import ATTRIBUTES, FUNCTIONS, METHODS, Grid
+from gconv.convert.irregular_values import Irregular
 from gconv.errors import GconvTypeError, GconvValueError
 
-KINDS = {"images": "pixel_grid", "images_dense": "pixel_grid_dense"}  # the CNN's -> ours
+# the CNN's -> ours: a classifier takes any image graph (pixel grids, or graphs with pos)
+KINDS = {"images": "graphs", "images_dense": "pixel_grid_dense"}
 
 
 class GraphNetwork(HeadSurface):
@@ -26,14 +28,16 @@ class GraphNetwork(HeadSurface):
     ``forward(data, path=None)`` takes a batch of pixel grids (what
     :func:`gconv.images_to_graphs` returns, or PyG's ``DataLoader`` batch of
     :func:`gconv.grid_graph` graphs) and returns what the CNN returns: logits per image,
-    or per-pixel outputs as the node features of the output grid. It reads the nodes'
+    or per-pixel outputs as the node features of the output grid. Other image graphs
+    with ``pos`` (superpixels) run as :mod:`gconv.convert.irregular` says, with
+    ``pixel_size`` the distance of two neighbouring pixels in ``pos``'s units. It reads the nodes'
     ``x`` and the grids' shape; each layer builds its own graph of the grid it works
     on. ``path`` (``"auto"`` or ``"message_passing"``, see
     :mod:`gconv.convert.grid_modules`) is the network's own unless a call names one.
 
     A CNN with timm's surface (gconv's models) keeps it: ``forward_features`` (per
     image, or per pixel node), ``forward_head``, ``num_features``, ``reset_classifier``;
-    ``input_kind`` is ``"pixel_grid"`` (``"pixel_grid_dense"`` for a per-pixel model).
+    ``input_kind`` is ``"graphs"`` (``"pixel_grid_dense"`` for a per-pixel model).
     """
 
     def __init__(
@@ -42,10 +46,11 @@ class GraphNetwork(HeadSurface):
         graphs: dict[str, fx.Graph],
         geometry: dict[str, Any],
         path: str = "auto",
+        pixel_size: float = 1.0,
     ) -> None:
         super().__init__()
         check_choice(type(self).__name__, "path", path, grid_modules.PATHS)
-        self.path = path
+        self.path, self.pixel_size = path, pixel_size
         for name, child in model.named_children():
             self.add_module(name, child)
         for name, value in list(model.named_parameters(recurse=False)):
@@ -53,7 +58,7 @@ class GraphNetwork(HeadSurface):
         for name, buffer in list(model.named_buffers(recurse=False)):
             self.register_buffer(name, buffer)
         self.graphs, self.geometry = graphs, geometry
-        self.input_kind = KINDS.get(getattr(model, "input_kind", "images"), "pixel_grid")
+        self.input_kind = KINDS.get(getattr(model, "input_kind", "images"), "graphs")
         self.min_input_size = int(getattr(model, "min_input_size", 1))
         if hasattr(model, "num_features"):
             features: Any = model.num_features
@@ -80,10 +85,14 @@ class GraphNetwork(HeadSurface):
                 f"(got {type(data).__name__})"
             )
         shape = grid_shape_of(data)
+        if shape is None and getattr(data, "pos", None) is not None:
+            value = irregular_values.from_data(data, self.pixel_size)
+            return _nodes(_Runner(self, self.graphs[which], path).run(value))
         if shape is None:
             raise GconvValueError(
                 f"{owner}: the graphs must be full pixel grids of one size, with grid_shape "
-                "(gconv.images_to_graphs) or grid_size (gconv.grid_graph)"
+                "(gconv.images_to_graphs) or grid_size (gconv.grid_graph), or image graphs "
+                "with pos (row, column), such as superpixels"
             )
         if shape[0] * shape[1] * shape[2] != x.size(0):
             raise GconvValueError(
@@ -111,7 +120,7 @@ class GraphNetwork(HeadSurface):
 
 def _nodes(value: Any) -> Any:
     """Grids in the output become their node features."""
-    if isinstance(value, Grid):
+    if isinstance(value, (Grid, Irregular)):
         return value.x
     if isinstance(value, dict):
         return type(value)((k, _nodes(v)) for k, v in value.items())
@@ -122,12 +131,16 @@ def _nodes(value: Any) -> Any:
     return value
 
 
-def _has_grid(args: Any) -> bool:
+def _has(kind: type, args: Any) -> bool:
     return any(
-        isinstance(a, Grid)
-        or (isinstance(a, (list, tuple)) and any(isinstance(b, Grid) for b in a))
+        isinstance(a, kind)
+        or (isinstance(a, (list, tuple)) and any(isinstance(b, kind) for b in a))
         for a in args
     )
+
+
+def _name(target: Any) -> str:
+    return str(getattr(target, "__name__", target))
 
 
 class _Runner(fx.Interpreter):
@@ -135,9 +148,14 @@ class _Runner(fx.Interpreter):
 
     def __init__(self, net: GraphNetwork, graph: fx.Graph, path: str) -> None:
         super().__init__(net, garbage_collect_values=True, graph=graph)
+        self.extra_traceback = False  # gconv's errors stay one line
         self.net, self.path = net, path
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if args and isinstance(args[0], Irregular):
+            geometry = self.net.geometry.get(target)
+            on_graph = isinstance(geometry, grid_modules.OnGrid)
+            return irregular.run(self.fetch_attr(target), args[0], geometry, on_graph)
         if args and isinstance(args[0], Grid):
             module = self.fetch_attr(target)
             geometry = self.net.geometry.get(target)
@@ -145,6 +163,14 @@ class _Runner(fx.Interpreter):
         return super().call_module(target, args, kwargs)
 
     def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if args and isinstance(args[0], Irregular) and target in grid_modules.POOLS:
+            module, geometry = grid_modules.pool_module(target, *args[1:], **kwargs)
+            return irregular.run(module.to(args[0].x.device), args[0], geometry, False)
+        if args and (
+            isinstance(args[0], Irregular)
+            or (_has(Irregular, args) and target is not operator.getitem)  # not a[i] of a list
+        ):
+            return _on_irregular(irregular_values.FUNCTIONS, target, args, kwargs)
         if target is getattr and isinstance(args[0], Grid):
             return ATTRIBUTES[args[1]](args[0])
         if target is operator.getitem and isinstance(args[0], Grid):
@@ -153,11 +179,23 @@ class _Runner(fx.Interpreter):
             return grid_modules.run_function(
                 target, args[0], self.path, self.net._graph, *args[1:], **kwargs
             )
-        if _has_grid(args) and target in FUNCTIONS:
-            return FUNCTIONS[target](getattr(target, "__name__", str(target)), *args, **kwargs)
+        if _has(Grid, args) and target in FUNCTIONS:
+            return FUNCTIONS[target](_name(target), *args, **kwargs)
         return super().call_function(target, args, kwargs)
 
     def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if args and isinstance(args[0], Irregular):
+            return _on_irregular(irregular_values.METHODS, target, args, kwargs)
         if args and isinstance(args[0], Grid):
             return METHODS[target](target, *args, **kwargs)
         return super().call_method(target, args, kwargs)
+
+
+def _on_irregular(table: dict[Any, Any], target: Any, args: Any, kwargs: Any) -> Any:
+    if target not in table:
+        raise GconvValueError(
+            f"{grid_values.OWNER}: {_name(target)} has no form on graphs that are not pixel "
+            "grids (a flatten or reshape needs a grid: read out with a mean or an adaptive "
+            "pool instead)"
+        )
+    return table[target](_name(target), *args, **kwargs)

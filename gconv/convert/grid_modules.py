@@ -284,9 +284,15 @@ def run_function(
         return from_images(function(grid.images(), *args, **kwargs))
     if function is F.interpolate:
         return grid_pools.interpolate(grid, path, graphs, *args, **kwargs)
+    module, geometry = pool_module(function, *args, **kwargs)
+    return run(module.to(grid.x.device), grid, path, graphs, geometry)
+
+
+def pool_module(function: Any, *args: Any, **kwargs: Any) -> tuple[nn.Module, Any]:
+    """A functional pool's module (``F.max_pool2d(x, 2)``: ``GridMaxPool2d(2)``), as
+    :func:`converted` gives it."""
     cls, names = POOLS[function]
     options = {**dict(zip(names, args, strict=False)), **kwargs}
     if options.get("stride") in (None, []):
         options.pop("stride", None)
-    module, geometry = converted(cls(**options))
-    return run(module.to(grid.x.device), grid, path, graphs, geometry)
+    return converted(cls(**options))

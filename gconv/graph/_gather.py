@@ -143,3 +143,30 @@ class TableConv(torch.autograd.Function):
                     0, table.reshape(-1), grad_columns[: n * t]
                 )[:n]
         return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def weighted_taps(
+    x: Tensor, layer: Any, edge_index: Tensor, edge_type: Tensor, edge_weight: Tensor
+) -> Tensor:
+    r"""``GridConv2d`` over weighted typed edges as one sparse product: the weighted sum
+    of each node's neighbours per tap, :math:`a_{i,t} = \sum_{j \to i,\ t_{ji} = t}
+    w_{ji} x_j` (a ``[N, taps, C_in]`` sparse-times-dense product), then the taps'
+    weights, :math:`x'_i = b + \sum_t W_t a_{i,t}`; the same sums as per-edge
+    messages, in a fraction of the time on the CPU."""
+    weight, bias, groups = layer.weight, layer.bias, layer.groups
+    n, taps = x.size(0), weight.size(2) * weight.size(3)
+    rows = edge_index[1] * taps + edge_type
+    adjacency = torch.sparse_coo_tensor(
+        torch.stack([rows, edge_index[0]]),
+        edge_weight.to(x.dtype),
+        (n * taps, n),
+        check_invariants=False,  # the indices are in range: the graph was checked
+    )
+    gathered = torch.sparse.mm(adjacency.coalesce(), x).view(n, taps, groups, -1)
+    out_channels = weight.size(0)
+    kernel = weight.reshape(groups, out_channels // groups, -1, taps)  # [g, o, i, t]
+    if groups == 1:
+        out = gathered.view(n, -1) @ kernel[0].permute(2, 1, 0).reshape(-1, out_channels)
+    else:
+        out = torch.einsum("ntgi,goit->ngo", gathered, kernel).reshape(n, out_channels)
+    return out if bias is None else out + bias

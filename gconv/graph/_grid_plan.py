@@ -113,3 +113,18 @@ def grid_mask(
             edge_type=edge_type,
         )
     return plan.grid_masks[shape]
+
+
+def block_diagonal(weight: Tensor, groups: int) -> Tensor:
+    """A grouped convolution's weight ``[C_out, C_in / groups, k_h, k_w]`` as
+    ``[C_out, C_in, k_h, k_w]``, zero between an output block and the other blocks'
+    inputs."""
+    if groups == 1:
+        return weight
+    out_channels, per_group = weight.size(0), weight.size(1)
+    full = weight.new_zeros(out_channels, per_group * groups, *weight.shape[2:])
+    og = out_channels // groups
+    for block in range(groups):
+        rows = slice(block * og, (block + 1) * og)
+        full[rows, block * per_group : (block + 1) * per_group] = weight[rows]
+    return full

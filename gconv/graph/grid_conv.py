@@ -13,15 +13,20 @@ from torch_geometric.nn import MessagePassing
 from gconv._checks import (
     check_choice,
     check_dtype,
-    check_edge_index,
+    check_edge_weight,
     check_features,
     check_positive_int,
-    check_tensor,
 )
 from gconv.errors import GconvTypeError, GconvValueError
 from gconv.graph._cache import GraphCache
-from gconv.graph._gather import TableConv
-from gconv.graph._grid_plan import Plan, build_table, check_kernel, check_typed_edges, grid_mask
+from gconv.graph._gather import TableConv, weighted_taps
+from gconv.graph._grid_plan import (
+    Plan,
+    block_diagonal,
+    build_table,
+    check_typed_edges,
+    grid_mask,
+)
 from gconv.graph.conv_graph import pair
 
 PATHS = ("auto", "dense", "table", "scatter")
@@ -51,7 +56,8 @@ class GridConv2d(MessagePassing):
       of neighbours by tap is built once per graph (an im2col over the graph), and the
       layer is one gather and one matrix product.
     - ``scatter``: any graph with ``edge_type``: per-edge messages through PyG's
-      ``propagate``.
+      ``propagate``, each scaled by its ``edge_weight`` where given (``auto``: one
+      sparse product for such weights, unless they need gradients).
 
     ``path="auto"`` takes the first that applies.
 
@@ -68,7 +74,7 @@ class GridConv2d(MessagePassing):
 
     Shapes:
         - input: ``x`` :math:`(N, C_{in})`, ``edge_index`` :math:`(2, E)`,
-          ``edge_type`` :math:`(E)`
+          ``edge_type`` :math:`(E)`, optional ``edge_weight`` :math:`(E)`
         - output: :math:`(N, C_{out})`
 
     Example:
@@ -181,14 +187,22 @@ class GridConv2d(MessagePassing):
         grid_shape: tuple[int, int, int] | None = None,
         path: str = "auto",
         size: tuple[int, int] | None = None,
+        edge_weight: Tensor | None = None,
     ) -> Tensor:
         owner = type(self).__name__
         x = check_features(owner, x, channels=self.in_channels)
         check_dtype(owner, x, self.weight)
         check_choice(owner, "path", path, PATHS)
         if size is not None and int(size[1]) != x.size(0):  # bipartite, e.g. strided
-            return self._bipartite(x, edge_index, edge_type, size)
+            return self._bipartite(x, edge_index, edge_type, size, edge_weight)
         plan = self._plan(x.size(0), edge_index, edge_type)
+        weight = check_edge_weight(owner, edge_weight, edge_index.size(1))
+        if weight is not None:  # a scale per message: one sparse product, or scatter
+            if path not in ("auto", "scatter"):
+                raise GconvValueError(f"{owner}: edge_weight needs path 'auto' or 'scatter'")
+            if path == "auto" and not weight.requires_grad:
+                return weighted_taps(x, self, edge_index, edge_type, weight)
+            return self._scatter(x, edge_index, edge_type, edge_weight=weight)
         if path == "dense" and grid_shape is None:
             raise GconvValueError(f"{owner}: path 'dense' needs grid_shape=(B, H, W) (got None)")
         if grid_shape is not None and path in ("auto", "dense"):
@@ -221,18 +235,23 @@ class GridConv2d(MessagePassing):
 
     def _table(self, x: Tensor, plan: Plan) -> Tensor:
         assert plan.table is not None and plan.taps is not None
-        t = plan.taps.numel()
+        t, full = plan.taps.numel(), block_diagonal(self.weight, self.groups)
         if t == 0:  # no edges (every output in padding): the bias, as F.conv2d gives
-            zero = self.full_weight().flatten(1)[:, : self.in_channels].t() * 0
+            zero = full.flatten(1)[:, : self.in_channels].t() * 0
             out0 = x @ zero  # zero values, and zero gradients for x and the weight
             return out0 if self.bias is None else out0 + self.bias
-        weight = self.full_weight().flatten(2)[:, :, plan.taps].permute(2, 1, 0)
+        weight = full.flatten(2)[:, :, plan.taps].permute(2, 1, 0)
         weight = weight.reshape(t * self.in_channels, self.out_channels)
         out: Tensor = TableConv.apply(x, weight, self.bias, plan.table, plan.slots, plan.buffers)
         return out
 
     def _bipartite(
-        self, x: Tensor, edge_index: Tensor, edge_type: Tensor, size: tuple[int, int]
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor,
+        size: tuple[int, int],
+        edge_weight: Tensor | None,
     ) -> Tensor:
         """From ``size[0]`` source nodes to ``size[1]`` others, e.g. a strided
         convolution over :func:`gconv.graph.strided_grid_graph`."""
@@ -240,18 +259,17 @@ class GridConv2d(MessagePassing):
         n_src, n_dst = (int(v) for v in size)
         if n_src != x.size(0):
             raise GconvValueError(f"{owner}: size[0] must be x's {x.size(0)} rows (got {n_src})")
-        check_edge_index(owner, edge_index, max(n_src, n_dst))
-        edge_type = check_tensor(owner, "edge_type", edge_type)
-        check_kernel(self, edge_type)
-        if edge_type.shape != (edge_index.size(1),):
-            raise GconvValueError(
-                f"{owner}: edge_type must have shape [{edge_index.size(1)}] "
-                f"(got {tuple(edge_type.shape)})"
-            )
-        return self._scatter(x, edge_index, edge_type, n_dst)
+        check_typed_edges(self, max(n_src, n_dst), edge_index, edge_type)
+        weight = check_edge_weight(owner, edge_weight, edge_index.size(1))
+        return self._scatter(x, edge_index, edge_type, n_dst, weight)
 
     def _scatter(
-        self, x: Tensor, edge_index: Tensor, edge_type: Tensor, n_dst: int | None = None
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor,
+        n_dst: int | None = None,
+        edge_weight: Tensor | None = None,
     ) -> Tensor:
         n, k2, g = x.size(0), self.taps, self.groups
         # every node transformed by every tap: h[j, t] = W_t x_j, picked per edge below
@@ -262,23 +280,16 @@ class GridConv2d(MessagePassing):
             weight = self.weight.reshape(g, self.out_channels // g, -1, k2)
             h = torch.einsum("ngi,goit->ntgo", x.view(n, g, -1), weight)
             h = h.reshape(n * k2, self.out_channels)
-        out = self.propagate(edge_index, h=h, edge_type=edge_type, size=(n, n_dst or n))
+        out = self.propagate(
+            edge_index, h=h, edge_type=edge_type, edge_weight=edge_weight, size=(n, n_dst or n)
+        )
         return out if self.bias is None else out + self.bias
 
-    def message(self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor) -> Tensor:
-        return h[edge_index_j * self.taps + edge_type]
-
-    def full_weight(self) -> Tensor:
-        """The weight as ``[C_out, C_in, k_h, k_w]``: with ``groups``, block diagonal
-        (zero between an output block and the other blocks' inputs)."""
-        if self.groups == 1:
-            return self.weight
-        g, og, cg = self.groups, self.out_channels // self.groups, self.in_channels // self.groups
-        full = self.weight.new_zeros(self.out_channels, self.in_channels, *self.kernel)
-        for block in range(g):
-            rows, cols = slice(block * og, (block + 1) * og), slice(block * cg, (block + 1) * cg)
-            full[rows, cols] = self.weight[rows]
-        return full
+    def message(
+        self, h: Tensor, edge_index_j: Tensor, edge_type: Tensor, edge_weight: Tensor | None
+    ) -> Tensor:
+        message = h[edge_index_j * self.taps + edge_type]
+        return message if edge_weight is None else message * edge_weight.view(-1, 1)
 
     def __repr__(self) -> str:
         groups = f", groups={self.groups}" if self.groups > 1 else ""

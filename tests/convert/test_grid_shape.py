@@ -56,9 +56,17 @@ def test_the_trainer_takes_grid_graphs_as_pixel_grids_and_says_what_is_missing()
     model = get_model("grid_gnn", in_channels=1, num_classes=2, input_shape=(1, 8, 8), pool=True)
     history = Trainer(max_epochs=1, batch_size=4, progress=False).fit(model, graphs, graphs)
     assert len(history.history["val_accuracy"]) == 1
-    for g in graphs:
+    model.eval()
+    with_grid = model(next(iter(DataLoader(graphs, batch_size=8))))
+    for g in graphs:  # no grid size: image graphs with pos, the same function on a grid
         del g.grid_size
-    with pytest.raises(ValueError, match=r"grid_size=\[\[H, W\]\] per graph \(gconv.grid_graph"):
+    assert_close(model(next(iter(DataLoader(graphs, batch_size=8)))), with_grid)
+    Trainer(max_epochs=1, batch_size=4, progress=False).fit(model, graphs, graphs)
+    for g in graphs:
+        del g.pos
+    with pytest.raises(
+        ValueError, match=r"grid_size \(gconv.grid_graph\), or image graphs with pos"
+    ):
         Trainer(max_epochs=1, progress=False).fit(model, graphs, graphs)
 
 
