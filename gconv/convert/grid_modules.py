@@ -35,6 +35,7 @@ from gconv.graph import (
     GridMaxPool2d,
     conv_graph,
 )
+from gconv.graph.conv_graph import conv_padding
 
 PATHS = ("auto", "message_passing")
 
@@ -56,7 +57,8 @@ def converted(
     if isinstance(module, nn.Conv2d) and layer is not None and module.kernel_size != (1, 1):
         return _replaced(module, layer, name), OnGrid(module.kernel_size[0])
     if isinstance(module, nn.Conv2d):
-        return GridConv2d.from_conv2d(module), (module.stride, module.padding, module.dilation)
+        geometry = (module.stride, module.padding, module.dilation, module.padding_mode)
+        return GridConv2d.from_conv2d(module), geometry
     return _converted(module), None
 
 
@@ -122,26 +124,19 @@ def _on_grid(layer: nn.Module, grid: Grid, path: str, graphs: Graphs, kernel: in
 
 
 def _conv(layer: GridConv2d, grid: Grid, path: str, graphs: Graphs, geometry: Any) -> Grid:
-    stride, padding, dilation = geometry
+    stride, padding, dilation, mode = geometry
     b, h, w = grid.shape
     if path == "auto":
-        images = F.conv2d(
-            grid.images(), layer.weight, layer.bias, stride, padding, dilation, layer.groups
-        )
-        return from_images(images)
-    key = ("conv", b, h, w, layer.kernel, stride, padding, dilation, grid.x.device)
+        images, pads = grid.images(), padding
+        if mode != "zeros":  # as nn.Conv2d: F.pad of the mode, then no padding
+            top, bottom, left, right = conv_padding(OWNER, padding, layer.kernel, stride, dilation)
+            images, pads = F.pad(images, (left, right, top, bottom), mode=mode), 0
+        out = F.conv2d(images, layer.weight, layer.bias, stride, pads, dilation, layer.groups)
+        return from_images(out)
+    key = ("conv", b, h, w, layer.kernel, stride, padding, dilation, mode, grid.x.device)
+    options = {"stride": stride, "padding": padding, "dilation": dilation, "padding_mode": mode}
     edge_index, edge_type, (ho, wo) = graphs(
-        key,
-        lambda: conv_graph(
-            h,
-            w,
-            layer.kernel,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            batch_size=b,
-            device=grid.x.device,
-        ),
+        key, lambda: conv_graph(h, w, layer.kernel, batch_size=b, device=grid.x.device, **options)
     )
     out = layer(grid.x, edge_index, edge_type, size=(b * h * w, b * ho * wo), path="scatter")
     return Grid(out, (b, ho, wo))

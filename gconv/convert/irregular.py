@@ -116,7 +116,7 @@ def pool(value: Irregular, stride: Any, reduce: str) -> Irregular:
 
 
 def _conv(layer: GridConv2d, value: Irregular, geometry: Any) -> Irregular:
-    stride, padding, dilation = geometry
+    stride, padding, dilation, _ = geometry  # padding and its mode: the graph's border
     patches = tuple(stride) == layer.kernel and padding in ((0, 0), "valid")
     if patches and layer.kernel != (1, 1) and tuple(dilation) == (1, 1):
         return _patches(layer, value)

@@ -7,8 +7,10 @@ Output pixel :math:`(i, j)` receives, through tap :math:`(a, b)` of a
 .. math::
     (i s_h - p_{top} + a d_h, \; j s_w - p_{left} + b d_w)
 
-where that is inside the image (padding adds no edges: zero padding), typed by the tap
-:math:`a k_w + b`, the index into ``nn.Conv2d``'s ``[k_h, k_w]`` kernel. The output is
+where that is inside the image (zero padding adds no edges; ``padding_mode``
+``"reflect"``, ``"replicate"`` or ``"circular"`` sends the tap the pixel that
+``F.pad`` would put there), typed by the tap :math:`a k_w + b`, the index into
+``nn.Conv2d``'s ``[k_h, k_w]`` kernel. The output is
 :math:`\lfloor (H + p_{top} + p_{bottom} - d_h (k_h - 1) - 1) / s_h \rfloor + 1` high,
 as ``nn.Conv2d``'s.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gconv._checks import check_positive_int
+from gconv._checks import check_choice, check_positive_int
 from gconv._made_for import mark
 from gconv.errors import GconvValueError
 
@@ -94,9 +96,11 @@ def conv_graph(
     dilation: int | Pair = 1,
     batch_size: int = 1,
     device: torch.device | str | None = None,
+    padding_mode: str = "zeros",
 ) -> tuple[Tensor, Tensor, Pair]:
     """The bipartite graph from ``batch_size`` input grids of ``height x width`` to the
-    output grids of ``nn.Conv2d(..., kernel_size, stride, padding, dilation)``.
+    output grids of ``nn.Conv2d(..., kernel_size, stride, padding, dilation,
+    padding_mode=padding_mode)``.
 
     With :class:`gconv.nn.GridConv2d` of the same ``kernel_size`` and
     ``forward(..., size=(B * H * W, B * Ho * Wo))`` it computes ``F.conv2d``.
@@ -114,9 +118,16 @@ def conv_graph(
     steps = pair("conv_graph", "stride", stride)
     dilations = pair("conv_graph", "dilation", dilation)
     pads = conv_padding("conv_graph", padding, kernel, steps, dilations)
+    check_choice("conv_graph", "padding_mode", padding_mode, PADDING_MODES)
+    if padding_mode == "reflect" and (max(pads[:2]) >= height or max(pads[2:]) >= width):
+        raise GconvValueError(
+            f"conv_graph: reflect padding {pads} must be smaller than the {height}x{width} "
+            "input, as F.pad's"
+        )
     return window_graph(
-        "conv_graph", height, width, kernel, steps, pads, dilations, batch_size, device
-    )
+        "conv_graph", height, width, kernel, steps, pads, dilations, batch_size, device,
+        padding_mode=padding_mode,
+    )  # fmt: skip
 
 
 def window_graph(
@@ -130,6 +141,7 @@ def window_graph(
     batch_size: int = 1,
     device: torch.device | str | None = None,
     ceil_mode: bool = False,
+    padding_mode: str = "zeros",
 ) -> tuple[Tensor, Tensor, Pair]:
     """:func:`conv_graph` with its options resolved (``padding`` as top, bottom, left,
     right), and pooling's ``ceil_mode``."""
@@ -151,6 +163,7 @@ def window_graph(
         batch_size,
         device,
         dilation,
+        padding_mode,
     )
     return coarse_to_fine.flip(0), mark(edge_type, kernel), (ho, wo)  # the same taps, reversed
 
@@ -164,9 +177,11 @@ def tap_edges(
     batch_size: int,
     device: torch.device | str | None,
     dilation: Pair = (1, 1),
+    padding_mode: str = "zeros",
 ) -> tuple[Tensor, Tensor]:
     """Edges from coarse pixel (i, j) to fine pixel (i s - p + a d, j s - p + b d) inside
-    the fine grid, typed by the tap a k_w + b, for ``batch_size`` pairs of grids."""
+    the fine grid (outside it, with a ``padding_mode`` other than zeros, the pixel that
+    mode pads with), typed by the tap a k_w + b, for ``batch_size`` pairs of grids."""
     (h, w), (fh, fw) = coarse, fine
     i, j, a, b = torch.meshgrid(
         torch.arange(h, device=device),
@@ -175,8 +190,8 @@ def tap_edges(
         torch.arange(kernel[1], device=device),
         indexing="ij",
     )
-    y = i * stride[0] - padding[0] + a * dilation[0]
-    x = j * stride[1] - padding[1] + b * dilation[1]
+    y = _padded(i * stride[0] - padding[0] + a * dilation[0], fh, padding_mode)
+    x = _padded(j * stride[1] - padding[1] + b * dilation[1], fw, padding_mode)
     keep = (y >= 0) & (y < fh) & (x >= 0) & (x < fw)
     source, target = (i * w + j)[keep], (y * fw + x)[keep]
     shift = torch.arange(batch_size, device=device).view(-1, 1)
@@ -184,3 +199,18 @@ def tap_edges(
         [(source + shift * h * w).reshape(-1), (target + shift * fh * fw).reshape(-1)]
     )
     return edge_index, (a * kernel[1] + b)[keep].repeat(batch_size)
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _padded(index: Tensor, size: int, mode: str) -> Tensor:
+    """Where ``F.pad(mode)`` takes a padded row or column from (zeros: outside, kept)."""
+    if mode == "reflect":
+        index = index.abs()
+        return torch.where(index >= size, 2 * (size - 1) - index, index)
+    if mode == "replicate":
+        return index.clamp(0, size - 1)
+    if mode == "circular":
+        return index.remainder(size)
+    return index

@@ -128,18 +128,15 @@ class GridConv2d(MessagePassing):
 
     @classmethod
     def from_conv2d(cls, conv: nn.Conv2d) -> GridConv2d:
-        """A ``GridConv2d`` with the weights, dtype and device of any zero-padded
-        ``nn.Conv2d``. Its stride, padding and dilation are the graph's: over
+        """A ``GridConv2d`` with the weights, dtype and device of any ``nn.Conv2d``.
+        Its stride, padding, ``padding_mode`` and dilation are the graph's: over
         :func:`gconv.graph.conv_graph` of the same options (``size=`` the two grids'
         node counts) it computes ``conv``; over the pixel grid of
-        :func:`gconv.images_to_graphs`, the 'same' convolution of an odd kernel."""
+        :func:`gconv.images_to_graphs`, the zero-padded 'same' convolution of an odd
+        kernel."""
         owner = f"{cls.__name__}.from_conv2d"
         if not isinstance(conv, nn.Conv2d):
             raise GconvTypeError(f"{owner}: conv must be an nn.Conv2d (got {type(conv).__name__})")
-        if conv.padding_mode != "zeros":
-            raise GconvValueError(
-                f"{owner}: conv must have zero padding (got padding_mode {conv.padding_mode!r})"
-            )
         kernel = conv.kernel_size
         layer = cls(
             conv.in_channels,

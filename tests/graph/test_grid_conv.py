@@ -97,10 +97,14 @@ def test_grouped_convolution_on_every_path(path: str) -> None:
         nn.Conv2d(2, 3, 4, padding=2, dilation=2, bias=False),
         nn.Conv2d(4, 1, (2, 3), padding="same", dilation=3),  # even kernel: uneven padding
         nn.Conv2d(4, 4, 3, padding="valid", groups=4),
+        nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"),
+        nn.Conv2d(2, 3, (3, 2), padding=(2, 1), stride=2, padding_mode="replicate"),
+        nn.Conv2d(2, 4, 3, padding="same", dilation=2, groups=2, padding_mode="circular"),
+        nn.Conv2d(4, 1, (2, 3), padding="same", dilation=3, padding_mode="reflect"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-def test_from_conv2d_takes_every_zero_padded_convolution_over_its_conv_graph(
+def test_from_conv2d_takes_every_convolution_over_its_conv_graph(
     conv: nn.Conv2d,
 ) -> None:
     conv = conv.double()
@@ -114,6 +118,7 @@ def test_from_conv2d_takes_every_zero_padded_convolution_over_its_conv_graph(
         padding=conv.padding,
         dilation=conv.dilation,
         batch_size=2,
+        padding_mode=conv.padding_mode,
     )
     x = images.detach().permute(0, 2, 3, 1).reshape(-1, conv.in_channels).requires_grad_()
     out = layer(x, edge_index, edge_type, size=(x.size(0), 2 * ho * wo))
@@ -125,9 +130,11 @@ def test_from_conv2d_takes_every_zero_padded_convolution_over_its_conv_graph(
     assert_close(layer.weight.grad, conv.weight.grad, rtol=1e-10, atol=1e-10)
 
 
-def test_from_conv2d_names_a_padding_it_cannot_take() -> None:
-    with pytest.raises(ValueError, match="padding_mode 'reflect'"):
-        GridConv2d.from_conv2d(nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"))
+def test_conv_graph_names_a_padding_it_cannot_take() -> None:
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        conv_graph(5, 5, 3, padding=1, padding_mode="mirror")
+    with pytest.raises(ValueError, match="reflect padding .* must be smaller than the 2x5"):
+        conv_graph(2, 5, 5, padding=2, padding_mode="reflect")
 
 
 def test_equals_rgcn_on_a_general_typed_graph() -> None:
