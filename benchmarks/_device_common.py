@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gconv import load_dataset
+from gconv.data import load_dataset
 from gconv.train import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,11 +19,11 @@ from _device_train import graph_rows, image_rows, node_rows, segmentation_rows
 from torch import nn
 from torch.testing import assert_close
 
-from gconv import images_to_graphs
 from gconv.compare.experiments import EXPERIMENTS
 from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import Protocol
 from gconv.compare.run import train_seed
+from gconv.convert import images_to_graphs
 from gconv.models import build_model
 from gconv.nn import GCNLayer, GridConv2d
 from gconv.train import ModelCheckpoint, Trainer

@@ -38,7 +38,7 @@ from gconv._alloc import tune_allocator
 from gconv.compare import Protocol, get_rows, row_width
 from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import row_model
-from gconv.data import GridGraphLoader
+from gconv.loader import GridGraphLoader
 from gconv.train import Trainer
 from gconv.train.infer import infer_task
 

@@ -74,7 +74,7 @@ def gconv_trainer(data, seed: int, epochs: int) -> float:
     torch.manual_seed(seed)
     model = get_model("gcn", in_channels=data.num_features, num_classes=7)
     best = EarlyStopping("val_accuracy", patience=epochs, restore_best_weights=True)
-    trainer = gconv.Trainer(
+    trainer = gconv.train.Trainer(
         max_epochs=epochs, lr=0.01, weight_decay=5e-4, seed=seed, progress=False, callbacks=[best]
     )
     trainer.fit(model, data)
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    data = gconv.load_dataset("cora").train
+    data = gconv.data.load_dataset("cora").train
     runs = {
         "pyg": pyg_example,
         "dropin": lambda d, s, e: pyg_example(d, s, e, conv=GCNLayer),

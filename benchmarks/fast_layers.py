@@ -27,10 +27,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GATConv
 
-from gconv import load_dataset
 from gconv._alloc import tune_allocator
 from gconv.compare import Protocol, get_rows, row_width
-from gconv.data import data_root
+from gconv.data import data_root, load_dataset
 from gconv.data.superpixels import superpixel_dataset
 from gconv.models import DeepGNN
 

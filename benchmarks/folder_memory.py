@@ -21,7 +21,7 @@ import numpy as np
 
 MEASURE = (
     "import resource, sys, gconv\n"
-    "if sys.argv[1] != '-': gconv.load_dataset(sys.argv[1])\n"
+    "if sys.argv[1] != '-': gconv.data.load_dataset(sys.argv[1])\n"
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"  # KiB on Linux
 )
 

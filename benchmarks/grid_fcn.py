@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from _timing import compare, machine
 from torch import Tensor, nn
 
-from gconv import images_to_graphs
 from gconv.compare import Protocol, get_rows, row_width
 from gconv.compare.protocol import row_model
+from gconv.convert import images_to_graphs
 from gconv.models import get_model
 from gconv.nn import GatedGCNLayer
 

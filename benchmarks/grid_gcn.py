@@ -21,7 +21,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GCNConv, global_mean_pool
 from torch_geometric.utils import grid
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 from gconv.nn import GCNLayer, Readout
 
 

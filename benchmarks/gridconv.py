@@ -18,7 +18,7 @@ from _timing import compare, machine
 from torch import Tensor, nn
 from torch_geometric.nn import RGCNConv
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 from gconv.nn import GridConv2d
 
 

@@ -13,7 +13,7 @@ import argparse
 import torch
 from _timing import compare, machine
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 
 
 def main() -> None:

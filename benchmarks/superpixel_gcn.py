@@ -24,9 +24,8 @@ from torch import Tensor, nn
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GCNConv
 
-from gconv import load_dataset
 from gconv.compare import Protocol, get_rows, row_width
-from gconv.data import data_root
+from gconv.data import data_root, load_dataset
 from gconv.data.superpixels import superpixel_dataset
 from gconv.models import DeepGNN
 

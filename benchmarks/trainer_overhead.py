@@ -49,7 +49,7 @@ def plain_cora(data, epochs: int) -> None:
 def trainer_cora(data, epochs: int) -> None:
     torch.manual_seed(0)
     model = get_model("gcn", in_channels=data.num_features, num_classes=7)
-    trainer = gconv.Trainer(max_epochs=epochs, lr=0.01, weight_decay=5e-4, progress=False)
+    trainer = gconv.train.Trainer(max_epochs=epochs, lr=0.01, weight_decay=5e-4, progress=False)
     trainer.fit(model, data)
 
 
@@ -74,7 +74,7 @@ def plain_mnist(train) -> None:
 def trainer_mnist(train) -> None:
     torch.manual_seed(0)
     model = get_model("lenet5")
-    gconv.Trainer(max_epochs=1, lr=1e-3, batch_size=64, progress=False).fit(model, train)
+    gconv.train.Trainer(max_epochs=1, lr=1e-3, batch_size=64, progress=False).fit(model, train)
 
 
 def race(name: str, runs: dict[str, Callable[[], None]], rounds: int) -> None:
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    cora = gconv.load_dataset("cora").train
+    cora = gconv.data.load_dataset("cora").train
     race(
         f"Cora gcn, {args.epochs} epochs",
         {
@@ -104,7 +104,7 @@ def main() -> None:
         },
         args.rounds,
     )
-    mnist = gconv.load_dataset("mnist").train
+    mnist = gconv.data.load_dataset("mnist").train
     race(
         "MNIST lenet5, 1 epoch",
         {"plain loop": lambda: plain_mnist(mnist), "Trainer.fit": lambda: trainer_mnist(mnist)},

@@ -19,7 +19,7 @@ args = parser.parse_args()
 if args.quick:
     args.seeds, args.epochs = 2, 20
 
-cora = gconv.load_dataset("cora")  # data root: $GCONV_DATA, else ./datasets
+cora = gconv.data.load_dataset("cora")  # data root: $GCONV_DATA, else ./datasets
 print(
     f"Cora: {cora.train.num_nodes} nodes, {cora.in_channels} features, {cora.num_classes} classes"
 )
@@ -27,7 +27,7 @@ accuracies = []
 for seed in range(args.seeds):
     torch.manual_seed(seed)
     model = get_model("gcn", in_channels=cora.in_channels, num_classes=cora.num_classes)
-    trainer = gconv.Trainer(max_epochs=args.epochs, lr=0.01, weight_decay=5e-4, seed=seed)
+    trainer = gconv.train.Trainer(max_epochs=args.epochs, lr=0.01, weight_decay=5e-4, seed=seed)
     trainer.fit(model, cora.train)  # validates on val_mask every epoch
     accuracy = trainer.evaluate(model, cora.test)["accuracy"]  # scores test_mask
     accuracies.append(accuracy)

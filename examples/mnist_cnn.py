@@ -16,13 +16,13 @@ parser.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch"
 args = parser.parse_args()
 
 try:
-    mnist = gconv.load_dataset("mnist", limit=2000 if args.quick else None)
+    mnist = gconv.data.load_dataset("mnist", limit=2000 if args.quick else None)
 except DatasetNotFoundError as err:  # no MNIST here and no network: say where to put it
     raise SystemExit(str(err)) from None
 epochs = 1 if args.quick else args.epochs
 print(f"MNIST: {len(mnist.train)} train, {len(mnist.val)} validation, {len(mnist.test)} test")
 model = get_model("lenet5", in_channels=1, num_classes=10)
-trainer = gconv.Trainer(
+trainer = gconv.train.Trainer(
     max_epochs=epochs,
     lr=3e-3,
     scheduler="cosine",  # decays to 0 over the run: 0.992 in 5 epochs

@@ -9,7 +9,8 @@ import argparse
 import torch
 
 import gconv
-from gconv.data import DatasetNotFoundError, GridGraphLoader
+from gconv.data import DatasetNotFoundError
+from gconv.loader import GridGraphLoader
 from gconv.models import get_model
 from gconv.viz import plot_masks
 
@@ -20,12 +21,12 @@ parser.add_argument("--quick", action="store_true", help="128 canvases, 1 epoch"
 args = parser.parse_args()
 
 try:
-    seg = gconv.load_dataset("mnist_seg", limit=128 if args.quick else None)
+    seg = gconv.data.load_dataset("mnist_seg", limit=128 if args.quick else None)
 except DatasetNotFoundError as err:  # no MNIST here and no network: say where to put it
     raise SystemExit(str(err)) from None
 print(f"mnist_seg: {len(seg.train)} train, {len(seg.val)} validation, {len(seg.test)} test")
 model = get_model("fcn", in_channels=1, num_classes=seg.num_classes)
-trainer = gconv.Trainer(
+trainer = gconv.train.Trainer(
     max_epochs=1 if args.quick else args.epochs,
     lr=3e-3,
     scheduler="cosine",

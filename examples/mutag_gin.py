@@ -17,7 +17,7 @@ args = parser.parse_args()
 if args.quick:
     args.folds, args.epochs = 3, 3
 
-mutag = gconv.load_dataset("mutag")
+mutag = gconv.data.load_dataset("mutag")
 print(f"MUTAG: {len(mutag.dataset)} graphs, {mutag.in_channels} atom types")
 result = cross_validate(
     lambda: build_model("gin", mutag),

@@ -33,14 +33,14 @@ def as_rgb32(split: ImageSplit, limit: int | None) -> TensorDataset:
     return TensorDataset(x, y)
 
 
-digits = gconv.load_dataset("digits")
+digits = gconv.data.load_dataset("digits")
 limit = 300 if args.quick else None
 train, val, test = (as_rgb32(s, limit) for s in (digits.train, digits.val, digits.test))
 model = from_torchvision(args.backbone, num_classes=10, weights=args.weights, mode=args.mode)
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 total = sum(p.numel() for p in model.parameters())
 print(f"{args.backbone} ({args.mode}): {trainable:,d} of {total:,d} parameters train")
-trainer = gconv.Trainer(
+trainer = gconv.train.Trainer(
     max_epochs=2 if args.quick else args.epochs, lr=1e-3, scheduler="cosine", seed=0
 )
 trainer.fit(model, train, val)

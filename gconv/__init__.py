@@ -1,33 +1,36 @@
-"""gconv: grid and graph convolutions under one roof, on PyTorch Geometric."""
+"""gconv: grid and graph convolutions under one roof, on PyTorch Geometric.
+
+``import gconv`` imports its subpackages (as torchvision's and PyG's do). Each name
+has one home: layers in :mod:`gconv.nn`, dataset transforms in
+:mod:`gconv.transforms`, images and graphs in :mod:`gconv.convert`, data in
+:mod:`gconv.data`, loaders in :mod:`gconv.loader`, models in :mod:`gconv.models`,
+training in :mod:`gconv.train`.
+"""
 
 from gconv import (
     _pyg,  # noqa: F401  (first: imports PyG without its torch warning)
+    convert,
+    data,
+    graph,
+    grid,
+    loader,
+    models,
     nn,
+    train,
     transforms,
 )
-from gconv.convert import graphs_to_images, grid_graph, images_to_graphs
-from gconv.data import data_root, list_datasets, load_dataset
-from gconv.graph import adjacency_matrix, gcn_normalize, normalized_adjacency
-from gconv.grid import conv_output_size, conv_transpose_output_size, pool_output_size
-from gconv.train import Trainer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Trainer",
     "__version__",
-    "adjacency_matrix",
-    "conv_output_size",
-    "conv_transpose_output_size",
-    "data_root",
-    "gcn_normalize",
-    "graphs_to_images",
-    "grid_graph",
-    "images_to_graphs",
-    "list_datasets",
-    "load_dataset",
+    "convert",
+    "data",
+    "graph",
+    "grid",
+    "loader",
+    "models",
     "nn",
-    "normalized_adjacency",
-    "pool_output_size",
+    "train",
     "transforms",
 ]

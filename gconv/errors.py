@@ -11,7 +11,7 @@ Example:
     >>> import gconv
     >>> from gconv.errors import GconvError
     >>> try:
-    ...     gconv.conv_output_size(4, kernel_size=5)
+    ...     gconv.grid.conv_output_size(4, kernel_size=5)
     ... except GconvError as err:
     ...     print(type(err).__name__, isinstance(err, ValueError))
     GconvValueError True

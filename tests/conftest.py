@@ -54,20 +54,20 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def cora(small_root: Path):
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     return load_dataset("cora", root=small_root)
 
 
 @pytest.fixture(scope="session")
 def mutag(small_root: Path):
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     return load_dataset("mutag", root=small_root)
 
 
 @pytest.fixture(scope="session")
 def digits():
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     return load_dataset("digits")

@@ -68,3 +68,25 @@ MAX_LINES = 300  # one concept a file: a module past this is doing two things
 def test_no_source_file_is_over_the_limit(path: Path) -> None:
     lines = len(path.read_text().splitlines())
     assert lines <= MAX_LINES, f"{path.name} has {lines} lines (at most {MAX_LINES})"
+
+
+PUBLIC = ["gconv", "gconv.nn", "gconv.transforms", "gconv.grid", "gconv.graph", "gconv.convert",
+          "gconv.data", "gconv.loader", "gconv.models", "gconv.train", "gconv.compare", "gconv.viz",
+          "gconv.cli"]  # fmt: skip
+
+
+def test_each_public_name_has_one_home() -> None:
+    """No object is exported (in ``__all__``) by two modules, and the model zoo
+    exports its registry and the classes a user builds, 25 names at most."""
+    import importlib
+
+    homes: dict[int, list[str]] = {}
+    for name in PUBLIC:
+        module = importlib.import_module(name)
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if not isinstance(obj, type(importlib)):  # subpackages are not names
+                homes.setdefault(id(obj), []).append(f"{name}.{public}")
+    twice = [places for places in homes.values() if len(places) > 1]
+    assert not twice, twice
+    assert len(importlib.import_module("gconv.models").__all__) <= 25

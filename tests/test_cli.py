@@ -163,7 +163,7 @@ def test_compare_list(capsys: pytest.CaptureFixture[str]) -> None:
     ids = [line.split()[0] for line in out.splitlines() if line.strip()]
     assert ids[:3] == ["mlp/pixels", "grid_cnn/pixels", "gcn/pixel_grid"]
     assert {"gated_gcn/superpixel", "grid_conv/superpixel", "gcn/pixel_grid_pos"} <= set(ids)
-    assert len(ids) == 13
+    assert len(ids) == 14
     extras = [line.split()[0] for line in out.splitlines() if "not in the default run" in line]
     assert extras[:2] == ["grid_gnn/pixel_grid", "gcn/pixel_grid_pos"]
     assert extras[2:] == ["gcn/superpixel_unweighted", "gcn_mean/superpixel"]

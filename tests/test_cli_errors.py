@@ -120,7 +120,7 @@ def test_every_check_raises_a_gconv_error_that_is_still_the_standard_one() -> No
     from gconv.errors import GconvError
 
     with pytest.raises(GconvError) as info:
-        gconv.conv_output_size(4, kernel_size=5)
+        gconv.grid.conv_output_size(4, kernel_size=5)
     assert isinstance(info.value, ValueError)
     with pytest.raises(GconvError) as info:
         gconv.nn.GridConv2d(1, 1, kernel_size="3")  # type: ignore[arg-type]

@@ -58,7 +58,7 @@ def test_a_model_checkpoint_written_in_python_predicts(
 ) -> None:
     write_images(tmp_path / "pets")
     model = build_model("grid_cnn", tmp_path / "pets")  # build_model loads the folder
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     pets = load_dataset(tmp_path / "pets")
     trainer = Trainer(max_epochs=2, progress=False, callbacks=[ModelCheckpoint(tmp_path / "ck")])
@@ -106,7 +106,7 @@ def test_explain_an_image_file_from_a_python_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_images(tmp_path / "pets")
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     pets = load_dataset(tmp_path / "pets")
     model = build_model("lenet5", pets)

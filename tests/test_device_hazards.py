@@ -21,11 +21,11 @@ from torch.overrides import TorchFunctionMode
 from torch_geometric.data import Batch, Data
 
 import gconv
-from gconv import images_to_graphs
 from gconv.compare import Protocol, get_rows, row_width
 from gconv.compare.experiments import EXPERIMENTS
 from gconv.compare.inputs import Inputs
 from gconv.compare.protocol import row_model
+from gconv.convert import images_to_graphs
 from gconv.models import build_model, list_models, model_entry
 from gconv.train.infer import infer_task
 

@@ -14,7 +14,8 @@ from torch.testing import assert_close
 from torch.utils.data import TensorDataset
 
 import gconv
-from gconv import adjacency_matrix, graphs_to_images, images_to_graphs, normalized_adjacency
+from gconv.convert import graphs_to_images, images_to_graphs
+from gconv.graph import adjacency_matrix, normalized_adjacency
 from gconv.models import build_model
 from gconv.nn import GCNLayer
 from gconv.train import Trainer
@@ -169,7 +170,7 @@ def test_trainer_takes_valid_labels_and_names_invalid_ones(labels: list[int]) ->
 )
 def test_load_dataset_names_bad_names_and_options(name: str, option: dict) -> None:
     try:
-        gconv.load_dataset(name, **option)
+        gconv.data.load_dataset(name, **option)
     except Exception as err:
         _gconv_error(err)
         return

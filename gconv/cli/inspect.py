@@ -14,7 +14,8 @@ from gconv.cli.train import for_model
 from gconv.convert import images_to_graphs
 from gconv.data import IGNORE_INDEX, LoadedDataset, list_datasets, load_dataset
 from gconv.data.kinds import KINDS
-from gconv.models import INPUT_KINDS, build_model, fits, list_models, model_entry, summary
+from gconv.models import build_model, fits, list_models, model_entry, summary
+from gconv.models._registry import INPUT_KINDS
 from gconv.train import load_checkpoint, segmentation_scores
 from gconv.train.checkpoint import load_weights
 from gconv.train.segmentation import confusion_matrix

@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-from gconv.data import GridGraphLoader, data_root, list_datasets
+from gconv.data import data_root, list_datasets
 from gconv.data.datasets import user_cache
 from gconv.data.superpixels import superpixel_dataset
+from gconv.loader.grid_graph_loader import GridGraphLoader
 from gconv.transforms import DirectionalEdgeType
 
 Splits = tuple[Any, Any, Any]

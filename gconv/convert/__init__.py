@@ -12,19 +12,9 @@ from gconv.convert.grid_graph import (
 from gconv.convert.grid_shape import grid_shape_of
 from gconv.convert.knn import knn_graph, radius_graph
 from gconv.convert.superpixels import knn_edges, superpixel_graph
-from gconv.convert.transforms import (
-    DirectionalEdgeType,
-    ImageToGridGraph,
-    KNNGraph,
-    RadiusGraph,
-)
 
 __all__ = [
-    "DirectionalEdgeType",
     "GraphNetwork",
-    "ImageToGridGraph",
-    "KNNGraph",
-    "RadiusGraph",
     "batched_grid_graph",
     "cnn_to_gnn",
     "graphs_to_images",

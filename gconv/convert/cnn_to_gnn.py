@@ -156,7 +156,7 @@ def cnn_to_gnn(
             for :func:`gconv.convert.superpixel_graph`'s positions in [0, 1]).
 
     Example:
-        >>> from gconv import images_to_graphs
+        >>> from gconv.convert import images_to_graphs
         >>> cnn = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(),
         ...                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
         >>> gnn = cnn_to_gnn(cnn)

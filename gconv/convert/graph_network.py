@@ -26,8 +26,8 @@ class GraphNetwork(HeadSurface):
     ``state_dict`` keys.
 
     ``forward(data, path=None)`` takes a batch of pixel grids (what
-    :func:`gconv.images_to_graphs` returns, or PyG's ``DataLoader`` batch of
-    :func:`gconv.grid_graph` graphs) and returns what the CNN returns: logits per image,
+    :func:`gconv.convert.images_to_graphs` returns, or PyG's ``DataLoader`` batch of
+    :func:`gconv.convert.grid_graph` graphs) and returns what the CNN returns: logits per image,
     or per-pixel outputs as the node features of the output grid. Other image graphs
     with ``pos`` (superpixels) run as :mod:`gconv.convert.irregular` says, with
     ``pixel_size`` the distance of two neighbouring pixels in ``pos``'s units. It reads the nodes'
@@ -81,18 +81,20 @@ class GraphNetwork(HeadSurface):
         if not isinstance(x, Tensor):
             raise GconvTypeError(
                 f"{owner}: data must be a batch of pixel grid graphs with x "
-                "(gconv.images_to_graphs, or PyG's DataLoader over gconv.grid_graph graphs) "
+                "(gconv.convert.images_to_graphs, or PyG's DataLoader over "
+                "gconv.convert.grid_graph graphs) "
                 f"(got {type(data).__name__})"
             )
         shape = grid_shape_of(data)
-        if shape is None and getattr(data, "pos", None) is not None:
+        dense = self.input_kind == "pixel_grid_dense"  # per-pixel outputs: grids only
+        if shape is None and not dense and getattr(data, "pos", None) is not None:
             value = irregular_values.from_data(data, self.pixel_size)
             return _nodes(_Runner(self, self.graphs[which], path).run(value))
         if shape is None:
             raise GconvValueError(
                 f"{owner}: the graphs must be full pixel grids of one size, with grid_shape "
-                "(gconv.images_to_graphs) or grid_size (gconv.grid_graph), or image graphs "
-                "with pos (row, column), such as superpixels"
+                "(gconv.convert.images_to_graphs) or grid_size (gconv.convert.grid_graph), "
+                "or image graphs with pos (row, column), such as superpixels"
             )
         if shape[0] * shape[1] * shape[2] != x.size(0):
             raise GconvValueError(

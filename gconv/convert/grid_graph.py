@@ -207,7 +207,7 @@ def images_to_graphs(
         ``Batch`` with ``x`` :math:`(BHW, C)`, ``edge_index``, ``edge_type``, ``batch``,
         ``ptr``, ``pos``, ``y``, ``grid_shape`` and each graph's ``grid_size``.
         ``to_data_list()`` gives the single graphs back, pixel grids as
-        :func:`gconv.grid_graph`'s.
+        :func:`gconv.convert.grid_graph`'s.
 
     Example:
         >>> batch = images_to_graphs(torch.rand(64, 1, 28, 28), torch.arange(64) % 10)

@@ -28,14 +28,12 @@ from gconv.convert.grid_graph import batched_grid_graph
 from gconv.convert.grid_pools import Graphs
 from gconv.convert.grid_values import OWNER, Grid, flatten, from_images, permute
 from gconv.errors import GconvValueError
-from gconv.graph import (
-    GatedGCNLayer,
-    GridConv2d,
-    GridConvTranspose2d,
-    GridMaxPool2d,
-    conv_graph,
-)
+from gconv.graph import conv_graph
 from gconv.graph.conv_graph import conv_padding
+from gconv.graph.gated_gcn import GatedGCNLayer
+from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.grid_conv_transpose import GridConvTranspose2d
+from gconv.graph.grid_pool import GridMaxPool2d
 
 PATHS = ("auto", "message_passing")
 

@@ -1,7 +1,7 @@
 """What pixel grid a graph or batch is: ``(B, H, W)``, or ``None`` for other graphs.
 
-A batch from :func:`gconv.images_to_graphs` (and :class:`gconv.loader.GridGraphLoader`)
-carries ``grid_shape = (B, H, W)``. A graph from :func:`gconv.grid_graph` carries
+A batch from :func:`gconv.convert.images_to_graphs` (and :class:`gconv.loader.GridGraphLoader`)
+carries ``grid_shape = (B, H, W)``. A graph from :func:`gconv.convert.grid_graph` carries
 ``grid_size``, a ``[1, 2]`` tensor ``[[H, W]]`` that PyG's ``DataLoader`` concatenates
 into ``[B, 2]``, so a batch of a user's own grid graphs is a pixel grid too when all of
 its graphs have one size.
@@ -14,8 +14,8 @@ from typing import Any
 from torch import Tensor
 
 GRID_HINT = (
-    "pixel grid graphs carry grid_shape=(B, H, W) (gconv.images_to_graphs, "
-    "GridGraphLoader) or grid_size=[[H, W]] per graph (gconv.grid_graph, kept by PyG's "
+    "pixel grid graphs carry grid_shape=(B, H, W) (gconv.convert.images_to_graphs, "
+    "GridGraphLoader) or grid_size=[[H, W]] per graph (gconv.convert.grid_graph, kept by PyG's "
     "DataLoader); set data.grid_size = torch.tensor([[H, W]]) on graphs built otherwise, "
     "with nodes numbered row * W + col"
 )
@@ -27,7 +27,7 @@ def grid_shape_of(data: Any) -> tuple[int, int, int] | None:
 
     Example:
         >>> from torch_geometric.data import Batch
-        >>> from gconv import grid_graph
+        >>> from gconv.convert import grid_graph
         >>> grid_shape_of(Batch.from_data_list([grid_graph(8, 6), grid_graph(8, 6)]))
         (2, 8, 6)
     """

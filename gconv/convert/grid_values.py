@@ -2,7 +2,7 @@ r"""What flows between the layers of a converted CNN: node features of a batch o
 grids, and the CNN's functions and methods rewritten for them.
 
 A CNN's activation ``[B, C, H, W]`` is, on the grid graph, the node features
-``x[(b H + i) W + j] = act[b, :, i, j]`` (:func:`gconv.images_to_graphs`' order). A
+``x[(b H + i) W + j] = act[b, :, i, j]`` (:func:`gconv.convert.images_to_graphs`' order). A
 per-pixel operation (an activation, a residual sum, a channel concatenation, a
 squeeze-excitation scale) acts on ``x`` node by node; a global pool or a flatten is a
 readout over each graph's nodes.
@@ -237,9 +237,20 @@ FUNCTIONS.update(
         torch.movedim: _movedim,
     }
 )
+ELEMENTWISE_METHODS = (
+    "add",
+    "add_",
+    "mul",
+    "mul_",
+    "sub",
+    "div",
+    "relu",
+    "relu_",
+    "sigmoid",
+    "tanh",
+)
 METHODS: dict[str, Callable[..., Any]] = {
-    name: _elementwise(getattr(Tensor, name))
-    for name in ("add", "add_", "mul", "mul_", "sub", "div", "relu", "relu_", "sigmoid", "tanh")
+    name: _elementwise(getattr(Tensor, name)) for name in ELEMENTWISE_METHODS
 }
 METHODS.update(
     {

@@ -47,7 +47,9 @@ from gconv.convert import grid_modules
 from gconv.convert.grid_values import OWNER, Grid
 from gconv.convert.irregular_values import METHODS, Irregular, reduce_nodes
 from gconv.errors import GconvValueError
-from gconv.graph import GatedGCNLayer, GridConv2d, GridMaxPool2d
+from gconv.graph.gated_gcn import GatedGCNLayer
+from gconv.graph.grid_conv import GridConv2d
+from gconv.graph.grid_pool import GridMaxPool2d
 
 
 def _taps(value: Irregular, kernel: tuple[int, int], dilation: tuple[int, int]) -> Any:
@@ -60,8 +62,9 @@ def _taps(value: Irregular, kernel: tuple[int, int], dilation: tuple[int, int]) 
         loops = torch.arange(n, device=device).expand(2, n)
         edge_index = torch.cat([value.edge_index, loops], 1)
         reach = torch.tensor([(k - 1) // 2 for k in kernel], device=device, dtype=value.pos.dtype)
-        step = torch.tensor([s * d for s, d in zip(value.spacing, dilation, strict=True)])
-        u = (value.pos[edge_index[0]] - value.pos[edge_index[1]]) / step.to(value.pos)
+        steps = [s * d for s, d in zip(value.spacing, dilation, strict=True)]
+        step = torch.tensor(steps, device=device, dtype=value.pos.dtype)
+        u = (value.pos[edge_index[0]] - value.pos[edge_index[1]]) / step
         over = torch.where(reach > 0, u.abs() / reach.clamp_min(1), u.abs() * torch.inf)
         over = torch.nan_to_num(over, nan=0.0).amax(1, keepdim=True).clamp_min(1)
         tap = torch.round(u / over).long()
@@ -83,8 +86,9 @@ def coarsen(value: Irregular, stride: tuple[int, int]) -> tuple[Tensor, Irregula
     level (positions the cells' means, edges between cells; ``x`` still to be set)."""
     key = ("cells", stride)
     if key not in value.cache:
-        step = torch.tensor([s * t for s, t in zip(value.spacing, stride, strict=True)])
-        cell = torch.floor(value.pos / step.to(value.pos) + 1e-6).long()
+        steps = [s * t for s, t in zip(value.spacing, stride, strict=True)]
+        step = torch.tensor(steps, device=value.pos.device, dtype=value.pos.dtype)
+        cell = torch.floor(value.pos / step + 1e-6).long()
         cell = cell - cell.amin(0)
         rows, cols = (int(c) + 1 for c in cell.amax(0))
         index = (value.batch * rows + cell[:, 0]) * cols + cell[:, 1]
@@ -100,7 +104,7 @@ def coarsen(value: Irregular, stride: tuple[int, int]) -> tuple[Tensor, Irregula
             torch.stack([edges // m, edges % m]),
             cells // (rows * cols),
             value.num_graphs,
-            (step[0].item(), step[1].item()),
+            (steps[0], steps[1]),
         )
         value.cache[key] = (cluster, coarse)
     return value.cache[key]
@@ -139,8 +143,9 @@ def _patches(layer: GridConv2d, value: Irregular) -> Irregular:
     key = ("patches", kernel)
     if key not in value.cache:
         n, m, taps = value.x.size(0), coarse.pos.size(0), kernel[0] * kernel[1]
-        step = torch.tensor([s * k for s, k in zip(value.spacing, kernel, strict=True)])
-        place = value.pos / step.to(value.pos) + 1e-6  # as coarsen's cells
+        steps = [s * k for s, k in zip(value.spacing, kernel, strict=True)]
+        step = torch.tensor(steps, device=value.pos.device, dtype=value.pos.dtype)
+        place = value.pos / step + 1e-6  # as coarsen's cells
         size = torch.tensor(kernel, device=place.device)
         local = torch.minimum(((place - place.floor()) * size).long(), size - 1)
         edge_type = local[:, 0] * kernel[1] + local[:, 1]

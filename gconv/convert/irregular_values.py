@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gconv.convert.grid_values import ELEMENTWISE, OWNER, Grid
+from gconv.convert.grid_values import ELEMENTWISE, ELEMENTWISE_METHODS, OWNER, Grid
 from gconv.errors import GconvValueError
 
 
@@ -138,8 +138,7 @@ def _permute(where: str, value: Irregular, *dims: Any) -> Irregular:
 FUNCTIONS: dict[Any, Any] = {fn: _elementwise(fn) for fn in ELEMENTWISE}
 FUNCTIONS.update({torch.cat: _cat, torch.mean: _mean, torch.chunk: _chunk})
 METHODS: dict[str, Any] = {
-    name: _elementwise(getattr(Tensor, name))
-    for name in ("add", "add_", "mul", "mul_", "sub", "div", "relu", "relu_", "sigmoid", "tanh")
+    name: _elementwise(getattr(Tensor, name)) for name in ELEMENTWISE_METHODS
 }
 METHODS.update(
     {

@@ -20,7 +20,7 @@ from gconv.errors import GconvTypeError, GconvValueError
 class ImageToGridGraph:
     r"""Turns one image into a pixel grid graph (a torchvision-style transform).
 
-    The graph is the one :func:`gconv.grid_graph` builds, with ``x`` the pixel values
+    The graph is the one :func:`gconv.convert.grid_graph` builds, with ``x`` the pixel values
     (:math:`(HW, C)`), so ``MNIST(root, transform=ImageToGridGraph())`` yields graphs that
     a PyG ``DataLoader`` batches (as ``[Batch, labels]``).
 
@@ -31,7 +31,7 @@ class ImageToGridGraph:
     Shapes:
         - input: ``[C, H, W]`` or ``[H, W]`` tensor, or a PIL image (scaled to [0, 1])
         - output: ``Data`` with ``x`` :math:`(HW, C)`, ``edge_index``, ``edge_type``,
-          ``pos`` and ``grid_size`` ``[[H, W]]``, as :func:`gconv.grid_graph`
+          ``pos`` and ``grid_size`` ``[[H, W]]``, as :func:`gconv.convert.grid_graph`
 
     Example:
         >>> data = ImageToGridGraph()(torch.rand(1, 28, 28))
@@ -95,7 +95,7 @@ class DirectionalEdgeType(BaseTransform):
     binned into 8 sectors of 45 degrees centred on the 8 neighbours of a pixel, and the
     edge gets that neighbour's tap, :math:`(dy + 1) \cdot 3 + (dx + 1)`, as ``edge_type``;
     self-loops (added with ``self_loops=True``) and zero offsets get the centre tap 4. On
-    a pixel grid this gives back exactly the edge types of :func:`gconv.grid_graph`, so
+    a pixel grid this gives back exactly the edge types of :func:`gconv.convert.grid_graph`, so
     :class:`gconv.nn.GridConv2d` with ``kernel_size=3`` runs the CNN's kernel on any
     graph with positions, superpixel graphs included.
 

@@ -3,7 +3,6 @@
 from gconv.data import cifar  # noqa: F401  (registers cifar10)
 from gconv.data.datasets import (
     DatasetNotFoundError,
-    GridGraphLoader,
     LoadedDataset,
     copy_bundled,
     labels_of,
@@ -22,7 +21,6 @@ __all__ = [
     "IGNORE_INDEX",
     "KINDS",
     "DatasetNotFoundError",
-    "GridGraphLoader",
     "ImageSplit",
     "InputKind",
     "LoadedDataset",

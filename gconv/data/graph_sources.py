@@ -1,5 +1,5 @@
 """A user's graphs as a :class:`LoadedDataset`: one graph whose nodes are classified, or
-many graphs each with one label (see :func:`gconv.load_dataset`)."""
+many graphs each with one label (see :func:`gconv.data.load_dataset`)."""
 
 from __future__ import annotations
 

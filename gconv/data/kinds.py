@@ -22,7 +22,7 @@ class InputKind:
         name: its name in the registries (``register_model(inputs=...)``, datasets).
         description: how a message names it.
         images: the data are image tensors ``[B, C, H, W]``.
-        pixel_grid: the data are pixel grid graphs (:func:`gconv.grid_graph`).
+        pixel_grid: the data are pixel grid graphs (:func:`gconv.convert.grid_graph`).
         per_pixel: the target is a class per pixel (segmentation).
         per_node: a model predicts a class per node (node classification, and pixel
             grids labelled per pixel).

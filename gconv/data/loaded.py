@@ -1,4 +1,4 @@
-"""What :func:`gconv.load_dataset` returns: a dataset, its splits and what a model needs
+"""What :func:`gconv.data.load_dataset` returns: a dataset, its splits and what a model needs
 to know about it."""
 
 from __future__ import annotations

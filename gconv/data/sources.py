@@ -1,4 +1,4 @@
-"""What :func:`gconv.load_dataset` makes of a user's own data: a folder of images, a file
+"""What :func:`gconv.data.load_dataset` makes of a user's own data: a folder of images, a file
 of graphs, any PyG or torch dataset, or a tensor of images with one of labels.
 
 Every source becomes a :class:`LoadedDataset`, so what takes a registered dataset takes
@@ -43,7 +43,7 @@ def from_source(
     image_size: tuple[int, int] | None = None,  # resize a folder's images to (H, W)
     limit: int | None = None,  # at most this many training examples (a fifth for val, test)
 ) -> LoadedDataset:
-    """A user's own data as a :class:`LoadedDataset` (see :func:`gconv.load_dataset`)."""
+    """A user's own data as a :class:`LoadedDataset` (see :func:`gconv.data.load_dataset`)."""
     for share, value in (("val_size", val_size), ("test_size", test_size)):
         if not 0 < value < 1:
             raise GconvValueError(f"{OWNER}: {share} must be in (0, 1) (got {value!r})")

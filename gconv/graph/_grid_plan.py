@@ -1,4 +1,4 @@
-"""What :class:`~gconv.graph.GridConv2d` learns about a graph of typed edges, once per
+"""What :class:`~gconv.nn.GridConv2d` learns about a graph of typed edges, once per
 graph: that its edges are valid, and whether it has at most one edge of each type into a
 node (then a gather table replaces the scatter, see :mod:`gconv.graph._gather`)."""
 
@@ -36,8 +36,8 @@ def check_kernel(layer: Any, edge_type: Tensor) -> None:
         raise GconvValueError(
             f"{type(layer).__name__}: edge_type was made for a {made[0]}x{made[1]} kernel "
             f"(the graph's kernel_size), not this layer's {layer.kernel[0]}x{layer.kernel[1]}; "
-            "build the graph with the layer's kernel_size (e.g. gconv.images_to_graphs(..., "
-            "kernel_size=k))"
+            "build the graph with the layer's kernel_size (e.g. "
+            "gconv.convert.images_to_graphs(..., kernel_size=k))"
         )
 
 

@@ -154,7 +154,7 @@ class GatedGCNLayer(MessagePassing):
     ) -> Tensor:
         r""":math:`\hat h` of :meth:`gate_and_aggregate` with ``edge_attr=None``, on
         ``B`` full ``H x W`` pixel grids (``grid_shape=(B, H, W)``, as
-        :func:`gconv.images_to_graphs` sets it): each pixel offset's gates are one pass over
+        :func:`gconv.convert.images_to_graphs` sets it): each pixel offset's gates are one pass over
         shifted windows of the nodes' image view, with no per-edge gathers or scatters
         (:mod:`gconv.graph._gated_grid`); :math:`\hat e` is not formed. The graph is
         checked to be that grid once (then remembered); the sums run in offset order, so

@@ -43,7 +43,7 @@ class GCNLayer(MessagePassing):
 
     node-wise: :math:`x'_i = \sum_{j \in \mathcal N(i) \cup \{i\}}
     \frac{e_{ji}}{\sqrt{\hat d_j \hat d_i}} W^\top x_j + b`. Other normalizations are
-    available through ``normalize`` (see :func:`gconv.gcn_normalize`). Parameter names
+    available through ``normalize`` (see :func:`gconv.graph.gcn_normalize`). Parameter names
     (``lin.weight``, ``bias``) match ``torch_geometric.nn.GCNConv``, so its state dict
     loads as is.
 
@@ -63,11 +63,11 @@ class GCNLayer(MessagePassing):
             default) adds them whenever the layer normalizes.
         normalize: ``True`` (``"sym"``, Kipf and Welling's), ``False`` (``"none"``: the
             graph's own weights, as ``GCNConv(normalize=False)``), or one of the modes of
-            :func:`gconv.gcn_normalize`: ``"sym"``, ``"rw"``, ``"none"``.
+            :func:`gconv.graph.gcn_normalize`: ``"sym"``, ``"rw"``, ``"none"``.
         bias: learn an additive bias.
         **kwargs: passed to ``MessagePassing`` (e.g. ``node_dim``), as in PyG.
 
-    ``forward(..., grid_shape=(B, H, W))`` (set by :func:`gconv.images_to_graphs`) takes
+    ``forward(..., grid_shape=(B, H, W))`` (set by :func:`gconv.convert.images_to_graphs`) takes
     a fast path on a batch of full pixel grids: the graph is checked once to be that grid,
     then the layer runs as a per-pixel scale and a depthwise stencil convolution.
 

@@ -42,14 +42,14 @@ class GridConv2d(MessagePassing):
         x'_i = b + \sum_{j \in \mathcal N(i)} W_{t_{ji}} \, x_j,
         \quad W_t \in \mathbb R^{C_{out} \times C_{in}}
 
-    On a grid graph from :func:`gconv.grid_graph` (``edge_type = (dy + r) k + (dx + r)``)
+    On a grid graph from :func:`gconv.convert.grid_graph` (``edge_type = (dy + r) k + (dx + r)``)
     this is exactly ``F.conv2d(images, weight, bias, padding=k // 2)``: a CNN is a graph
     network whose weights depend on the neighbour's offset. The weight has the layout of
     ``nn.Conv2d``, ``[C_out, C_in, k, k]``, and the same initialization.
 
     Three paths compute the same function:
 
-    - ``dense``: with ``grid_shape=(B, H, W)`` (set by :func:`gconv.images_to_graphs`),
+    - ``dense``: with ``grid_shape=(B, H, W)`` (set by :func:`gconv.convert.images_to_graphs`),
       the graph is checked once to be that grid and ``F.conv2d`` runs on the image view;
       taps missing from the graph (4-connectivity) get zero weight.
     - ``table``: when each node receives at most one edge of each type, a per-node table
@@ -66,7 +66,7 @@ class GridConv2d(MessagePassing):
         out_channels: output channels :math:`C_{out}`.
         kernel_size: :math:`k` or :math:`(k_h, k_w)`; edge types lie in
             :math:`[0, k_h k_w)`. The dense path (the pixel grid of
-            :func:`gconv.images_to_graphs`) needs an odd square kernel; the graph of any
+            :func:`gconv.convert.images_to_graphs`) needs an odd square kernel; the graph of any
             ``nn.Conv2d`` (stride, padding, dilation) is :func:`gconv.graph.conv_graph`'s.
         groups: as ``nn.Conv2d``'s: input and output channels in ``groups`` blocks, each
             output block reading its own input block.
@@ -78,7 +78,7 @@ class GridConv2d(MessagePassing):
         - output: :math:`(N, C_{out})`
 
     Example:
-        >>> from gconv import images_to_graphs
+        >>> from gconv.convert import images_to_graphs
         >>> batch = images_to_graphs(torch.rand(8, 3, 28, 28))
         >>> conv = GridConv2d(3, 16)
         >>> conv(batch.x, batch.edge_index, batch.edge_type).shape
@@ -132,7 +132,7 @@ class GridConv2d(MessagePassing):
         Its stride, padding, ``padding_mode`` and dilation are the graph's: over
         :func:`gconv.graph.conv_graph` of the same options (``size=`` the two grids'
         node counts) it computes ``conv``; over the pixel grid of
-        :func:`gconv.images_to_graphs`, the zero-padded 'same' convolution of an odd
+        :func:`gconv.convert.images_to_graphs`, the zero-padded 'same' convolution of an odd
         kernel."""
         owner = f"{cls.__name__}.from_conv2d"
         if not isinstance(conv, nn.Conv2d):

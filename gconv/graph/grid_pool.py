@@ -45,10 +45,10 @@ class GridMaxPool2d(MessagePassing):
         >>> pool(torch.randn(64, 3), edge_index, size=(64, ho * wo)).shape
         torch.Size([16, 3])
 
-        A batch from :func:`gconv.images_to_graphs` is pooled over :meth:`graph`'s
+        A batch from :func:`gconv.convert.images_to_graphs` is pooled over :meth:`graph`'s
         edges for its ``grid_shape`` (the batch's own edges are its 3x3 grid's):
 
-        >>> from gconv import images_to_graphs
+        >>> from gconv.convert import images_to_graphs
         >>> batch = images_to_graphs(torch.randn(4, 3, 8, 8))
         >>> b, h, w = batch.grid_shape
         >>> edge_index, _, (ho, wo) = pool.graph(h, w, batch_size=b)

@@ -59,7 +59,7 @@ class ClusterData(PyGClusterData):
 
     Example:
         >>> from torch_geometric.loader import ClusterLoader
-        >>> from gconv import load_dataset
+        >>> from gconv.data import load_dataset
         >>> cora = load_dataset("cora").train
         >>> parts = ClusterData(cora, num_parts=32)
         >>> len(parts)

@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 class GridGraphLoader:
     """Batches images and turns each batch into pixel grid graphs on the fly.
 
-    One grid template serves every batch (see :func:`gconv.images_to_graphs`), so MNIST
+    One grid template serves every batch (see :func:`gconv.convert.images_to_graphs`), so MNIST
     as graphs costs a reshape per batch instead of 70,000 stored graphs. With
     ``positions=True`` each node's features also hold its row and column in [0, 1].
     """

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
+from torch_geometric.data import Data, FeatureStore, GraphStore
 from torch_geometric.loader import NodeLoader
 
 from gconv._checks import check_positive_int
@@ -62,15 +62,6 @@ def check_input_nodes(owner: str, input_nodes: object, num_nodes: int) -> None:
         )
 
 
-DEFAULTS = {
-    "input_time": None,
-    "subgraph_type": "directional",
-    "disjoint": False,
-    "temporal_strategy": "uniform",
-    "time_attr": None,
-    "weight_attr": None,
-    "directed": True,
-}
 LOADER_KWARGS = (  # what torch's DataLoader takes beside the dataset and the sampler
     "batch_size", "shuffle", "drop_last", "num_workers", "pin_memory", "timeout",
     "worker_init_fn", "multiprocessing_context", "generator", "prefetch_factor",
@@ -88,49 +79,65 @@ def _check_loader_kwargs(owner: str, kwargs: dict[str, Any]) -> None:
         )
 
 
-def _check_torch_options(owner: str, options: dict[str, Any]) -> None:
-    """gconv's own sampler draws directional, uniform, non-temporal samples: any other
-    option is named (PyG's sampler, with pyg-lib or torch-sparse, takes them all)."""
-    for name, value in options.items():
-        default = DEFAULTS[name]
-        if (value is not None) if default is None else value != default:
+def _graph_of(owner: str, data: Any) -> Data:
+    """The graph a loader samples: ``data``, or the edges of a ``(FeatureStore,
+    GraphStore)`` pair's one edge type (PyG's remote backend, homogeneous)."""
+    if isinstance(data, Data):
+        return data
+    if (
+        isinstance(data, tuple)
+        and len(data) == 2
+        and isinstance(data[0], FeatureStore)
+        and isinstance(data[1], GraphStore)
+    ):
+        attrs = data[1].get_all_edge_attrs()
+        if len(attrs) != 1 or attrs[0].edge_type is not None:
             raise GconvValueError(
-                f"{owner}: {name}={value!r} needs PyG's sampler (pyg-lib or torch-sparse, "
-                f"not installed here); gconv's own samples {name}={DEFAULTS[name]!r}"
+                f"{owner}: a GraphStore must hold one homogeneous edge index (got "
+                f"{[a.edge_type for a in attrs]})"
             )
+        row, col, _ = data[1].coo()  # COO from any layout the store holds (one type)
+        size = attrs[0].size
+        num_nodes = max(size) if size else int(torch.cat([row, col]).max()) + 1
+        return Data(edge_index=torch.stack([row, col]), num_nodes=num_nodes)
+    raise GconvTypeError(
+        f"{owner}: data must be a PyG Data or a (FeatureStore, GraphStore) pair; HeteroData "
+        f"is not taken (got {type(data).__name__})"
+    )
 
 
 class NeighborLoader(NodeLoader):
     """Mini-batches of sampled neighbourhoods around seed nodes, as PyG's.
 
     Args:
-        data: a PyG ``Data``.
+        data: a PyG ``Data``, or a ``(FeatureStore, GraphStore)`` pair of one edge type
+            (PyG's remote backend). ``HeteroData`` is not taken: gconv's sampler is
+            homogeneous.
         num_neighbors: neighbours drawn per node at each hop, e.g. ``[10, 5]``; ``-1``
             takes all of them.
         input_nodes: the seed nodes (a bool mask or ids); all nodes when ``None``.
-        input_time: seed times, as PyG's (its sampler only).
+        input_time: the seeds' times, for temporal sampling.
         replace: draw neighbours with replacement.
-        subgraph_type: as PyG's; gconv's own sampler takes ``"directional"`` only and
-            names any other value (PyG's sampler, where installed, takes all), as for
-            ``disjoint``, ``temporal_strategy``, ``time_attr``, ``weight_attr`` and
-            ``directed`` below.
-        disjoint: as PyG's (its sampler only).
-        temporal_strategy: as PyG's (its sampler only).
-        time_attr: as PyG's (its sampler only).
-        weight_attr: as PyG's (its sampler only).
+        subgraph_type: ``"directional"``, ``"bidirectional"`` or ``"induced"``, as
+            PyG's (see :class:`~gconv.loader.TorchNeighborSampler` for these options).
+        disjoint: each seed its own subgraph (``batch`` says whose each node is).
+        temporal_strategy: ``"uniform"`` or ``"last"``.
+        time_attr: a node or edge attribute of times: only neighbours not later than
+            their seed's ``input_time`` are drawn (disjoint, as PyG's).
+        weight_attr: an edge attribute: neighbours drawn in proportion to it.
         transform: applied to each batch.
         transform_sampler_output: as PyG's.
         is_sorted: as PyG's: a hint that gconv's sampler does not need.
         filter_per_worker: as PyG's.
         neighbor_sampler: a sampler to use instead, as PyG's.
-        directed: as PyG's (deprecated there); ``False`` needs its sampler.
+        directed: as PyG's (deprecated there): ``False`` is ``subgraph_type="induced"``.
         backend: ``"auto"`` (PyG's sampler where installed, else gconv's), ``"torch"``
             or ``"pyg"``.
         **kwargs: ``batch_size``, ``shuffle``, ``drop_last``, ``num_workers``, ... of
             ``torch.utils.data.DataLoader``.
 
     Example:
-        >>> from gconv import load_dataset
+        >>> from gconv.data import load_dataset
         >>> cora = load_dataset("cora").train
         >>> loader = NeighborLoader(cora, num_neighbors=[10, 5], batch_size=128,
         ...                         input_nodes=cora.train_mask, shuffle=True)
@@ -163,9 +170,8 @@ class NeighborLoader(NodeLoader):
         **kwargs: Any,
     ) -> None:
         owner = type(self).__name__
-        if not isinstance(data, Data):
-            raise GconvTypeError(f"{owner}: data must be a PyG Data (got {type(data).__name__})")
-        check_input_nodes(owner, input_nodes, data.num_nodes)
+        graph = _graph_of(owner, data)
+        check_input_nodes(owner, input_nodes, graph.num_nodes)
         if "batch_size" in kwargs:
             check_positive_int(owner, "batch_size", kwargs["batch_size"])
         if backend not in ("auto", "torch", "pyg"):
@@ -173,14 +179,14 @@ class NeighborLoader(NodeLoader):
                 f"{owner}: backend must be 'auto', 'torch' or 'pyg' (got {backend!r})"
             )
         _check_loader_kwargs(owner, kwargs)
-        options = {  # PyG's sampling options, as PyG's NeighborLoader names them
-            "input_time": input_time,
+        if not directed:  # PyG's deprecated spelling of an induced subgraph
+            subgraph_type = "induced"
+        options: dict[str, Any] = {  # PyG's sampling options, as its NeighborLoader names them
             "subgraph_type": subgraph_type,
             "disjoint": disjoint,
             "temporal_strategy": temporal_strategy,
             "time_attr": time_attr,
             "weight_attr": weight_attr,
-            "directed": directed,
         }
         pyg = backend == "pyg" or (backend == "auto" and pyg_sampling_available())
         if neighbor_sampler is not None:
@@ -189,14 +195,12 @@ class NeighborLoader(NodeLoader):
         elif pyg:
             from torch_geometric.sampler import NeighborSampler
 
-            pyg_options = {k: v for k, v in options.items() if k != "input_time"}
             sampler = NeighborSampler(
-                data, list(num_neighbors), replace=replace, is_sorted=is_sorted, **pyg_options
+                data, list(num_neighbors), replace=replace, is_sorted=is_sorted, **options
             )
             self.backend = "pyg"
         else:
-            _check_torch_options(owner, options)
-            sampler = TorchNeighborSampler(data, num_neighbors, replace=replace)
+            sampler = TorchNeighborSampler(graph, num_neighbors, replace=replace, **options)
             self.backend = "torch"
         self.num_neighbors = list(num_neighbors)
         super().__init__(
@@ -208,9 +212,4 @@ class NeighborLoader(NodeLoader):
             transform_sampler_output=transform_sampler_output,
             filter_per_worker=filter_per_worker,
             **kwargs,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(num_neighbors={self.num_neighbors}, backend={self.backend!r})"
         )

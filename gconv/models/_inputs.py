@@ -18,7 +18,7 @@ def graph_inputs(owner: str, data: Any) -> tuple[Tensor, Tensor, Tensor | None, 
         raise GconvTypeError(
             f"{owner}: the graphs have no node features x; give them some, e.g. "
             "data.x = torch.ones(data.num_nodes, 1), or pass them through "
-            "gconv.load_dataset, which does"
+            "gconv.data.load_dataset, which does"
         )
     if not isinstance(x, Tensor) or not isinstance(edge_index, Tensor):
         raise GconvTypeError(

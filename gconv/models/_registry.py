@@ -112,7 +112,7 @@ class Fit:
 
 
 def _loaded(data: Any) -> Any:
-    """``data`` as :func:`gconv.load_dataset` makes it, unless it says its input kind
+    """``data`` as :func:`gconv.data.load_dataset` makes it, unless it says its input kind
     already (a name, a kind, a ``LoadedDataset``): a user's own list of graphs, tensor
     pair or dataset."""
     if isinstance(data, str) or hasattr(data, "input_kind"):
@@ -141,7 +141,7 @@ def fits(model: str | nn.Module, data: Any) -> Fit:
             (a model without one is given the benefit of the doubt).
         data: an input kind (``"images"``, ``"pixel_grid"``, ``"nodes"``, ``"graphs"``),
             a dataset's name (answered from the registry, before any file is read), or a
-            dataset with an ``input_kind`` (what :func:`gconv.load_dataset` returns).
+            dataset with an ``input_kind`` (what :func:`gconv.data.load_dataset` returns).
 
     A pixel grid graph is a graph too, so models of whole graphs take pixel grids, and
     node-level models take pixel grids labelled per pixel (segmentation).
@@ -185,7 +185,7 @@ def build_model(
     """Builds the variant of a registered model that fits some data.
 
     What is not given explicitly comes from ``dataset`` (what
-    :func:`gconv.load_dataset` returns, or anything it takes: a list of graphs, an
+    :func:`gconv.data.load_dataset` returns, or anything it takes: a list of graphs, an
     ``(images, labels)`` pair, a folder): ``in_channels``, ``num_classes``,
     ``input_shape`` and ``input_kind``. A model that does not fit raises ``ValueError``
     with :func:`fits`' reason. For ``"nodes"`` a model with a ``readout`` is built
@@ -193,7 +193,7 @@ def build_model(
     ``None`` gets a mean readout. ``input_shape`` reaches only builders that take it.
 
     Example:
-        >>> from gconv import load_dataset
+        >>> from gconv.data import load_dataset
         >>> cora = load_dataset("cora")
         >>> build_model("gin", cora).input_kind  # a node-level GIN
         'nodes'
@@ -204,7 +204,7 @@ def build_model(
         dataset = load_dataset(dataset) if not hasattr(dataset, "input_kind") else dataset
         if not all(hasattr(dataset, field) for field in fields):
             raise GconvTypeError(
-                "build_model: dataset must be what gconv.load_dataset takes or returns, "
+                "build_model: dataset must be what gconv.data.load_dataset takes or returns, "
                 f"e.g. build_model({name!r}, load_dataset('cora')) "
                 f"(got {type(dataset).__name__})"
             )

@@ -112,8 +112,8 @@ class LeNet5(Classifier):
     r"""LeNet-5 (LeCun et al., 1998) with ReLU and max pooling.
 
     conv 5x5 (6, padding 2) -> pool -> conv 5x5 (16) -> pool -> fc 120 -> fc 84 -> head.
-    The flattened width comes from :func:`gconv.conv_output_size` and
-    :func:`gconv.pool_output_size` for ``input_size``; other sizes (at least 12x12) are
+    The flattened width comes from :func:`gconv.grid.conv_output_size` and
+    :func:`gconv.grid.pool_output_size` for ``input_size``; other sizes (at least 12x12) are
     average-pooled to that grid before the fully connected layers, so any image runs.
 
     Paper: `Gradient-based learning applied to document recognition

@@ -115,8 +115,8 @@ class ResNetEncoder(nn.Module):
           half those with the small-image stem), ``channels`` wide
 
     Example:
-        >>> from gconv.models import resnet18
-        >>> encoder = ResNetEncoder(resnet18(num_classes=10))
+        >>> from gconv.models import get_model
+        >>> encoder = ResNetEncoder(get_model("resnet18", num_classes=10))
         >>> [m.shape for m in encoder(torch.randn(2, 3, 64, 64))]
         [torch.Size([2, 128, 8, 8]), torch.Size([2, 256, 4, 4]), torch.Size([2, 512, 2, 2])]
     """

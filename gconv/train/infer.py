@@ -57,7 +57,7 @@ def infer_task(data: Any) -> Task:
         return NodeTask()
     if isinstance(data, PyGDataset) or (
         isinstance(data, (list, tuple)) and data and isinstance(data[0], Data)
-    ):  # graphs: pixel grids when the first is one (gconv.grid_graph's grid_size)
+    ):  # graphs: pixel grids when the first is one (gconv.convert.grid_graph's grid_size)
         return _graph_task(data[0]) if len(data) else GraphTask()
     if isinstance(data, (Dataset, Iterable)):
         first = _first(data)

@@ -191,7 +191,7 @@ class ImageTask(Task):
                     f"Trainer: image data must give image tensors (got a "
                     f"{type(image).__name__} from {type(data).__name__}); give the dataset "
                     "transform=torchvision.transforms.ToTensor(), or pass it through "
-                    "gconv.load_dataset"
+                    "gconv.data.load_dataset"
                 )
         return data
 

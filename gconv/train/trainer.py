@@ -54,7 +54,7 @@ class Trainer:
 
     Example:
         >>> import gconv
-        >>> cora = gconv.load_dataset("cora")
+        >>> cora = gconv.data.load_dataset("cora")
         >>> model = gconv.models.build_model("gcn", cora)
         >>> trainer = Trainer(max_epochs=200, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
         >>> history = trainer.fit(model, cora.train)
@@ -275,7 +275,7 @@ class Trainer:
 
     def evaluate(self, model: nn.Module, data: Any) -> dict[str, float]:
         """``loss``, ``accuracy`` and ``macro_f1`` on ``data`` (a node task scores
-        ``test_mask``; a :func:`gconv.load_dataset` result, its test split); for
+        ``test_mask``; a :func:`gconv.data.load_dataset` result, its test split); for
         segmentation, pixel accuracy, ``mean_iou`` and ``iou_<class>`` too."""
         if isinstance(data, LoadedDataset):
             data = data.splits(self.batch_size)[2]

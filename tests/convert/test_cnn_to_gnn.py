@@ -16,8 +16,7 @@ from torch_geometric.data import Batch
 from torch_geometric.loader import DataLoader
 from torchvision.models import resnet
 
-from gconv import grid_graph
-from gconv.convert import GraphNetwork, cnn_to_gnn, images_to_graphs
+from gconv.convert import GraphNetwork, cnn_to_gnn, grid_graph, images_to_graphs
 from gconv.models import get_model
 
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}  # float64; atol is scaled to each tensor's size

@@ -13,10 +13,9 @@ from torch import Tensor, nn
 from torch.testing import assert_close
 from torch_geometric.data import Batch, Data
 
-from gconv import grid_graph
-from gconv.convert import cnn_to_gnn, superpixel_graph
+from gconv.convert import cnn_to_gnn, grid_graph, superpixel_graph
 from gconv.errors import GconvValueError
-from gconv.graph import GridConv2d
+from gconv.nn import GridConv2d
 
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}
 
@@ -190,7 +189,7 @@ def test_torchvision_classifiers_run_on_superpixels(name: str) -> None:
 def test_refused_on_graphs_that_are_not_grids() -> None:
     data = _superpixels(1)
     flat = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Flatten(), nn.Linear(2 * 28 * 28, 3))
-    with pytest.raises(GconvValueError, match="^cnn_to_gnn: a Flatten has no form.*pool first\\)$"):
+    with pytest.raises(GconvValueError, match=r"^cnn_to_gnn: a Flatten has no form.*pool first\)$"):
         cnn_to_gnn(flat)(data)
     up = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ConvTranspose2d(2, 2, 2, stride=2))
     with pytest.raises(GconvValueError, match="GridConvTranspose2d has no form"):

@@ -6,7 +6,7 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.utils import grid
 from torchvision.datasets import FakeData
 
-from gconv import graphs_to_images, grid_graph, images_to_graphs
+from gconv.convert import graphs_to_images, grid_graph, images_to_graphs
 from gconv.transforms import ImageToGridGraph
 
 
@@ -158,7 +158,7 @@ def test_images_to_graphs_refuses_an_empty_batch(shape) -> None:
 
 
 def test_per_pixel_labels_become_node_labels() -> None:
-    from gconv import images_to_graphs
+    from gconv.convert import images_to_graphs
 
     images = torch.rand(2, 1, 3, 4)
     masks = torch.randint(0, 5, (2, 3, 4))
@@ -171,8 +171,7 @@ def test_per_pixel_labels_become_node_labels() -> None:
 
 
 def test_batched_grid_graph_is_the_batch_s_graph() -> None:
-    from gconv import images_to_graphs
-    from gconv.convert import batched_grid_graph
+    from gconv.convert import batched_grid_graph, images_to_graphs
 
     batch = images_to_graphs(torch.rand(3, 2, 5, 4))
     edge_index, edge_type = batched_grid_graph(3, 5, 4)

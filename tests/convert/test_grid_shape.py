@@ -1,4 +1,4 @@
-"""A batch of a user's own gconv.grid_graph graphs, made by PyG's DataLoader, is a pixel
+"""A batch of a user's own gconv.convert.grid_graph graphs, made by PyG's DataLoader, is a pixel
 grid for the grid models, exactly as images_to_graphs' batches are."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from torch.testing import assert_close
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
-from gconv import Trainer, grid_graph, images_to_graphs
-from gconv.convert import grid_shape_of
+from gconv.convert import grid_graph, grid_shape_of, images_to_graphs
 from gconv.models import get_model
-from gconv.train import GraphTask, SegmentationTask
+from gconv.train import GraphTask, SegmentationTask, Trainer
 from gconv.train.infer import infer_task
 
 
@@ -65,7 +64,7 @@ def test_the_trainer_takes_grid_graphs_as_pixel_grids_and_says_what_is_missing()
     for g in graphs:
         del g.pos
     with pytest.raises(
-        ValueError, match=r"grid_size \(gconv.grid_graph\), or image graphs with pos"
+        ValueError, match=r"grid_size \(gconv.convert.grid_graph\), or image graphs with pos"
     ):
         Trainer(max_epochs=1, progress=False).fit(model, graphs, graphs)
 

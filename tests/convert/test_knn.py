@@ -10,7 +10,8 @@ from sklearn.neighbors import NearestNeighbors
 from torch_geometric.data import Batch, Data
 
 import gconv.convert.knn
-from gconv.convert import KNNGraph, RadiusGraph, knn_graph, radius_graph
+from gconv.convert import knn_graph, radius_graph
+from gconv.transforms import KNNGraph, RadiusGraph
 from gconv.transforms import KNNGraph as ExportedKNNGraph
 
 

@@ -4,8 +4,7 @@ from torch.testing import assert_close
 from torch.utils.data import TensorDataset
 from torch_geometric.data import Data
 
-from gconv import grid_graph
-from gconv.convert import knn_edges, superpixel_graph
+from gconv.convert import grid_graph, knn_edges, superpixel_graph
 from gconv.data.superpixels import superpixel_dataset, superpixel_key
 from gconv.transforms import DirectionalEdgeType
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from gconv import load_dataset
 from gconv._io import CACHE_MAGIC, load_cache, save_cache
+from gconv.data import load_dataset
 from gconv.data.superpixels import superpixel_dataset
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gconv import load_dataset
 from gconv.cli import main
-from gconv.data import DatasetNotFoundError
+from gconv.data import DatasetNotFoundError, load_dataset
 
 NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 

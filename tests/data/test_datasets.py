@@ -6,8 +6,7 @@ import torch
 from torch_geometric.datasets import Planetoid, TUDataset
 from torchvision.datasets import MNIST
 
-from gconv import list_datasets, load_dataset
-from gconv.data import DatasetNotFoundError, stratified_folds
+from gconv.data import DatasetNotFoundError, list_datasets, load_dataset, stratified_folds
 from gconv.data.datasets import BUNDLED
 
 

@@ -9,8 +9,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import Normalize
 
-from gconv import load_dataset
-from gconv.data import ImageSplit
+from gconv.data import ImageSplit, load_dataset
 from gconv.data.image_split import channel_statistics
 from tests.userdata import write_images
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gconv import data_root
+from gconv.data import data_root
 
 
 def test_explicit_root_wins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +46,7 @@ def test_bundled_data_is_processed_in_the_user_cache_quietly(
     import urllib.error
     import urllib.request
 
-    from gconv import load_dataset
+    from gconv.data import load_dataset
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("offline")

@@ -8,8 +8,7 @@ import torchvision.datasets.voc as tv_voc
 from PIL import Image
 from torchvision.datasets import OxfordIIITPet
 
-from gconv import load_dataset
-from gconv.data import IGNORE_INDEX, DatasetNotFoundError, place_digits
+from gconv.data import IGNORE_INDEX, DatasetNotFoundError, load_dataset, place_digits
 
 
 def _squares(n: int) -> tuple[np.ndarray, np.ndarray]:

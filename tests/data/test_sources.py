@@ -10,9 +10,9 @@ from torch.utils.data import Subset, TensorDataset
 from torch_geometric.data import Data
 from torch_geometric.utils import from_networkx
 
-from gconv import Trainer, load_dataset
+from gconv.data import load_dataset
 from gconv.models import build_model, fits
-from gconv.train import cross_validate
+from gconv.train import Trainer, cross_validate
 from tests.userdata import CLASSES, make_graphs, write_images
 
 

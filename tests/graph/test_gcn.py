@@ -4,7 +4,7 @@ from torch.testing import assert_close
 from torch_geometric.nn import GCNConv
 from torch_geometric.utils import to_undirected
 
-from gconv import adjacency_matrix, normalized_adjacency
+from gconv.graph import adjacency_matrix, normalized_adjacency
 from gconv.nn import GCNLayer
 
 
@@ -195,7 +195,7 @@ def test_grid_path_equals_message_passing(
     normalize, improved: bool, k: int, connectivity: int, widths: tuple[int, int], bias: bool
 ) -> None:
     # a widening layer scales its input, a narrowing one its product (both are checked)
-    from gconv import images_to_graphs
+    from gconv.convert import images_to_graphs
 
     batch = images_to_graphs(
         torch.randn(3, widths[0], 7, 6), kernel_size=k, connectivity=connectivity
@@ -214,7 +214,7 @@ def test_grid_path_equals_message_passing(
 
 
 def test_grid_path_without_self_loops_in_the_graph() -> None:
-    from gconv import grid_graph
+    from gconv.convert import grid_graph
 
     graph = grid_graph(5, 5, self_loops=False)
     x = torch.randn(25, 3)
@@ -225,7 +225,7 @@ def test_grid_path_without_self_loops_in_the_graph() -> None:
 
 
 def test_grid_path_rejects_a_graph_that_is_not_the_grid() -> None:
-    from gconv import images_to_graphs
+    from gconv.convert import images_to_graphs
 
     batch = images_to_graphs(torch.randn(2, 1, 4, 4))
     layer = GCNLayer(1, 2)

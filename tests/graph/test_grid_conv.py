@@ -6,7 +6,7 @@ from torch.testing import assert_close
 from torch_geometric.data import Batch
 from torch_geometric.nn import RGCNConv
 
-from gconv import graphs_to_images, grid_graph, images_to_graphs
+from gconv.convert import graphs_to_images, grid_graph, images_to_graphs
 from gconv.graph import conv_graph
 from gconv.nn import GridConv2d
 
@@ -133,7 +133,7 @@ def test_from_conv2d_takes_every_convolution_over_its_conv_graph(
 def test_conv_graph_names_a_padding_it_cannot_take() -> None:
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         conv_graph(5, 5, 3, padding=1, padding_mode="mirror")
-    with pytest.raises(ValueError, match="reflect padding .* must be smaller than the 2x5"):
+    with pytest.raises(ValueError, match=r"reflect padding .* must be smaller than the 2x5"):
         conv_graph(2, 5, 5, padding=2, padding_mode="reflect")
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 from gconv.graph import strided_grid_graph
 from gconv.nn import GridConv2d, GridMaxPool2d
 

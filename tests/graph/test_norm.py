@@ -5,7 +5,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_dense_adj, to_undirected
 
 import gconv
-from gconv import adjacency_matrix, gcn_normalize, normalized_adjacency
+from gconv.graph import adjacency_matrix, gcn_normalize, normalized_adjacency
 
 
 def _dense(edge_index: torch.Tensor, weight: torch.Tensor, n: int) -> torch.Tensor:
@@ -133,4 +133,4 @@ def test_bad_input(call, error, message: str) -> None:
 
 
 def test_exported_at_top_level() -> None:
-    assert gconv.gcn_normalize is gcn_normalize
+    assert gconv.graph.gcn_normalize is gcn_normalize

@@ -6,7 +6,7 @@ from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import Sequential
 
-from gconv import grid_graph
+from gconv.convert import grid_graph
 from gconv.nn import GCNLayer, GridConv2d, Readout
 
 

@@ -6,7 +6,7 @@ from torch.testing import assert_close
 from torchvision.models import resnet as tv_resnet
 from torchvision.ops import Conv2dNormActivation, SqueezeExcitation
 
-from gconv import conv_output_size
+from gconv.grid import conv_output_size
 from gconv.nn import (
     BasicBlock,
     Bottleneck,

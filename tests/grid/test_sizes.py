@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from gconv import conv_output_size, conv_transpose_output_size, pool_output_size
+from gconv.grid import conv_output_size, conv_transpose_output_size, pool_output_size
 
 
 def _torch_conv(size: int, k: int, s: int, p: int, d: int) -> int | None:

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 
 from gconv.loader import NeighborLoader, TorchNeighborSampler
 
@@ -87,7 +87,7 @@ def test_uses_the_torch_sampler_without_pyg_lib() -> None:
     assert isinstance(
         NeighborLoader(_graph(), [2], backend="torch").node_sampler, TorchNeighborSampler
     )
-    assert repr(loader).startswith("NeighborLoader(num_neighbors=[2]")
+    assert repr(loader) == "NeighborLoader()"  # as PyG's
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_trainer_scores_the_seed_nodes_of_each_batch(cora) -> None:
     model = build_model("sage", cora)
     logits, target = NodeTask().forward(model, batch, "val")
     assert logits.shape == (500, 7) and torch.equal(target, graph.y[graph.val_mask])
-    trainer = gconv.Trainer(max_epochs=15, lr=0.01, seed=0, progress=False)
+    trainer = gconv.train.Trainer(max_epochs=15, lr=0.01, seed=0, progress=False)
     history = trainer.fit(model, train, val)
     assert history.history["val_accuracy"][-1] > 0.6  # chance is 0.14 (7 classes)
     predicted = trainer.predict(model, val)
@@ -164,7 +164,7 @@ def test_cluster_gcn_parts_cover_the_graph_and_train(cora, tmp_path) -> None:
     loader = ClusterLoader(data, batch_size=2, shuffle=True)
     assert sum(batch.num_nodes for batch in loader) == graph.num_nodes
     model = build_model("gcn", cora)
-    trainer = gconv.Trainer(max_epochs=20, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
+    trainer = gconv.train.Trainer(max_epochs=20, lr=0.01, weight_decay=5e-4, seed=0, progress=False)
     trainer.fit(model, loader, graph)  # batches of parts; validation on the whole graph
     assert trainer.evaluate(model, graph)["accuracy"] > 0.6
 
@@ -201,20 +201,80 @@ def test_replace_draws_k_neighbours_of_every_node_that_has_any() -> None:
 
 
 @pytest.mark.parametrize(
-    ("option", "value"),
+    ("kwargs", "message"),
     [
-        ("subgraph_type", "induced"),
-        ("subgraph_type", "bidirectional"),
-        ("disjoint", True),
-        ("directed", False),
-        ("weight_attr", "edge_attr"),
-        ("time_attr", "time"),
-        ("temporal_strategy", "last"),
+        ({"subgraph_type": "sideways"}, "subgraph_type must be one of 'directional'"),
+        ({"temporal_strategy": "first"}, "temporal_strategy must be one of 'uniform'"),
+        ({"weight_attr": "missing"}, "weight_attr='missing' must name a tensor of one value"),
+        ({"time_attr": "y"}, "time_attr='y' must name a tensor of one value per edge"),
     ],
 )
-def test_an_option_gconvs_sampler_lacks_is_named(option: str, value: object) -> None:
-    with pytest.raises(ValueError, match=rf"NeighborLoader: {option}=.* needs PyG's sampler"):
-        NeighborLoader(_graph(), [2], backend="torch", **{option: value})
+def test_a_wrong_option_is_named(kwargs: dict, message: str) -> None:
+    data = _graph()
+    data.y = torch.arange(7)  # neither per node nor per edge
+    with pytest.raises(ValueError, match=message):
+        NeighborLoader(data, [2], backend="torch", **kwargs)
+
+
+def test_disjoint_gives_each_seed_its_own_subgraph() -> None:
+    """With every neighbour taken, seeds sampled together and disjoint are the seeds
+    sampled one by one, side by side (``batch`` says whose each node is)."""
+    data = _graph(n=40, e=120)
+    seeds = torch.tensor([3, 7, 11])
+    together = next(iter(NeighborLoader(data, [-1, -1], input_nodes=seeds, batch_size=3,
+                                        disjoint=True, backend="torch")))  # fmt: skip
+    for tree, seed in enumerate(seeds):
+        alone = next(iter(NeighborLoader(data, [-1, -1], input_nodes=seed.view(1),
+                                         batch_size=1, backend="torch")))  # fmt: skip
+        mine = together.batch == tree
+        assert sorted(together.n_id[mine].tolist()) == sorted(alone.n_id.tolist())
+        edges = together.edge_index[:, mine[together.edge_index[1]]]
+        assert bool(mine[edges[0]].all())  # no edge crosses from another seed's tree
+        assert sorted(together.e_id[mine[together.edge_index[1]]].tolist()) == sorted(
+            alone.e_id.tolist()
+        )
+
+
+def test_induced_is_every_edge_between_the_sampled_nodes() -> None:
+    data = _graph(n=50, e=300)
+    torch.manual_seed(0)
+    batch = next(iter(NeighborLoader(data, [3, 2], batch_size=5, subgraph_type="induced",
+                                     backend="torch")))  # fmt: skip
+    inside = torch.zeros(50, dtype=torch.bool)
+    inside[batch.n_id] = True
+    expected = inside[data.edge_index].all(0).nonzero().view(-1)
+    assert sorted(batch.e_id.tolist()) == expected.tolist()
+    assert torch.equal(batch.n_id[batch.edge_index], data.edge_index[:, batch.e_id])
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_weights_set_how_often_a_neighbour_is_drawn(replace: bool) -> None:
+    """Node 0 has neighbours 1, 2 and 3 of weights 1, 3 and 0: one draw picks 2 three
+    times as often as 1, and never 3."""
+    data = Data(edge_index=torch.tensor([[1, 2, 3], [0, 0, 0]]), num_nodes=4,
+                w=torch.tensor([1.0, 3.0, 0.0]))  # fmt: skip
+    torch.manual_seed(0)
+    counts = torch.zeros(4)
+    loader = NeighborLoader(data, [1], input_nodes=torch.zeros(4000, dtype=torch.long),
+                            batch_size=4000, disjoint=True, weight_attr="w", replace=replace,
+                            backend="torch")  # fmt: skip
+    batch = next(iter(loader))
+    counts.index_add_(0, batch.n_id[batch.edge_index[0]], torch.ones(batch.num_edges))
+    assert counts[3] == 0 and counts.sum() == 4000
+    assert abs(float(counts[2] / counts.sum()) - 0.75) < 0.03
+
+
+def test_temporal_sampling_keeps_to_the_seed_time() -> None:
+    """Node times: a neighbour later than its seed's time is never drawn; ``"last"``
+    takes the most recent ones."""
+    data = Data(edge_index=torch.tensor([[1, 2, 3, 4], [0, 0, 0, 0]]), num_nodes=5,
+                time=torch.tensor([5, 1, 2, 4, 9]))  # fmt: skip
+    uniform = NeighborLoader(data, [-1], input_nodes=torch.tensor([0]), batch_size=1,
+                             time_attr="time", backend="torch")  # fmt: skip
+    assert sorted(next(iter(uniform)).n_id.tolist()) == [0, 1, 2, 3]  # not 4 (time 9)
+    last = NeighborLoader(data, [2], input_nodes=torch.tensor([0]), batch_size=1,
+                          time_attr="time", temporal_strategy="last", backend="torch")  # fmt: skip
+    assert next(iter(last)).n_id.tolist() == [0, 3, 2]  # times 4 and 2, the latest
 
 
 def test_pygs_other_arguments_are_taken() -> None:
@@ -224,3 +284,5 @@ def test_pygs_other_arguments_are_taken() -> None:
     assert next(iter(loader)).batch_size == 8
     with pytest.raises(TypeError, match="unexpected keyword argument 'num_hops'"):
         NeighborLoader(_graph(), [2], num_hops=2)
+    with pytest.raises(TypeError, match="HeteroData is not taken"):
+        NeighborLoader(HeteroData(), [2])

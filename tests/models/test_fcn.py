@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 from gconv.models import freeze, get_model
 from gconv.models.fcn import upsampler
 

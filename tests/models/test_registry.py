@@ -3,7 +3,7 @@ import torch
 from torch.testing import assert_close
 from torch_geometric.data import Batch, Data
 
-from gconv import images_to_graphs
+from gconv.convert import images_to_graphs
 from gconv.models import build_model, fits, get_model, list_models, register_model
 
 
@@ -167,7 +167,9 @@ def test_pooled_grid_gnn_with_gcn_layers_fast_path_equals_message_passing() -> N
 def test_pool_needs_full_grids_and_says_so() -> None:
     gnn = get_model("grid_gnn", in_channels=1, num_classes=3, hidden_channels=(4, 8), pool=True)
     batch = images_to_graphs(torch.randn(2, 1, 8, 8))
-    del batch.grid_shape, batch.grid_size  # what makes graphs pixel grids
+    del batch.grid_shape, batch.grid_size  # no grid: an image graph with pos runs as one
+    assert gnn(batch).shape == (2, 3)
+    del batch.pos  # neither a grid nor positions
     with pytest.raises(ValueError, match="GraphNetwork: the graphs must be full pixel grids"):
         gnn(batch)
     with pytest.raises(ValueError, match=r"grids must be at least 4x4 \(got 3x3\)"):
@@ -187,7 +189,7 @@ def test_flatten_head_takes_any_image_size_and_names_the_grid_size_for_graphs() 
         images = torch.randn(2, 3, size, size)
         assert_close(gnn(images_to_graphs(images)), cnn(images))
     graphs = images_to_graphs(torch.randn(2, 3, 8, 8))
-    del graphs.grid_shape, graphs.grid_size  # graphs that do not say they are grids
+    del graphs.grid_shape, graphs.grid_size, graphs.pos  # neither grids nor positions
     with pytest.raises(ValueError, match="GraphNetwork: the graphs must be full pixel grids"):
         gnn(graphs)
     with pytest.raises(ValueError, match=r"GridCNN: input_shape must be \(C, H, W\) with C = "):

@@ -5,8 +5,8 @@ import torch
 import torchvision
 from torch.utils.data import TensorDataset
 
-from gconv import Trainer
 from gconv.models import freeze, from_torchvision, unfreeze
+from gconv.train import Trainer
 
 
 @pytest.mark.parametrize(

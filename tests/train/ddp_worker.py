@@ -17,7 +17,7 @@ from gconv.train import CSVLogger, ModelCheckpoint, Trainer, distributed
 out, batch_size = Path(sys.argv[1]), int(sys.argv[2])
 epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 resume = sys.argv[4] if len(sys.argv) > 4 else None
-digits = gconv.load_dataset("digits", limit=512)  # train: 308 images
+digits = gconv.data.load_dataset("digits", limit=512)  # train: 308 images
 train = torch.utils.data.Subset(digits.train, range(256))  # divisible by every batch
 torch.manual_seed(0)
 model = build_model("grid_cnn", digits, hidden_channels=(8, 8))  # no dropout, no batch norm

@@ -208,13 +208,13 @@ def test_non_finite_loss_stops_with_epoch_and_step() -> None:
 
 
 def test_a_node_model_given_graph_classification_fails_at_fit() -> None:
-    cora, mutag = gconv.load_dataset("cora"), gconv.load_dataset("mutag")
+    cora, mutag = gconv.data.load_dataset("cora"), gconv.data.load_dataset("mutag")
     with pytest.raises(ValueError, match="takes the nodes of one graph"):
         _trainer().fit(build_model("gcn", cora), mutag.train)
 
 
 def test_integer_node_features_are_named() -> None:
-    cora = gconv.load_dataset("cora")
+    cora = gconv.data.load_dataset("cora")
     data = cora.train.clone()
     data.x = (data.x > 0).long()
     with pytest.raises(TypeError, match="node features x must be floating point"):
@@ -232,7 +232,7 @@ def test_early_stopping_reused_across_fits_starts_clean() -> None:
 
 
 def test_fit_and_evaluate_take_what_load_dataset_returns() -> None:
-    cora = gconv.load_dataset("cora")
+    cora = gconv.data.load_dataset("cora")
     model = build_model("gcn", cora)
     trainer = Trainer(max_epochs=3, progress=False, lr=0.01, seed=0)
     history = trainer.fit(model, cora)
@@ -243,7 +243,7 @@ def test_fit_and_evaluate_take_what_load_dataset_returns() -> None:
 @pytest.mark.parametrize("name", ["lenet5", "gcn"])
 def test_amp_on_the_cpu_runs_in_bfloat16(name: str) -> None:
     if name == "gcn":
-        cora = gconv.load_dataset("cora")
+        cora = gconv.data.load_dataset("cora")
         model, train, first = build_model(name, cora), cora.train, "head"  # conv1 is sparse
     else:
         model, train, first = _model(), _images(64), "conv.0"

@@ -7,8 +7,8 @@ import torch
 from torch.utils.data import TensorDataset
 from torch_geometric.data import Data
 
-from gconv import Trainer
 from gconv.models import build_model, get_model
+from gconv.train import Trainer
 
 
 def test_out_of_range_test_labels_are_gconvs_error_in_evaluate(digits) -> None:

@@ -9,11 +9,12 @@ from sklearn.metrics import jaccard_score
 from torch.testing import assert_close
 from torch.utils.data import DataLoader, TensorDataset
 
-from gconv import Trainer, images_to_graphs
-from gconv.data import GridGraphLoader
+from gconv.convert import images_to_graphs
+from gconv.loader import GridGraphLoader
 from gconv.models import get_model
 from gconv.train import (
     SegmentationTask,
+    Trainer,
     confusion_matrix,
     infer_task,
     segmentation_scores,

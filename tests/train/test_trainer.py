@@ -6,10 +6,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gconv import Trainer
-from gconv.data import GridGraphLoader
+from gconv.loader import GridGraphLoader
 from gconv.models import build_model, get_model
-from gconv.train import Callback, CSVLogger, ModelCheckpoint, load_checkpoint, save_atomic
+from gconv.train import Callback, CSVLogger, ModelCheckpoint, Trainer, load_checkpoint, save_atomic
 from gconv.train.infer import infer_task
 from gconv.train.scores import macro_f1
 

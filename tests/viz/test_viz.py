@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gconv import grid_graph
+from gconv.convert import grid_graph
 from gconv.models import get_model
 from gconv.viz import (
     conv_layers,
