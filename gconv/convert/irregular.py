@@ -68,17 +68,23 @@ def _taps(value: Irregular, kernel: tuple[int, int], dilation: tuple[int, int]) 
         over = torch.where(reach > 0, u.abs() / reach.clamp_min(1), u.abs() * torch.inf)
         over = torch.nan_to_num(over, nan=0.0).amax(1, keepdim=True).clamp_min(1)
         tap = torch.round(u / over).long()
-        tap = torch.minimum(torch.maximum(tap, -reach.long()), reach.long())
+        radius = reach.long()
+        tap = torch.clamp(tap, -radius, radius)
         keep = (tap != 0).any(1)
         keep[-n:] = True  # the node itself: the centre tap
         edge_index, tap = edge_index[:, keep], tap[keep]
-        reach_long = reach.long()
-        edge_type = (tap[:, 0] + reach_long[0]) * kernel[1] + tap[:, 1] + reach_long[1]
-        slot = edge_index[1] * (kernel[0] * kernel[1]) + edge_type
-        count = torch.bincount(slot, minlength=n * kernel[0] * kernel[1])
-        weight = 1.0 / count[slot].to(value.x.dtype)
+        edge_type = (tap[:, 0] + radius[0]) * kernel[1] + tap[:, 1] + radius[1]
+        weight = _mean_per_tap(edge_index[1], edge_type, n, kernel, value.x.dtype)
         value.cache[key] = (edge_index, edge_type, weight)
     return value.cache[key]
+
+
+def _mean_per_tap(
+    target: Tensor, edge_type: Tensor, size: int, kernel: tuple[int, int], dtype: torch.dtype
+) -> Tensor:
+    """One over the number of edges of each edge's (target, tap): the mean per tap."""
+    slot = target * (kernel[0] * kernel[1]) + edge_type
+    return 1.0 / torch.bincount(slot, minlength=size * kernel[0] * kernel[1])[slot].to(dtype)
 
 
 def coarsen(value: Irregular, stride: tuple[int, int]) -> tuple[Tensor, Irregular]:
@@ -142,15 +148,14 @@ def _patches(layer: GridConv2d, value: Irregular) -> Irregular:
     cluster, coarse = coarsen(value, kernel)
     key = ("patches", kernel)
     if key not in value.cache:
-        n, m, taps = value.x.size(0), coarse.pos.size(0), kernel[0] * kernel[1]
+        n, m = value.x.size(0), coarse.pos.size(0)
         steps = [s * k for s, k in zip(value.spacing, kernel, strict=True)]
         step = torch.tensor(steps, device=value.pos.device, dtype=value.pos.dtype)
         place = value.pos / step + 1e-6  # as coarsen's cells
         size = torch.tensor(kernel, device=place.device)
         local = torch.minimum(((place - place.floor()) * size).long(), size - 1)
         edge_type = local[:, 0] * kernel[1] + local[:, 1]
-        slot = cluster * taps + edge_type
-        weight = 1.0 / torch.bincount(slot, minlength=m * taps)[slot].to(value.x.dtype)
+        weight = _mean_per_tap(cluster, edge_type, m, kernel, value.x.dtype)
         edge_index = torch.stack([torch.arange(n, device=cluster.device), cluster])
         value.cache[key] = (edge_index, edge_type, weight)
     edge_index, edge_type, weight = value.cache[key]

@@ -91,9 +91,9 @@ class Seen:
         """Local ids of ``keys``, ``-1`` for unseen ones."""
         if self.table is not None:
             return self.table[keys]
-        at = torch.searchsorted(self.keys, keys).clamp(max=max(self.keys.numel() - 1, 0))
         if self.keys.numel() == 0:
             return torch.full_like(keys, -1)
+        at = torch.searchsorted(self.keys, keys).clamp(max=self.keys.numel() - 1)
         return torch.where(self.keys[at] == keys, self.local[at], -1)
 
     def add(self, keys: Tensor) -> Tensor:
